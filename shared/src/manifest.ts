@@ -1,0 +1,82 @@
+import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID } from './features/schema.ts';
+import { isIntIn, isNumberIn, isObject, type Checked } from './validate.ts';
+
+/** Lifecycle overlay thresholds, in days. */
+export interface LifecycleRules {
+  /** Tenure under this many days → `new`. */
+  new_days: number;
+  /** No viewing for more than this many days → `at_risk`. */
+  at_risk_days: number;
+  /** No viewing for more than this many days → `lapsed`. */
+  lapsed_days: number;
+}
+
+/** The signed segmentation model every device runs. Payload of the model JWS. */
+export interface ModelManifest {
+  version: number;
+  schema: typeof FEATURE_SCHEMA_ID;
+  features: string[];
+  k: number;
+  /** k rows of d standardised coordinates. */
+  centroids: number[][];
+  scaling: { mean: number[]; scale: number[] };
+  labels: string[];
+  lifecycle: LifecycleRules;
+  /** ε spent by one randomized segment report. */
+  epsilon: { report: number };
+  report_period: 'week';
+  /** Epoch seconds. */
+  issued_at: number;
+  not_before: number;
+}
+
+/** JOSE `typ` header of a model JWS; a token of any other type is not a model. */
+export const MODEL_JWS_TYPE = 'edgeseg-model+json';
+export const MAX_SEGMENTS = 64;
+const MAX_EPOCH_S = 1e11;
+
+function isNumberRow(v: unknown, d: number, check: (x: unknown) => boolean): v is number[] {
+  return Array.isArray(v) && v.length === d && v.every(check);
+}
+
+const finite = (x: unknown): boolean => isNumberIn(x, -1e6, 1e6);
+
+/**
+ * Checks an untrusted value (a decoded JWS payload) against the manifest shape,
+ * dimensions and ranges.
+ *
+ * @example
+ * const r = parseManifest(JSON.parse(payloadText));
+ * if (!r.ok) throw new Error(r.errors.join('; '));
+ */
+export function parseManifest(v: unknown): Checked<ModelManifest> {
+  if (!isObject(v)) return { ok: false, errors: ['manifest: must be an object'] };
+  const errors: string[] = [];
+  const d = FEATURE_NAMES_V1.length;
+  if (!isIntIn(v.version, 1, Number.MAX_SAFE_INTEGER)) errors.push('version: must be a positive integer');
+  if (v.schema !== FEATURE_SCHEMA_ID) errors.push(`schema: must be ${FEATURE_SCHEMA_ID}`);
+  if (!Array.isArray(v.features) || v.features.join(',') !== FEATURE_NAMES_V1.join(',')) errors.push('features: must list the schema features in order');
+  const k = v.k;
+  if (!isIntIn(k, 1, MAX_SEGMENTS)) errors.push(`k: must be an integer in [1, ${MAX_SEGMENTS}]`);
+  else {
+    if (!Array.isArray(v.centroids) || v.centroids.length !== k || !v.centroids.every((row) => isNumberRow(row, d, finite))) {
+      errors.push(`centroids: must be ${k} rows of ${d} finite numbers`);
+    }
+    if (!Array.isArray(v.labels) || v.labels.length !== k || !v.labels.every((l) => typeof l === 'string' && l.length <= 200)) {
+      errors.push(`labels: must be ${k} strings`);
+    }
+  }
+  const scaling = v.scaling;
+  if (!isObject(scaling) || !isNumberRow(scaling.mean, d, finite) || !isNumberRow(scaling.scale, d, (x) => isNumberIn(x, 1e-9, 1e6))) {
+    errors.push(`scaling: must hold mean and positive scale arrays of ${d} numbers`);
+  }
+  const lc = v.lifecycle;
+  if (!isObject(lc) || !isNumberIn(lc.new_days, 0, 3650) || !isNumberIn(lc.at_risk_days, 0, 3650) || !isNumberIn(lc.lapsed_days, 0, 3650) || (lc.at_risk_days as number) > (lc.lapsed_days as number)) {
+    errors.push('lifecycle: must hold new_days, at_risk_days ≤ lapsed_days, in days');
+  }
+  if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20)) errors.push('epsilon.report: must be a number in [0.01, 20]');
+  if (v.report_period !== 'week') errors.push('report_period: must be "week"');
+  if (!isNumberIn(v.issued_at, 0, MAX_EPOCH_S)) errors.push('issued_at: must be epoch seconds');
+  if (!isNumberIn(v.not_before, 0, MAX_EPOCH_S)) errors.push('not_before: must be epoch seconds');
+  return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as ModelManifest };
+}

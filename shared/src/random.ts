@@ -1,0 +1,53 @@
+/**
+ * Randomness for DP mechanisms. The product always draws from `crypto.getRandomValues`;
+ * tests inject a seeded source to check distributions.
+ */
+
+/** Fills `out` with uniformly random 32-bit words. */
+export type RandomSource = (out: Uint32Array) => void;
+
+interface WebCryptoLike {
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+}
+
+/**
+ * The platform CSPRNG (`crypto.getRandomValues`), available in browsers, Workers and Node ≥19.
+ *
+ * @example
+ * const words = new Uint32Array(4); cryptoRandom(words);
+ */
+export const cryptoRandom: RandomSource = (out) => {
+  (globalThis as unknown as { crypto: WebCryptoLike }).crypto.getRandomValues(out);
+};
+
+/**
+ * A uniform integer in [0, n) for 1 ≤ n ≤ 2^32, by rejection sampling (no modulo bias).
+ *
+ * @example
+ * randomBelow(6) // 0..5, each with probability exactly 1/6
+ */
+export function randomBelow(n: number, random: RandomSource = cryptoRandom): number {
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new RangeError(`randomBelow: bad n ${n}`);
+  const limit = 2 ** 32 - (2 ** 32 % n);
+  const word = new Uint32Array(1);
+  for (;;) {
+    random(word);
+    const w = word[0] as number;
+    if (w < limit) return w % n;
+  }
+}
+
+/**
+ * A uniform 53-bit fraction in [0, 1): 2^-53 resolution, used only to compare against
+ * a fixed probability (never to shape a distribution's tail).
+ *
+ * @example
+ * randomFraction() < 0.25 // true with probability 0.25 (to within 2^-53)
+ */
+export function randomFraction(random: RandomSource = cryptoRandom): number {
+  const words = new Uint32Array(2);
+  random(words);
+  const hi = (words[0] as number) >>> 5; // 27 bits
+  const lo = (words[1] as number) >>> 6; // 26 bits
+  return (hi * 2 ** 26 + lo) / 2 ** 53;
+}

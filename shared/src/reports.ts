@@ -1,0 +1,56 @@
+import { isPeriod, type Period } from './period.ts';
+import { isIntIn, isObject, unknownKeys, type Checked } from './validate.ts';
+
+/**
+ * One randomized segment report: the only measurement payload a device sends.
+ * `value` is already randomized (GRR); `id` is a random idempotency id, not a device id.
+ */
+export interface SegmentReport {
+  id: string;
+  model_version: number;
+  period: Period;
+  value: number;
+}
+
+/** Body of `POST /v1/reports`. */
+export interface ReportBatch {
+  reports: SegmentReport[];
+}
+
+/** The exact field names a report may carry; the network audit checks against these. */
+export const REPORT_FIELDS = ['id', 'model_version', 'period', 'value'] as const;
+export const MAX_REPORTS_PER_BATCH = 100;
+const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Checks an untrusted `POST /v1/reports` body. Segment values are checked against the
+ * model's k by the caller, which knows the model.
+ *
+ * @example
+ * const r = parseReportBatch(await request.json());
+ */
+export function parseReportBatch(v: unknown): Checked<ReportBatch> {
+  if (!isObject(v)) return { ok: false, errors: ['body: must be a JSON object'] };
+  const errors = unknownKeys(v, ['reports']).map((k) => `${k}: unknown field`);
+  const reports = v.reports;
+  if (!Array.isArray(reports) || reports.length === 0 || reports.length > MAX_REPORTS_PER_BATCH) {
+    errors.push(`reports: must be an array of 1 to ${MAX_REPORTS_PER_BATCH} reports`);
+    return { ok: false, errors };
+  }
+  const ids = new Set<string>();
+  reports.forEach((r, i) => {
+    const at = `reports[${i}]`;
+    if (!isObject(r)) {
+      errors.push(`${at}: must be an object`);
+      return;
+    }
+    errors.push(...unknownKeys(r, REPORT_FIELDS).map((k) => `${at}.${k}: unknown field`));
+    if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) errors.push(`${at}.id: must be 16–64 characters of [A-Za-z0-9_-]`);
+    else if (ids.has(r.id)) errors.push(`${at}.id: duplicated in this batch`);
+    else ids.add(r.id);
+    if (!isIntIn(r.model_version, 1, Number.MAX_SAFE_INTEGER)) errors.push(`${at}.model_version: must be a positive integer`);
+    if (!isPeriod(r.period)) errors.push(`${at}.period: must be an ISO week such as 2026-W48`);
+    if (!isIntIn(r.value, 0, 1023)) errors.push(`${at}.value: must be a segment index`);
+  });
+  return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as ReportBatch };
+}

@@ -1,0 +1,35 @@
+/**
+ * The edgeseg API as a Hono app: one route module per concern, problem+json for every
+ * error. Static pages (/demo, /preferences, /dashboard) are served from `worker/public`
+ * by Workers static assets before this app runs.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './env.ts';
+import { problemResponse, ProblemError } from './problem.ts';
+import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/model.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { segmentRoutes } from './routes/segments.ts';
+
+/**
+ * Builds the Worker's request handler.
+ *
+ * @example
+ * export default createApp();
+ */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.route('/', healthRoutes);
+  app.route('/', modelRoutes);
+  app.route('/', reportRoutes);
+  app.route('/', segmentRoutes);
+  app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${new URL(c.req.url).pathname}` }));
+  app.onError((err) => {
+    if (err instanceof ProblemError) return err.getResponse();
+    if (err instanceof HTTPException) return problemResponse(err.status === 405 ? 'method-not-allowed' : 'internal', { detail: err.message });
+    console.error('unhandled error', err);
+    return problemResponse('internal');
+  });
+  return app;
+}

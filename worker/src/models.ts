@@ -1,0 +1,60 @@
+/**
+ * Signing and publishing models. The registry DO holds the bytes; this module signs
+ * (the Worker holds the key, the DO never does) and bootstraps version 1 on first use.
+ */
+import type { PublishedModel } from '@edgeseg/aggregator';
+import { MODEL_JWS_TYPE, parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { CompactSign } from 'jose';
+import { bootstrapManifest } from './bootstrap-model.ts';
+import type { Env } from './env.ts';
+import { signingKey } from './keys.ts';
+
+function registry(env: Env) {
+  return env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Signs a manifest as a compact JWS (ES256, `typ` edgeseg-model+json) and publishes it.
+ * Returns whatever the registry holds afterwards.
+ *
+ * @example
+ * await publishModel(env, { ...manifest, version: manifest.version + 1 });
+ */
+export async function publishModel(env: Env, manifest: ModelManifest): Promise<PublishedModel> {
+  const key = await signingKey(env.MODEL_SIGNING_JWK, 'MODEL_SIGNING_JWK');
+  const payload = JSON.stringify(manifest);
+  const jws = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: MODEL_JWS_TYPE }).sign(key.privateKey);
+  const etag = `"v${manifest.version}-${(await sha256Hex(jws)).slice(0, 16)}"`;
+  return registry(env).publish({ version: manifest.version, jws, etag, manifest: payload });
+}
+
+/**
+ * The current published model, publishing the bootstrap model on a fresh deployment.
+ *
+ * @example
+ * const { jws, etag } = await currentModel(env);
+ */
+export async function currentModel(env: Env): Promise<PublishedModel> {
+  const current = await registry(env).current();
+  return current ?? publishModel(env, bootstrapManifest(Math.floor(Date.now() / 1000)));
+}
+
+/**
+ * The manifest of a published version, or null when that version was never published.
+ *
+ * @example
+ * const m = await manifestOf(env, 1);
+ */
+export async function manifestOf(env: Env, version: number): Promise<ModelManifest | null> {
+  const current = await currentModel(env);
+  const model = current.version === version ? current : await registry(env).get(version);
+  if (!model) return null;
+  const parsed = parseManifest(JSON.parse(model.manifest));
+  if (!parsed.ok) throw new Error(`stored model v${version} is invalid: ${parsed.errors.join('; ')}`);
+  return parsed.value;
+}

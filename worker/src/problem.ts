@@ -1,0 +1,72 @@
+/**
+ * RFC 9457 problem details. Every error the API returns is one of these, with a stable
+ * `type` that clients can switch on.
+ */
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+const PROBLEM_BASE = 'https://edgeseg.dev/problems/';
+
+/** The stable problem types of the API and their HTTP status and title. */
+export const PROBLEMS = {
+  'invalid-json': { status: 400, title: 'Body is not valid JSON' },
+  'invalid-body': { status: 422, title: 'Body does not match the schema' },
+  'unknown-segment': { status: 422, title: 'Report names a segment the model does not have' },
+  'unknown-model': { status: 422, title: 'Report names a model version that was never published' },
+  'stale-period': { status: 422, title: 'Report is for a period that no longer accepts reports' },
+  'body-too-large': { status: 413, title: 'Body is larger than this route accepts' },
+  'unsupported-media-type': { status: 415, title: 'Body must be application/json' },
+  replayed: { status: 409, title: 'Every item in this request was already accepted' },
+  unauthorized: { status: 401, title: 'A valid bearer token is required' },
+  forbidden: { status: 403, title: 'The token does not grant this role' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed on this route' },
+  misconfigured: { status: 500, title: 'Server is not configured' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ProblemType = keyof typeof PROBLEMS;
+
+/** Body of an `application/problem+json` answer. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: string[];
+}
+
+/**
+ * Builds a problem+json Response.
+ *
+ * @example
+ * return problemResponse('invalid-body', { detail: 'reports[0].value: must be a segment index' });
+ */
+export function problemResponse(type: ProblemType, extra: { detail?: string; errors?: string[]; headers?: Record<string, string> } = {}): Response {
+  const { status, title } = PROBLEMS[type];
+  const body: ProblemBody = { type: PROBLEM_BASE + type, title, status };
+  if (extra.detail) body.detail = extra.detail;
+  if (extra.errors) body.errors = extra.errors.slice(0, 20);
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json', ...extra.headers } });
+}
+
+/**
+ * An exception that Hono's error handler turns into a problem+json answer; lets helpers
+ * deep in a route stop the request without threading Responses back up.
+ *
+ * @example
+ * throw new ProblemError('unauthorized', 'missing bearer token');
+ */
+export class ProblemError extends HTTPException {
+  constructor(
+    readonly problem: ProblemType,
+    detail?: string,
+    readonly errors?: string[],
+  ) {
+    super(PROBLEMS[problem].status, { message: detail ?? PROBLEMS[problem].title });
+  }
+
+  override getResponse(): Response {
+    return problemResponse(this.problem, { detail: this.message, ...(this.errors ? { errors: this.errors } : {}) });
+  }
+}

@@ -1,0 +1,74 @@
+import { isoWeekPeriod, parseReportBatch, type SegmentReport } from '@edgeseg/shared';
+import { Hono } from 'hono';
+import { readJsonBody } from '../body.ts';
+import type { AppEnv, Env } from '../env.ts';
+import { manifestOf } from '../models.ts';
+import { ProblemError } from '../problem.ts';
+
+/** Reports batches are small: 100 reports of ~100 bytes fit well within this. */
+export const REPORTS_MAX_BYTES = 32 * 1024;
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Periods that still accept reports: this week, and last week for devices that were
+ * offline over the boundary.
+ */
+export function openPeriods(nowMs: number): string[] {
+  return [isoWeekPeriod(nowMs), isoWeekPeriod(nowMs - WEEK_MS)];
+}
+
+/** The tally Durable Object of one (model version, period). */
+export function tallyStub(env: Env, modelVersion: number, period: string) {
+  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${modelVersion}:${period}`));
+}
+
+/**
+ * Checks every report against its model and period before anything is stored, so a
+ * refused batch changes no state.
+ */
+async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<void> {
+  const open = openPeriods(Date.now());
+  const errors: string[] = [];
+  const kOf = new Map<number, number | null>();
+  for (const v of new Set(reports.map((r) => r.model_version))) kOf.set(v, (await manifestOf(env, v))?.k ?? null);
+  let problem: 'unknown-model' | 'unknown-segment' | 'stale-period' | null = null;
+  reports.forEach((r, i) => {
+    const k = kOf.get(r.model_version);
+    if (k === null || k === undefined) {
+      problem ??= 'unknown-model';
+      errors.push(`reports[${i}].model_version: ${r.model_version} was never published`);
+    } else if (r.value >= k) {
+      problem ??= 'unknown-segment';
+      errors.push(`reports[${i}].value: model v${r.model_version} has segments 0..${k - 1}`);
+    }
+    if (!open.includes(r.period)) {
+      problem ??= 'stale-period';
+      errors.push(`reports[${i}].period: accepted periods are ${open.join(', ')}`);
+    }
+  });
+  if (problem) throw new ProblemError(problem, errors[0], errors);
+}
+
+/** `POST /v1/reports`: a validated batch of randomized segment reports → 202 + counts. */
+export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
+  const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
+  if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
+  const { reports } = parsed.value;
+  await checkAgainstModels(c.env, reports);
+
+  const groups = new Map<string, SegmentReport[]>();
+  for (const r of reports) {
+    const key = `${r.model_version}:${r.period}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  let accepted = 0;
+  let duplicates = 0;
+  for (const group of groups.values()) {
+    const first = group[0] as SegmentReport;
+    const result = await tallyStub(c.env, first.model_version, first.period).addReports(group.map(({ id, value }) => ({ id, value })));
+    accepted += result.accepted;
+    duplicates += result.duplicates;
+  }
+  if (accepted === 0) throw new ProblemError('replayed', `all ${duplicates} report ids were already accepted`);
+  return c.json({ accepted, duplicates }, 202);
+});
