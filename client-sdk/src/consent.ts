@@ -1,0 +1,36 @@
+/** The purposes a viewer grants or withdraws, one switch each. */
+export interface ConsentState {
+  /** On-device use of the segment (nothing leaves the device). */
+  personalization: boolean;
+  /** Randomized weekly segment reports. */
+  measurement: boolean;
+  /** Contributions to federated model training. */
+  model_improvement: boolean;
+}
+
+export type Purpose = keyof ConsentState;
+export const PURPOSES: readonly Purpose[] = ['personalization', 'measurement', 'model_improvement'];
+
+/** Defaults: on-device personalization on; everything that leaves the device off. */
+export const DEFAULT_CONSENT: ConsentState = { personalization: true, measurement: false, model_improvement: false };
+
+/**
+ * True when the browser signals Global Privacy Control, which forces the purposes that
+ * send data off (whatever the stored choice says).
+ *
+ * @example
+ * if (globalPrivacyControl()) console.log('GPC on');
+ */
+export function globalPrivacyControl(): boolean {
+  return typeof navigator !== 'undefined' && (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
+}
+
+/**
+ * The consent in force: the stored choice, with GPC applied on top.
+ *
+ * @example
+ * effectiveConsent({ personalization: true, measurement: true, model_improvement: false }, true).measurement // false
+ */
+export function effectiveConsent(choice: ConsentState, gpc: boolean): ConsentState {
+  return gpc ? { ...choice, measurement: false, model_improvement: false } : { ...choice };
+}
