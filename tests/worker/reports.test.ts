@@ -1,0 +1,193 @@
+import { summariseTally } from '@edgeseg/aggregator';
+import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:test';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningJwk, mintToken } from '../support/keys.ts';
+
+const BASE = 'http://edgeseg.test';
+const worker = exports.default;
+const period = isoWeekPeriod(Date.now());
+let manifest: ModelManifest;
+let marketer: string;
+let seq = 0;
+
+function report(value: number, overrides: Record<string, unknown> = {}) {
+  seq += 1;
+  return { id: `r-${String(seq).padStart(4, '0')}-${crypto.randomUUID().slice(0, 13)}`, model_version: manifest.version, period, value, ...overrides };
+}
+
+function postReports(body: unknown, init: { raw?: string; contentType?: string } = {}) {
+  return worker.fetch(
+    new Request(`${BASE}/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': init.contentType ?? 'application/json' },
+      body: init.raw ?? JSON.stringify(body),
+    }),
+  );
+}
+
+async function segments(token: string | null = marketer, query = '') {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  return worker.fetch(new Request(`${BASE}/v1/segments${query}`, { headers }));
+}
+
+async function reportCount(): Promise<number> {
+  const res = await segments();
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { reports: number }).reports;
+}
+
+async function expectProblem(res: Response, status: number, type: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = (await res.json()) as { type: string; title: string; status: number };
+  expect(body.type).toBe(`https://edgeseg.dev/problems/${type}`);
+  expect(body.status).toBe(status);
+  expect(body.title.length).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+  const res = await worker.fetch(new Request(`${BASE}/v1/model`));
+  const jwks = (await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: [] };
+  const { payload, protectedHeader } = await compactVerify(await res.text(), createLocalJWKSet(jwks));
+  expect(protectedHeader.alg).toBe('ES256');
+  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  manifest = parsed.value;
+});
+
+describe('GET /v1/model', () => {
+  it('serves a compact JWS that verifies against the JWKS, with a stable ETag and 304 revalidation', async () => {
+    const first = await worker.fetch(new Request(`${BASE}/v1/model`));
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('application/jose');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
+    const again = await worker.fetch(new Request(`${BASE}/v1/model`));
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(await again.text()).toBe(await first.text());
+    const revalidated = await worker.fetch(new Request(`${BASE}/v1/model`, { headers: { 'if-none-match': etag as string } }));
+    expect(revalidated.status).toBe(304);
+    expect(manifest.version).toBe(1);
+    expect(manifest.k).toBe(4);
+  });
+
+  it('publishes only public key material in the JWKS', async () => {
+    const jwks = (await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+    expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+  });
+});
+
+describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
+  it('stores a batch and answers debiased counts with intervals, suppressing small segments', async () => {
+    const values = [...Array(40).fill(0), ...Array(6).fill(1), ...Array(3).fill(2), ...Array(1).fill(3)] as number[];
+    // Last week's tally is used by this test alone, so its counts are exactly these reports.
+    const lastWeek = isoWeekPeriod(Date.now() - 7 * 86_400_000);
+    const res = await postReports({ reports: values.map((v) => report(v, { period: lastWeek })) });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: 50, duplicates: 0 });
+
+    const answer = await segments(marketer, `?period=${lastWeek}`);
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as ReturnType<typeof summariseTally> & { period: string; model_version: number };
+    expect(body.period).toBe(lastWeek);
+    expect(body.model_version).toBe(1);
+    expect(body.reports).toBe(50);
+    expect(body.mechanism).toBe('grr');
+    expect(body.kThreshold).toBe(5);
+    // The same numbers as the pure debiasing of the raw counts [40, 6, 3, 1].
+    const expected = summariseTally({ counts: [40, 6, 3, 1], epsilon: manifest.epsilon.report, kThreshold: 5, labels: manifest.labels });
+    expect(body.segments).toEqual(expected.segments);
+    const top = body.segments[0];
+    expect(top?.suppressed).toBe(false);
+    expect(top?.count).toBeGreaterThan(50); // debiased upwards: GRR moved some true 0s elsewhere
+    expect(top?.ci95?.[0]).toBeLessThanOrEqual(top?.count as number);
+    expect(body.segments[3]).toMatchObject({ suppressed: true, count: null, ci95: null });
+  });
+
+  it('refuses a replayed batch with 409 and counts nothing twice; a partial replay stores only the new ids', async () => {
+    const batch = { reports: [report(1), report(2)] };
+    expect((await postReports(batch)).status).toBe(202);
+    const before = await reportCount();
+    await expectProblem(await postReports(batch), 409, 'replayed');
+    expect(await reportCount()).toBe(before);
+    const mixed = await postReports({ reports: [...batch.reports, report(0)] });
+    expect(mixed.status).toBe(202);
+    expect(await mixed.json()).toEqual({ accepted: 1, duplicates: 2 });
+    expect(await reportCount()).toBe(before + 1);
+  });
+});
+
+describe('bad input gets problem+json and changes no state', () => {
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ['malformed JSON', () => postReports(null, { raw: '{"reports": [' }), 400, 'invalid-json'],
+    ['a wrong type', () => postReports({ reports: [{ ...report(0), value: 'two' }] }), 422, 'invalid-body'],
+    ['an unknown field', () => postReports({ reports: [{ ...report(0), segment: 1 }] }), 422, 'invalid-body'],
+    ['an unknown segment', () => postReports({ reports: [report(0), report(4)] }), 422, 'unknown-segment'],
+    ['an unknown model version', () => postReports({ reports: [report(0, { model_version: 99 })] }), 422, 'unknown-model'],
+    ['a closed period', () => postReports({ reports: [report(0, { period: '2020-W01' })] }), 422, 'stale-period'],
+    ['an empty batch', () => postReports({ reports: [] }), 422, 'invalid-body'],
+    ['a non-JSON media type', () => postReports(null, { raw: 'value=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'unsupported-media-type'],
+    ['a 1 MB body', () => postReports(null, { raw: JSON.stringify({ reports: [report(0)], pad: 'x'.repeat(1024 * 1024) }) }), 413, 'body-too-large'],
+  ];
+  for (const [name, send, status, type] of cases) {
+    it(`refuses ${name} (${status} ${type})`, async () => {
+      const before = await reportCount();
+      await expectProblem(await send(), status, type);
+      expect(await reportCount()).toBe(before);
+    });
+  }
+
+  it('refuses a 1 MB body sent without a Content-Length (streamed)', async () => {
+    const before = await reportCount();
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 16) controller.close();
+        else {
+          controller.enqueue(chunk);
+          sent++;
+        }
+      },
+    });
+    const res = await worker.fetch(new Request(`${BASE}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit));
+    await expectProblem(res, 413, 'body-too-large');
+    expect(await reportCount()).toBe(before);
+  });
+
+  it('answers unknown routes with 404 problem+json', async () => {
+    await expectProblem(await worker.fetch(new Request(`${BASE}/v1/nothing`)), 404, 'not-found');
+  });
+});
+
+describe('GET /v1/segments auth', () => {
+  it('refuses a missing token with 401 problem+json', async () => {
+    await expectProblem(await segments(null), 401, 'unauthorized');
+  });
+  it('refuses an expired token', async () => {
+    await expectProblem(await segments(await mintToken(env.AUTH_SIGNING_JWK, { expSecondsFromNow: -60 })), 401, 'unauthorized');
+  });
+  it('refuses a token signed by another key', async () => {
+    await expectProblem(await segments(await mintToken(await generateSigningJwk('forger'))), 401, 'unauthorized');
+  });
+  it('refuses a token for another audience or issuer', async () => {
+    await expectProblem(await segments(await mintToken(env.AUTH_SIGNING_JWK, { aud: 'other' })), 401, 'unauthorized');
+    await expectProblem(await segments(await mintToken(env.AUTH_SIGNING_JWK, { iss: 'other' })), 401, 'unauthorized');
+  });
+  it('refuses a token without the marketer role with 403', async () => {
+    await expectProblem(await segments(await mintToken(env.AUTH_SIGNING_JWK, { role: 'viewer' })), 403, 'forbidden');
+  });
+  it('refuses an alg=none token', async () => {
+    const none = `${btoa(JSON.stringify({ alg: 'none' })).replace(/=+$/, '')}.${btoa(JSON.stringify({ role: 'marketer', iss: 'edgeseg-dev', aud: 'edgeseg-api', exp: 9999999999 })).replace(/=+$/, '')}.`;
+    await expectProblem(await segments(none), 401, 'unauthorized');
+  });
+  it('refuses a malformed period query', async () => {
+    await expectProblem(await segments(marketer, '?period=last-week'), 422, 'invalid-body');
+  });
+});
