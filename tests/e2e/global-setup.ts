@@ -1,0 +1,24 @@
+import type { TestProject } from 'vitest/node';
+import { assertChromium } from '../support/chromium.ts';
+import { startStack, type RunningStack } from '../support/stack.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+    authJwk: string;
+  }
+}
+
+let stack: RunningStack | undefined;
+
+/** One real stack for every browser test; K_THRESHOLD 1 so a handful of reports shows. */
+export async function setup(project: TestProject): Promise<void> {
+  assertChromium();
+  stack = await startStack({ K_THRESHOLD: '1' });
+  project.provide('baseUrl', stack.baseUrl);
+  project.provide('authJwk', stack.authJwk);
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop();
+}
