@@ -51,3 +51,23 @@ export function randomFraction(random: RandomSource = cryptoRandom): number {
   const lo = (words[1] as number) >>> 6; // 26 bits
   return (hi * 2 ** 26 + lo) / 2 ** 53;
 }
+
+/**
+ * A seeded, deterministic source (splitmix32) for reproducible tests and simulations.
+ * Not a CSPRNG: never use it for a device's real randomness.
+ *
+ * @example
+ * grrEncode(2, 4, 1, seededRandom(42)) // same answer on every run
+ */
+export function seededRandom(seed: number): RandomSource {
+  let state = seed >>> 0;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      state = (state + 0x9e3779b9) >>> 0;
+      let z = state;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      out[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+  };
+}

@@ -52,7 +52,7 @@ beforeAll(async () => {
   marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
   const res = await worker.fetch(new Request(`${BASE}/v1/model`));
   const jwks = (await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: [] };
-  const { payload, protectedHeader } = await compactVerify(await res.text(), createLocalJWKSet(jwks));
+  const { payload, protectedHeader } = await compactVerify(new Uint8Array(await res.arrayBuffer()), createLocalJWKSet(jwks));
   expect(protectedHeader.alg).toBe('ES256');
   const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
@@ -68,7 +68,7 @@ describe('GET /v1/model', () => {
     expect(etag).toMatch(/^"v1-[0-9a-f]{16}"$/);
     const again = await worker.fetch(new Request(`${BASE}/v1/model`));
     expect(again.headers.get('etag')).toBe(etag);
-    expect(await again.text()).toBe(await first.text());
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(new Uint8Array(await first.arrayBuffer()));
     const revalidated = await worker.fetch(new Request(`${BASE}/v1/model`, { headers: { 'if-none-match': etag as string } }));
     expect(revalidated.status).toBe(304);
     expect(manifest.version).toBe(1);

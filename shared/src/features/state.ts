@@ -99,12 +99,13 @@ export function updateFeatureState(s: FeatureState, e: PlaybackEvent, tzOffsetMi
   decayTo(s, at);
   const w = at < s.decayedAt ? decayFactor(s.decayedAt - at) : 1;
 
-  if (s.lastAt === null || at - s.lastAt > SESSION_GAP_MS) s.sessions += w;
+  if (s.lastAt === null || Math.abs(at - s.lastAt) > SESSION_GAP_MS) s.sessions += w;
   s.firstAt = s.firstAt === null ? at : Math.min(s.firstAt, at);
   s.lastAt = s.lastAt === null ? at : Math.max(s.lastAt, at);
 
   const playing = s.playing && s.playing.contentId === e.contentId ? s.playing : null;
-  if (playing && e.type !== 'play' && e.type !== 'ad_start') {
+  // A seek's position is where playback jumped to: the span it skips was not watched.
+  if (playing && e.type !== 'play' && e.type !== 'seek' && e.type !== 'ad_start') {
     const watched = Math.min(Math.max(e.positionSec - playing.fromSec, 0), e.durationSec);
     s.watchSec += w * watched;
     playing.fromSec = e.positionSec;
