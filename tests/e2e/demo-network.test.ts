@@ -10,7 +10,7 @@ import { launchChromium, type FreshContext } from '../support/chromium.ts';
 import { mintToken } from '../support/keys.ts';
 
 const base = inject('baseUrl');
-const PAGE_ASSETS = ['/demo', '/app.css', '/sdk/edgeseg.min.js', '/favicon.ico'];
+const PAGE_ASSETS = ['/demo', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg'];
 const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json'];
 const DRAMA = ['sb-001', 'sb-005', 'sb-006'];
 const ALL_CONTENT_IDS = ['sb-001', 'sb-002', 'sb-003', 'sb-004', 'sb-005', 'sb-006', 'sb-007', 'sb-008'];
