@@ -4,23 +4,70 @@
  * streaming viewing. Good enough to give a new app sensible segments on day one; the
  * first trained model replaces it.
  */
-import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, type ModelManifest } from '@edgeseg/shared';
+import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, type FeatureName, type ModelManifest } from '@edgeseg/shared';
 
-//                      sess  hours titles compl skip  idle  tenure eve  wkend  tv    mob   drama comedy action thrill
-const MEAN = /*    */ [1.2, 1.8, 1.4, 0.6, 0.15, 1.2, 3.5, 0.5, 0.35, 0.4, 0.3, 0.35, 0.25, 0.2, 0.2];
-const SCALE = /*   */ [0.6, 0.8, 0.7, 0.25, 0.15, 0.8, 1.5, 0.25, 0.2, 0.35, 0.3, 0.2, 0.15, 0.15, 0.15];
-const CENTROIDS = [
-  [0.5, 1.2, 0.3, 0.8, -0.5, -0.6, 0, 1.0, 0.3, 1.2, -0.7, 1.3, -0.3, -0.5, -0.2],
-  [0.2, -0.6, 0.4, -0.4, 0.8, 0, 0, -0.3, 0, -0.8, 1.3, -0.5, 1.4, 0, -0.4],
-  [-0.2, 0.2, -0.1, 0.3, -0.2, 0.2, 0, 0.2, 1.3, 0.4, -0.3, -0.6, -0.5, 1.2, 1.0],
-  [-1.0, -1.0, -0.9, -0.3, 0.2, 1.2, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-];
 const LABELS = [
   'Evening drama bingers, mostly on TV',
   'Comedy snackers on mobile',
   'Weekend action and thriller fans',
   'Occasional light viewers',
 ];
+
+/**
+ * Per feature: the typical raw value (mean), its typical spread (scale), then each
+ * centroid in LABELS order in standard deviations from the mean. Keyed by name so that
+ * a row cannot slide into the wrong column; tenure is 0 everywhere on purpose, since
+ * how long someone has been a viewer says nothing about their taste.
+ */
+type Row = readonly [mean: number, scale: number, drama: number, comedy: number, weekend: number, light: number];
+const TABLE: Record<FeatureName, Row> = {
+  // [mean, scale, then the centroids: drama bingers, comedy snackers, weekend action/thriller, light viewers]
+  sessions_per_week:          [1.2, 0.6, 0.5, 0.3, -0.2, -1.0], // log1p(≈2.3 a week)
+  hours_per_week:             [1.8, 0.8, 1.2, -0.6, 0.2, -1.0], // log1p(≈5 h)
+  titles_per_week:            [1.4, 0.7, 0.3, 0.4, -0.1, -0.9],
+  minutes_per_session:        [4.0, 0.7, 1.0, -1.2, 0.5, -0.3], // log1p(≈55 min)
+  days_since_last:            [1.2, 0.8, -0.6, 0, 0.2, 1.2],
+  tenure_days:                [3.5, 1.5, 0, 0, 0, 0],
+  active_days_share:          [0.35, 0.25, 0.6, 0.3, -0.3, -1.0],
+  completion_rate:            [0.55, 0.25, 0.8, -0.4, 0.3, -0.3],
+  skip_rate:                  [0.15, 0.15, -0.5, 0.8, -0.2, 0.2],
+  abandon_rate:               [0.2, 0.15, -0.5, 0.8, -0.1, 0.3],
+  mean_watch_fraction:        [0.65, 0.25, 0.8, -0.8, 0.3, -0.3],
+  binge_ratio:                [0.15, 0.2, 1.5, -0.4, -0.2, -0.5],
+  series_share:               [0.5, 0.3, 1.0, 0.3, -0.6, 0],
+  morning_share:              [0.1, 0.1, -0.5, 0.6, -0.2, 0],
+  daytime_share:              [0.2, 0.15, -0.6, 0.6, 0.2, 0],
+  evening_share:              [0.5, 0.25, 1.2, -0.4, 0.2, 0],
+  late_night_share:           [0.2, 0.15, -0.2, 0.3, 0.3, 0],
+  weekend_share:              [0.33, 0.2, 0.2, -0.1, 1.4, 0], // 2 days of 7 ≈ 0.29
+  device_tv_share:            [0.4, 0.35, 1.2, -0.8, 0.4, 0],
+  device_mobile_share:        [0.3, 0.3, -0.7, 1.4, -0.3, 0],
+  device_desktop_share:       [0.2, 0.25, -0.5, -0.2, 0, 0],
+  device_tablet_share:        [0.1, 0.15, -0.3, 0.2, -0.2, 0],
+  genre_drama_share:          [0.25, 0.15, 1.4, -0.5, -0.6, 0],
+  genre_comedy_share:         [0.2, 0.12, -0.3, 1.5, -0.5, 0],
+  genre_action_share:         [0.15, 0.12, -0.5, 0, 1.3, 0],
+  genre_thriller_share:       [0.12, 0.1, -0.2, -0.4, 1.1, 0],
+  genre_horror_share:         [0.05, 0.07, -0.3, -0.2, 0.4, 0],
+  genre_scifi_fantasy_share:  [0.07, 0.08, -0.3, -0.2, 0.5, 0],
+  genre_romance_share:        [0.06, 0.07, 0.5, 0, -0.4, 0],
+  genre_documentary_share:    [0.04, 0.06, -0.2, -0.2, -0.3, 0],
+  genre_family_share:         [0.06, 0.08, -0.2, 0.2, -0.4, 0],
+};
+
+/** Column `i` of TABLE in schema order: the manifest's arrays follow FEATURE_NAMES_V1, not this file. */
+function column(i: number): number[] {
+  const rows: Readonly<Record<string, Row>> = TABLE;
+  return FEATURE_NAMES_V1.map((name) => {
+    const row = rows[name];
+    if (!row) throw new Error(`bootstrap model: no row for feature ${name}`);
+    return row[i] as number;
+  });
+}
+
+const MEAN = column(0);
+const SCALE = column(1);
+const CENTROIDS = LABELS.map((_, k) => column(2 + k));
 
 /**
  * The version-1 manifest, issued at `nowS` (epoch seconds).
