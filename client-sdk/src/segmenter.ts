@@ -6,6 +6,7 @@
 import {
   assignSegment,
   emptyFeatureState,
+  FEATURE_NAMES_V1,
   featureVector,
   flattenCentroids,
   grrEncode,
@@ -19,19 +20,41 @@ import {
   type ModelManifest,
   type PlaybackEvent,
 } from '@edgeseg/shared';
-import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, type ConsentState } from './consent.ts';
+import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, type ConsentState } from './consent.ts';
 import { randomId } from './ids.ts';
-import { cachedManifest, fetchModel } from './model.ts';
-import { openStore, readKv, type OutboxItem, type Store } from './store.ts';
-import { sendReports } from './transport.ts';
+import { epsilonSpent, withinBudget } from './ledger.ts';
+import { cachedManifest, fetchModel, verifyModel } from './model.ts';
+import type { PublicJwk } from './jws.ts';
+import { createSender } from './sender.ts';
+import {
+  DB_NAME,
+  openStore,
+  purgeBefore,
+  readKv,
+  STORE_NAMES,
+  type ConsentLogEntry,
+  type LedgerEntry,
+  type OutboxItem,
+  type SegmentHistoryEntry,
+  type Store,
+  type StoredEvent,
+} from './store.ts';
 
 export interface SegmenterOptions {
-  /** Base URL of the edgeseg Worker, e.g. `https://edge.example.com` (no trailing path). */
+  /** Base URL of the edgeseg Worker, e.g. `https://edge.example.com`. */
   endpoint: string;
+  /** Your app's id; it namespaces what the SDK stores on the device. */
+  appId?: string;
+  /** A signed model shipped with the app (used until a newer one is fetched; verified like a fetched one). */
+  model?: { jws: string; jwks: { keys: PublicJwk[] } };
+  /** Consent before the viewer has chosen. Default: personalization on, measurement and model_improvement off. */
+  purposesDefault?: Partial<ConsentState>;
   /** Called once per problem (invalid event, failed model fetch, storage error); never throws into your app. */
   onError?: (error: Error) => void;
-  /** IndexedDB database name; change it only to run two independent segmenters on one origin. */
-  dbName?: string;
+  /** Days of events and segment history kept on the device (default 90). */
+  retentionDays?: number;
+  /** ε the device may spend per purpose in any 30 days (default 10 for measurement). */
+  budget?: { measurement?: number };
 }
 
 /** The viewer's current segment, computed on the device. */
@@ -52,21 +75,44 @@ export interface ConsentApi {
   onChange(cb: (consent: ConsentState) => void): () => void;
 }
 
+/** Everything the SDK keeps on this device, as `exportData()` returns it. */
+export interface EdgesegExport {
+  format: 'edgeseg-export/1';
+  exportedAt: string;
+  appId: string | null;
+  consent: { choice: ConsentState; effective: ConsentState; globalPrivacyControl: boolean };
+  events: StoredEvent[];
+  features: { state: FeatureState; vector: Record<string, number> | null };
+  segment: SegmentInfo | null;
+  segmentHistory: SegmentHistoryEntry[];
+  consentLog: ConsentLogEntry[];
+  privacyLedger: { entries: LedgerEntry[]; spentLast30Days: { measurement: number }; cap: { measurement: number } };
+  outbox: OutboxItem[];
+  model: { version: number } | null;
+}
+
 export interface Segmenter {
   /** Resolves when stored state is loaded and the first model fetch has settled. Never rejects. */
   readonly ready: Promise<void>;
+  /** Records a playback event. Invalid events go to `onError`; never throws. */
   track(event: PlaybackEvent): void;
   segment(): SegmentInfo | null;
   onSegmentChange(cb: (segment: SegmentInfo | null) => void): () => void;
   readonly consent: ConsentApi;
+  /** Everything stored on this device (events, features, segment history, consent log, privacy ledger). */
+  exportData(): Promise<EdgesegExport | null>;
+  /** Removes everything the SDK stored on this device. */
+  eraseData(): Promise<void>;
   /** Writes queued events and sends queued payloads. Never rejects. */
   flush(): Promise<void>;
-  /** Flushes and closes the store. */
+  /** Flushes, stops timers and listeners, and closes the store. */
   shutdown(): Promise<void>;
 }
 
-const WRITE_DELAY_MS = 1000;
-const MAX_RETRY_MS = 5 * 60_000;
+const WRITE_DELAY_MS = 250;
+const DAY_MS = 86_400_000;
+const DEFAULT_RETENTION_DAYS = 90;
+const DEFAULT_MEASUREMENT_CAP = 10;
 
 interface ActiveModel {
   manifest: ModelManifest;
@@ -77,16 +123,24 @@ function activate(manifest: ModelManifest): ActiveModel {
   return { manifest, centroids: flattenCentroids(manifest.centroids) };
 }
 
+function sameSegment(a: SegmentInfo | null, b: SegmentInfo | null): boolean {
+  return a?.id === b?.id && a?.lifecycle === b?.lifecycle && a?.modelVersion === b?.modelVersion;
+}
+
 /**
  * Creates a segmenter. Returns synchronously; all I/O is lazy.
  *
  * @example
- * const seg = createSegmenter({ endpoint: 'https://edge.example.com' });
+ * const seg = createSegmenter({ endpoint: 'https://edge.example.com', appId: 'streambox' });
  * seg.track({ type: 'play', contentId: 'tt01', genres: ['Drama'], durationSec: 3000, positionSec: 0, device: 'tv' });
  * seg.onSegmentChange((s) => console.log(s?.label));
  */
 export function createSegmenter(options: SegmenterOptions): Segmenter {
   const endpoint = options.endpoint.replace(/\/+$/, '');
+  const dbName = options.appId ? `${DB_NAME}-${options.appId}` : DB_NAME;
+  const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+  const measurementCap = options.budget?.measurement ?? DEFAULT_MEASUREMENT_CAP;
+  const defaults: ConsentState = { ...DEFAULT_CONSENT, ...options.purposesDefault };
   const fail = (err: unknown): void => {
     try {
       options.onError?.(err instanceof Error ? err : new Error(String(err)));
@@ -97,22 +151,40 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
 
   let db: Store | null = null;
   let loaded = false;
-  let closed = false;
   let features: FeatureState = emptyFeatureState();
-  let choice: ConsentState = { ...DEFAULT_CONSENT };
+  let choice: ConsentState = { ...defaults };
   let model: ActiveModel | null = null;
   let current: SegmentInfo | null = null;
-  let reportedPeriod: string | undefined;
-  let waiting: (PlaybackEvent & { at: number })[] = [];
-  let unwritten: (PlaybackEvent & { at: number })[] = [];
+  let waiting: StoredEvent[] = [];
+  let unwritten: StoredEvent[] = [];
+  let history: SegmentHistoryEntry[] = [];
   let writeTimer: ReturnType<typeof setTimeout> | undefined;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let retryDelay = 1000;
-  let delivering: Promise<void> | null = null;
+  let dailyTimer: ReturnType<typeof setInterval> | undefined;
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
 
   const consentNow = (): ConsentState => effectiveConsent(choice, globalPrivacyControl());
+  // Consent changed in another tab (say, the preference centre) takes effect here at once.
+  const consentChannel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${dbName}:consent`) : null;
+  if (consentChannel) {
+    consentChannel.onmessage = (msg: MessageEvent<ConsentState>) => {
+      choice = { ...defaults, ...msg.data };
+      notify(consentListeners, consentNow());
+      recompute();
+      void maybeReport();
+    };
+  }
+  const sender = createSender({ endpoint, lockName: `${dbName}:send`, store: () => db, allowed: (item) => consentNow()[item.purpose], fail });
+
+  function notify<T>(listeners: Set<(v: T) => void>, value: T): void {
+    for (const cb of listeners) {
+      try {
+        cb(value);
+      } catch (err) {
+        fail(err);
+      }
+    }
+  }
 
   function recompute(): void {
     const before = current;
@@ -126,108 +198,93 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         current = { id, label: manifest.labels[id] ?? `Segment ${id + 1}`, lifecycle: lifecycleStage(features, now, manifest.lifecycle), modelVersion: manifest.version, computedAt: now };
       }
     }
-    if (before?.id !== current?.id || before?.lifecycle !== current?.lifecycle || before?.modelVersion !== current?.modelVersion) {
-      for (const cb of segmentListeners) {
-        try {
-          cb(current);
-        } catch (err) {
-          fail(err);
-        }
-      }
+    if (!sameSegment(before, current)) {
+      history.push({ at: Date.now(), id: current?.id ?? null, label: current?.label ?? null, lifecycle: current?.lifecycle ?? null, modelVersion: current?.modelVersion ?? null });
+      scheduleWrite();
+      notify(segmentListeners, current);
     }
   }
 
-  function apply(events: (PlaybackEvent & { at: number })[]): void {
-    if (!consentNow().personalization) return;
+  function apply(events: StoredEvent[]): void {
+    if (events.length === 0 || !consentNow().personalization) return;
     const tz = new Date().getTimezoneOffset();
     for (const e of events) updateFeatureState(features, e, tz);
     unwritten.push(...events);
-    recompute();
     scheduleWrite();
+    recompute();
     void maybeReport();
   }
 
   function scheduleWrite(): void {
-    if (writeTimer === undefined) writeTimer = setTimeout(() => void writeEvents(), WRITE_DELAY_MS);
+    if (writeTimer === undefined && loaded) writeTimer = setTimeout(() => void writeQueued(), WRITE_DELAY_MS);
   }
 
-  /** One transaction for every event queued since the last write, plus the features. */
-  async function writeEvents(): Promise<void> {
+  /** One transaction for every event and segment change queued since the last write, plus the features. */
+  async function writeQueued(): Promise<void> {
     clearTimeout(writeTimer);
     writeTimer = undefined;
-    if (!db || unwritten.length === 0) return;
-    const batch = unwritten;
+    if (!db || (unwritten.length === 0 && history.length === 0)) return;
+    const events = unwritten;
+    const changes = history;
     unwritten = [];
+    history = [];
     try {
-      const tx = db.transaction(['events', 'kv'], 'readwrite');
-      const events = tx.objectStore('events');
-      for (const e of batch) void events.add(e);
+      const tx = db.transaction(['events', 'segmentHistory', 'kv'], 'readwrite');
+      for (const e of events) void tx.objectStore('events').add(e);
+      for (const h of changes) void tx.objectStore('segmentHistory').add(h);
       void tx.objectStore('kv').put(features, 'features');
       await tx.done;
     } catch (err) {
-      unwritten = batch.concat(unwritten);
+      unwritten = events.concat(unwritten);
+      history = changes.concat(history);
       fail(err);
     }
   }
 
-  async function maybeReport(): Promise<void> {
-    const period = isoWeekPeriod(Date.now());
-    if (!db || !model || !current || !consentNow().measurement || reportedPeriod === period) return;
-    reportedPeriod = period;
-    const { manifest } = model;
-    const id = randomId();
-    const item: OutboxItem = {
-      id,
-      purpose: 'measurement',
-      report: { id, model_version: manifest.version, period, value: grrEncode(current.id, manifest.k, manifest.epsilon.report) },
-      createdAt: Date.now(),
-    };
+  /** Retention: runs on start and then daily. */
+  async function purge(): Promise<void> {
+    if (!db) return;
     try {
-      const tx = db.transaction(['kv', 'outbox'], 'readwrite');
-      void tx.objectStore('kv').put(period, 'reportedPeriod');
-      void tx.objectStore('outbox').put(item);
+      await purgeBefore(db, Date.now() - retentionMs);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /**
+   * Creates this period's report if none exists yet, atomically across tabs: the check
+   * and the write share one IndexedDB readwrite transaction, which browsers serialise.
+   */
+  async function maybeReport(): Promise<void> {
+    if (!db || !model || !current || !consentNow().measurement) return;
+    const { manifest } = model;
+    const segment = current.id;
+    const now = Date.now();
+    const period = isoWeekPeriod(now);
+    let created = false;
+    try {
+      const tx = db.transaction(['kv', 'outbox', 'ledger'], 'readwrite');
+      const kv = tx.objectStore('kv');
+      const ledger = tx.objectStore('ledger');
+      if ((await kv.get('reportedPeriod')) !== period && withinBudget(await ledger.getAll(), 'measurement', manifest.epsilon.report, measurementCap, now)) {
+        const id = randomId();
+        void kv.put(period, 'reportedPeriod');
+        void ledger.add({ at: now, purpose: 'measurement', epsilon: manifest.epsilon.report, release: `report ${period}` });
+        void tx.objectStore('outbox').put({ id, purpose: 'measurement', createdAt: now, report: { id, model_version: manifest.version, period, value: grrEncode(segment, manifest.k, manifest.epsilon.report) } });
+        created = true;
+      }
       await tx.done;
     } catch (err) {
-      reportedPeriod = undefined;
       fail(err);
       return;
     }
-    await deliver();
+    if (created) await sender.deliver();
   }
 
-  function deliver(keepalive = false): Promise<void> {
-    delivering ??= (async () => {
-      try {
-        if (!db) return;
-        const items = (await db.getAll('outbox')).filter((i) => consentNow()[i.purpose]);
-        if (items.length === 0) return;
-        const outcome = await sendReports(endpoint, items, keepalive);
-        if (outcome === 'retry') {
-          scheduleRetry();
-          return;
-        }
-        retryDelay = 1000;
-        if (outcome === 'rejected') fail(new Error('edgeseg: the server refused a report batch; it was dropped'));
-        const tx = db.transaction('outbox', 'readwrite');
-        for (const i of items) void tx.store.delete(i.id);
-        await tx.done;
-      } catch (err) {
-        fail(err);
-      } finally {
-        delivering = null;
-      }
-    })();
-    return delivering;
-  }
-
-  function scheduleRetry(): void {
-    if (retryTimer !== undefined || closed) return;
-    const delay = retryDelay * (0.5 + Math.random());
-    retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void deliver();
-    }, delay);
+  async function useModel(manifest: ModelManifest): Promise<void> {
+    model = activate(manifest);
+    recompute();
+    await maybeReport();
   }
 
   async function loadModel(): Promise<void> {
@@ -236,41 +293,65 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       const fresh = await fetchModel(endpoint, await readKv(db, 'model'));
       if (!fresh) return;
       await db.put('kv', fresh.cached, 'model');
-      model = activate(fresh.manifest);
-      recompute();
-      await maybeReport();
+      await useModel(fresh.manifest);
     } catch (err) {
       fail(err);
     }
   }
 
+  async function loadBundledModel(cachedVersion: number): Promise<void> {
+    if (!db || !options.model) return;
+    try {
+      const bundled = await verifyModel(options.model.jws, options.model.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null });
+      await db.put('kv', bundled.cached, 'model');
+      model = activate(bundled.manifest);
+    } catch (err) {
+      if (cachedVersion === 0) fail(err); // an older bundled model than the cache is expected, not an error
+    }
+  }
+
+  /** Rebuilds the features from the event log when the stored state has another layout (schema change). */
+  async function rebuildFeatures(store: Store): Promise<FeatureState> {
+    const state = emptyFeatureState();
+    const tz = new Date().getTimezoneOffset();
+    for (const e of await store.getAllFromIndex('events', 'at')) updateFeatureState(state, e, tz);
+    return state;
+  }
+
   async function init(): Promise<void> {
-    db = await openStore(options.dbName);
-    const [storedFeatures, storedConsent, cachedModel, period] = await Promise.all([readKv(db, 'features'), readKv(db, 'consent'), readKv(db, 'model'), readKv(db, 'reportedPeriod')]);
-    if (storedFeatures) features = storedFeatures;
-    if (storedConsent) choice = { ...DEFAULT_CONSENT, ...storedConsent };
-    reportedPeriod = period;
+    const store = await openStore(dbName);
+    db = store;
+    await purge();
+    const [storedFeatures, storedConsent, cachedModel] = await Promise.all([readKv(store, 'features'), readKv(store, 'consent'), readKv(store, 'model')]);
+    features = storedFeatures && storedFeatures.v === emptyFeatureState().v ? storedFeatures : await rebuildFeatures(store);
+    if (storedConsent) choice = { ...defaults, ...storedConsent };
     const manifest = cachedModel ? cachedManifest(cachedModel) : null;
     if (manifest) model = activate(manifest);
+    await loadBundledModel(manifest?.version ?? 0);
     loaded = true;
     const early = waiting;
     waiting = [];
-    apply(early);
     recompute();
+    apply(early);
+    dailyTimer = setInterval(() => void purge(), DAY_MS);
     if (typeof addEventListener === 'function') {
       addEventListener('pagehide', onHide);
+      addEventListener('visibilitychange', onVisibility);
       addEventListener('online', onOnline);
     }
     await loadModel();
-    await deliver();
+    await sender.deliver();
   }
 
   function onHide(): void {
-    void writeEvents();
-    void deliver(true);
+    void writeQueued();
+    void sender.deliver(true);
+  }
+  function onVisibility(): void {
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') onHide();
   }
   function onOnline(): void {
-    void deliver();
+    void sender.deliver();
   }
 
   const ready: Promise<void> = init().catch(fail);
@@ -279,27 +360,23 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     get: consentNow,
     async set(change) {
       try {
-        choice = { ...choice };
-        for (const key of ['personalization', 'measurement', 'model_improvement'] as const) {
+        const next = { ...choice };
+        for (const key of PURPOSES) {
           const v = change[key];
-          if (typeof v === 'boolean') choice[key] = v;
+          if (typeof v === 'boolean') next[key] = v;
         }
+        choice = next;
         await ready;
         if (!db) return;
         const now = consentNow();
-        const tx = db.transaction(['kv', 'outbox'], 'readwrite');
+        const tx = db.transaction(['kv', 'outbox', 'consentLog'], 'readwrite');
         void tx.objectStore('kv').put(choice, 'consent');
-        if (!now.measurement) {
-          for (const item of await tx.objectStore('outbox').getAll()) if (item.purpose === 'measurement') void tx.objectStore('outbox').delete(item.id);
-        }
+        void tx.objectStore('consentLog').add({ at: Date.now(), choice: { ...choice }, gpc: globalPrivacyControl() });
+        const outbox = tx.objectStore('outbox');
+        for (const item of await outbox.getAll()) if (!now[item.purpose]) void outbox.delete(item.id);
         await tx.done;
-        for (const cb of consentListeners) {
-          try {
-            cb(now);
-          } catch (err) {
-            fail(err);
-          }
-        }
+        consentChannel?.postMessage(choice);
+        notify(consentListeners, now);
         recompute();
         await maybeReport();
       } catch (err) {
@@ -322,7 +399,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
           fail(new TypeError(`edgeseg.track: ${checked.errors.join('; ')}`));
           return;
         }
-        const e = { ...checked.value, genres: [...checked.value.genres], at: checked.value.at ?? Date.now() };
+        const e: StoredEvent = { ...checked.value, genres: [...checked.value.genres], at: checked.value.at ?? Date.now() };
         if (loaded) apply([e]);
         else waiting.push(e);
       } catch (err) {
@@ -334,19 +411,79 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       segmentListeners.add(cb);
       return () => segmentListeners.delete(cb);
     },
+    async exportData() {
+      try {
+        await ready;
+        await writeQueued();
+        if (!db) return null;
+        const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox'], 'readonly');
+        const [events, segmentHistory, consentLog, entries, outbox] = await Promise.all([
+          tx.objectStore('events').index('at').getAll(),
+          tx.objectStore('segmentHistory').getAll(),
+          tx.objectStore('consentLog').getAll(),
+          tx.objectStore('ledger').getAll(),
+          tx.objectStore('outbox').getAll(),
+        ]);
+        const raw = featureVector(features, Date.now());
+        const vector = raw ? Object.fromEntries(FEATURE_NAMES_V1.map((name, i) => [name, raw[i] as number])) : null;
+        return {
+          format: 'edgeseg-export/1',
+          exportedAt: new Date().toISOString(),
+          appId: options.appId ?? null,
+          consent: { choice: { ...choice }, effective: consentNow(), globalPrivacyControl: globalPrivacyControl() },
+          events,
+          features: { state: features, vector },
+          segment: current,
+          segmentHistory,
+          consentLog,
+          privacyLedger: { entries, spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', Date.now()) }, cap: { measurement: measurementCap } },
+          outbox,
+          model: model ? { version: model.manifest.version } : null,
+        };
+      } catch (err) {
+        fail(err);
+        return null;
+      }
+    },
+    async eraseData() {
+      try {
+        await ready;
+        clearTimeout(writeTimer);
+        writeTimer = undefined;
+        waiting = [];
+        unwritten = [];
+        history = [];
+        features = emptyFeatureState();
+        choice = { ...defaults };
+        if (db) {
+          const tx = db.transaction([...STORE_NAMES], 'readwrite');
+          for (const name of STORE_NAMES) void tx.objectStore(name).clear();
+          await tx.done;
+        }
+        const before = current;
+        current = null;
+        if (before) notify(segmentListeners, null);
+        notify(consentListeners, consentNow());
+      } catch (err) {
+        fail(err);
+      }
+    },
     async flush() {
       await ready;
-      await writeEvents();
-      await deliver();
+      await writeQueued();
+      await sender.deliver();
     },
     async shutdown() {
       await this.flush();
-      closed = true;
-      clearTimeout(retryTimer);
+      sender.stop();
+      clearTimeout(writeTimer);
+      clearInterval(dailyTimer);
       if (typeof removeEventListener === 'function') {
         removeEventListener('pagehide', onHide);
+        removeEventListener('visibilitychange', onVisibility);
         removeEventListener('online', onOnline);
       }
+      consentChannel?.close();
       db?.close();
       db = null;
     },

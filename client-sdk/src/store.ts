@@ -1,14 +1,16 @@
 /**
- * The on-device store (IndexedDB through idb): the event log, key-value state and the
- * outbox of payloads waiting to leave. Everything the SDK keeps is here, so export and
- * erase have one place to look.
+ * The on-device store (IndexedDB through idb). Everything the SDK keeps is here, so
+ * export, erase and retention each have one place to look.
  */
-import type { FeatureState, PlaybackEvent, SegmentReport } from '@edgeseg/shared';
+import type { FeatureState, LifecycleStage, PlaybackEvent, SegmentReport } from '@edgeseg/shared';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ConsentState } from './consent.ts';
+import type { ConsentState, Purpose } from './consent.ts';
 
 export const DB_NAME = 'edgeseg';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+
+/** An event as stored: `at` is always set. */
+export type StoredEvent = PlaybackEvent & { at: number };
 
 /** A verified model as cached on the device. */
 export interface CachedModel {
@@ -25,6 +27,32 @@ export interface OutboxItem {
   createdAt: number;
 }
 
+/** One entry of the on-device privacy ledger: ε spent for a purpose. */
+export interface LedgerEntry {
+  at: number;
+  purpose: Exclude<Purpose, 'personalization'>;
+  epsilon: number;
+  /** What was released, e.g. "report 2026-W48". */
+  release: string;
+}
+
+/** One consent change, as the viewer made it. */
+export interface ConsentLogEntry {
+  at: number;
+  choice: ConsentState;
+  /** Whether Global Privacy Control was on at the time. */
+  gpc: boolean;
+}
+
+/** One change of the on-device segment. */
+export interface SegmentHistoryEntry {
+  at: number;
+  id: number | null;
+  label: string | null;
+  lifecycle: LifecycleStage | null;
+  modelVersion: number | null;
+}
+
 /** Values of the `kv` store, by key. */
 export interface KvValues {
   features: FeatureState;
@@ -35,26 +63,42 @@ export interface KvValues {
 }
 
 export interface EdgesegDB extends DBSchema {
-  events: { key: number; value: PlaybackEvent & { at: number } };
+  events: { key: number; value: StoredEvent; indexes: { at: number } };
   kv: { key: keyof KvValues; value: KvValues[keyof KvValues] };
   outbox: { key: string; value: OutboxItem };
+  ledger: { key: number; value: LedgerEntry };
+  consentLog: { key: number; value: ConsentLogEntry };
+  segmentHistory: { key: number; value: SegmentHistoryEntry; indexes: { at: number } };
 }
 
-export type StoreNames = 'events' | 'kv' | 'outbox';
 export type Store = IDBPDatabase<EdgesegDB>;
 
+/** Every object store, for export and erase. */
+export const STORE_NAMES = ['events', 'kv', 'outbox', 'ledger', 'consentLog', 'segmentHistory'] as const;
+
 /**
- * Opens (and on first use creates) the edgeseg database.
+ * Opens (and creates or upgrades) the edgeseg database.
  *
  * @example
  * const db = await openStore();
  */
 export function openStore(name: string = DB_NAME): Promise<Store> {
   return openDB<EdgesegDB>(name, DB_VERSION, {
-    upgrade(db) {
-      db.createObjectStore('events', { autoIncrement: true });
-      db.createObjectStore('kv');
-      db.createObjectStore('outbox', { keyPath: 'id' });
+    upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        db.createObjectStore('events', { autoIncrement: true });
+        db.createObjectStore('kv');
+        db.createObjectStore('outbox', { keyPath: 'id' });
+      }
+      if (oldVersion < 2) {
+        tx.objectStore('events').createIndex('at', 'at');
+        db.createObjectStore('ledger', { autoIncrement: true });
+        db.createObjectStore('consentLog', { autoIncrement: true });
+        db.createObjectStore('segmentHistory', { autoIncrement: true }).createIndex('at', 'at');
+      }
+    },
+    blocking() {
+      // Another tab needs a newer schema: let it upgrade rather than block it.
     },
   });
 }
@@ -67,4 +111,23 @@ export function openStore(name: string = DB_NAME): Promise<Store> {
  */
 export async function readKv<K extends keyof KvValues>(db: Store, key: K): Promise<KvValues[K] | undefined> {
   return (await db.get('kv', key)) as KvValues[K] | undefined;
+}
+
+/**
+ * Deletes events and segment history older than `cutoffMs`, in one transaction.
+ *
+ * @example
+ * await purgeBefore(db, Date.now() - 90 * 86_400_000);
+ */
+export async function purgeBefore(db: Store, cutoffMs: number): Promise<void> {
+  const tx = db.transaction(['events', 'segmentHistory'], 'readwrite');
+  const range = IDBKeyRange.upperBound(cutoffMs, true);
+  for (const name of ['events', 'segmentHistory'] as const) {
+    let cursor = await tx.objectStore(name).index('at').openCursor(range);
+    while (cursor) {
+      await cursor.delete();
+      cursor = await cursor.continue();
+    }
+  }
+  await tx.done;
 }

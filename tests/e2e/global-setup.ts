@@ -6,6 +6,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
     authJwk: string;
+    modelJwk: string;
   }
 }
 
@@ -17,6 +18,7 @@ export async function setup(project: TestProject): Promise<void> {
   stack = await startStack({ K_THRESHOLD: '1' });
   project.provide('baseUrl', stack.baseUrl);
   project.provide('authJwk', stack.authJwk);
+  project.provide('modelJwk', stack.modelJwk);
 }
 
 export async function teardown(): Promise<void> {

@@ -15,7 +15,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningStack {
   baseUrl: string;
+  /** Private JWKs of this stack's keys, so tests can mint tokens and sign test models. */
   authJwk: string;
+  modelJwk: string;
   stop(): Promise<void>;
 }
 
@@ -40,8 +42,9 @@ function freePort(): Promise<number> {
 export async function startStack(vars: Record<string, string> = {}): Promise<RunningStack> {
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-stack-'));
   const authJwk = await generateSigningJwk('auth-e2e');
+  const modelJwk = await generateSigningJwk('model-e2e');
   const envFile = join(dir, 'test.env');
-  writeFileSync(envFile, `MODEL_SIGNING_JWK='${await generateSigningJwk('model-e2e')}'\nAUTH_SIGNING_JWK='${authJwk}'\n`);
+  writeFileSync(envFile, `MODEL_SIGNING_JWK='${modelJwk}'\nAUTH_SIGNING_JWK='${authJwk}'\n`);
   const port = await freePort();
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'), '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
@@ -64,7 +67,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, authJwk, stop };
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, authJwk, modelJwk, stop };
     } catch {
       // not listening yet
     }

@@ -191,3 +191,22 @@ describe('GET /v1/segments auth', () => {
     await expectProblem(await segments(marketer, '?period=last-week'), 422, 'invalid-body');
   });
 });
+
+describe('CORS for devices on other origins', () => {
+  it('answers the preflight of a cross-origin report POST, and exposes the model ETag', async () => {
+    const preflight = await worker.fetch(
+      new Request(`${BASE}/v1/reports`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }),
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/content-type/);
+    const model = await worker.fetch(new Request(`${BASE}/v1/model`, { headers: { origin: 'https://app.example' } }));
+    expect(model.headers.get('access-control-allow-origin')).toBe('*');
+    expect(model.headers.get('access-control-expose-headers')).toMatch(/etag/i);
+  });
+
+  it('does not open marketer routes to other origins', async () => {
+    const res = await segments(marketer);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@
  * by Workers static assets before this app runs.
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
@@ -20,6 +21,10 @@ import { segmentRoutes } from './routes/segments.ts';
  */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Apps embed the SDK on their own origin: device routes answer any origin, without
+  // credentials (the SDK never sends cookies). Marketer routes stay same-origin.
+  const deviceCors = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'if-none-match'], exposeHeaders: ['etag'], maxAge: 86_400 });
+  for (const path of ['/v1/model', '/v1/reports', '/.well-known/*']) app.use(path, deviceCors);
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
   app.route('/', reportRoutes);

@@ -1,0 +1,132 @@
+/**
+ * Delivers the outbox: one sender at a time across tabs (Web Locks), batches of up to
+ * 100 reports, retry with exponential backoff and jitter. An item leaves the outbox only
+ * once the server has it (202, or 409 when every id was already accepted), so nothing is
+ * lost offline or across reloads, and a resend after a lost answer is never counted twice.
+ */
+import { MAX_REPORTS_PER_BATCH } from '@edgeseg/shared';
+import type { OutboxItem, Store } from './store.ts';
+
+/** What happened to a batch: delivered (drop from outbox), rejected (drop, report) or retry. */
+export type DeliveryOutcome = 'delivered' | 'rejected' | 'retry';
+
+/**
+ * Sends outbox items as one `POST /v1/reports` batch.
+ *
+ * @example
+ * const outcome = await sendReports('https://edge.example', items);
+ */
+export async function sendReports(endpoint: string, items: readonly OutboxItem[], keepalive = false): Promise<DeliveryOutcome> {
+  try {
+    const res = await fetch(`${endpoint}/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reports: items.map((i) => i.report) }),
+      credentials: 'omit',
+      keepalive,
+    });
+    if (res.status === 202 || res.status === 409) return 'delivered';
+    return res.status >= 500 || res.status === 429 ? 'retry' : 'rejected';
+  } catch {
+    return 'retry';
+  }
+}
+
+export interface SenderOptions {
+  endpoint: string;
+  /** Name of the cross-tab lock; one per database. */
+  lockName: string;
+  store: () => Store | null;
+  /** Whether the purpose of an item is still granted (withdrawn purposes never send). */
+  allowed: (item: OutboxItem) => boolean;
+  fail: (err: Error) => void;
+}
+
+export interface Sender {
+  /** Sends everything queued; resolves when done or deferred to a retry. Never rejects. */
+  deliver(keepalive?: boolean): Promise<void>;
+  stop(): void;
+}
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 5 * 60_000;
+
+/** Web Locks where available (every evergreen browser); older TV runtimes run without. */
+interface LockManagerLike {
+  request(name: string, cb: () => Promise<void>): Promise<unknown>;
+}
+
+/**
+ * Creates the outbox sender.
+ *
+ * @example
+ * const sender = createSender({ endpoint, lockName: 'edgeseg:send', store: () => db, allowed: () => true, fail: console.warn });
+ * await sender.deliver();
+ */
+export function createSender(opts: SenderOptions): Sender {
+  let running: Promise<void> | null = null;
+  let again = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelay = FIRST_RETRY_MS;
+  let stopped = false;
+
+  async function drain(keepalive: boolean): Promise<void> {
+    const db = opts.store();
+    if (!db) return;
+    for (;;) {
+      const items = (await db.getAll('outbox')).filter(opts.allowed).slice(0, MAX_REPORTS_PER_BATCH);
+      if (items.length === 0) return;
+      const outcome = await sendReports(opts.endpoint, items, keepalive);
+      if (outcome === 'retry') {
+        scheduleRetry();
+        return;
+      }
+      retryDelay = FIRST_RETRY_MS;
+      if (outcome === 'rejected') opts.fail(new Error('edgeseg: the server refused a report batch; it was dropped'));
+      const tx = db.transaction('outbox', 'readwrite');
+      for (const i of items) void tx.store.delete(i.id);
+      await tx.done;
+    }
+  }
+
+  function scheduleRetry(): void {
+    if (retryTimer !== undefined || stopped) return;
+    const delay = retryDelay * (0.5 + Math.random());
+    retryDelay = Math.min(retryDelay * 2, MAX_RETRY_MS);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void deliver();
+    }, delay);
+  }
+
+  function deliver(keepalive = false): Promise<void> {
+    if (running) {
+      again = true; // something new was queued while a send was under way
+      return running;
+    }
+    const locks = typeof navigator !== 'undefined' ? (navigator as { locks?: LockManagerLike }).locks : undefined;
+    const run = async (): Promise<void> => {
+      do {
+        again = false;
+        await drain(keepalive);
+      } while (again && retryTimer === undefined);
+    };
+    const current: Promise<void> = (locks ? locks.request(opts.lockName, run).then(() => undefined) : run())
+      .catch((err: unknown) => {
+        opts.fail(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => {
+        running = null;
+      });
+    running = current;
+    return current;
+  }
+
+  return {
+    deliver,
+    stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+    },
+  };
+}
