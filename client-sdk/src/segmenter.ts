@@ -109,7 +109,6 @@ export interface Segmenter {
   shutdown(): Promise<void>;
 }
 
-const WRITE_DELAY_MS = 250;
 const DAY_MS = 86_400_000;
 const DEFAULT_RETENTION_DAYS = 90;
 const DEFAULT_MEASUREMENT_CAP = 10;
@@ -158,7 +157,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let waiting: StoredEvent[] = [];
   let unwritten: StoredEvent[] = [];
   let history: SegmentHistoryEntry[] = [];
-  let writeTimer: ReturnType<typeof setTimeout> | undefined;
+  let writeScheduled = false;
   let dailyTimer: ReturnType<typeof setInterval> | undefined;
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
@@ -215,14 +214,21 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     void maybeReport();
   }
 
+  /**
+   * Writes at the end of the current task: a burst of track() calls shares one
+   * transaction, and the transaction starts before the task ends, so a reload or tab
+   * close right after a click does not lose the click's events (a write started only
+   * at pagehide can be aborted with the page).
+   */
   function scheduleWrite(): void {
-    if (writeTimer === undefined && loaded) writeTimer = setTimeout(() => void writeQueued(), WRITE_DELAY_MS);
+    if (writeScheduled || !loaded) return;
+    writeScheduled = true;
+    queueMicrotask(() => void writeQueued());
   }
 
   /** One transaction for every event and segment change queued since the last write, plus the features. */
   async function writeQueued(): Promise<void> {
-    clearTimeout(writeTimer);
-    writeTimer = undefined;
+    writeScheduled = false;
     if (!db || (unwritten.length === 0 && history.length === 0)) return;
     const events = unwritten;
     const changes = history;
@@ -448,8 +454,6 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     async eraseData() {
       try {
         await ready;
-        clearTimeout(writeTimer);
-        writeTimer = undefined;
         waiting = [];
         unwritten = [];
         history = [];
@@ -476,7 +480,6 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     async shutdown() {
       await this.flush();
       sender.stop();
-      clearTimeout(writeTimer);
       clearInterval(dailyTimer);
       if (typeof removeEventListener === 'function') {
         removeEventListener('pagehide', onHide);

@@ -237,9 +237,10 @@ describe('privacy budget', () => {
       const seen = recordRequests(browser.context, base);
       const page = await browser.context.newPage();
       await openDemo(page, base);
+      // A string, so the test runner does not rewrite the page's dynamic import.
+      await page.evaluate(`import('/sdk/edgeseg.min.js').then((sdk) => { window.edgesegSdk = sdk; })`);
       const ledgers = await page.evaluate(async () => {
-        const url = '/sdk/edgeseg.min.js';
-        const sdk = (await import(url)) as typeof import('@edgeseg/client-sdk');
+        const sdk = (window as unknown as { edgesegSdk: typeof import('@edgeseg/client-sdk') }).edgesegSdk;
         const out: Record<string, unknown> = {};
         // The bootstrap model spends ε = 2 per report: a cap of 1 forbids it, a cap of 2 allows exactly one.
         for (const [appId, cap] of [['capped', 1], ['fits', 2]] as const) {

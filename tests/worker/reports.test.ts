@@ -210,3 +210,18 @@ describe('CORS for devices on other origins', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('model schema upgrades', () => {
+  it('republishes the bootstrap model as the next version when the stored one no longer fits the schema', async () => {
+    const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
+    const current = await registry.current();
+    const stale = { ...JSON.parse(current?.manifest as string), version: 7, features: ['an_old_feature'] };
+    await registry.publish({ version: 7, jws: 'stale.jws.value', etag: '"v7-stale"', manifest: JSON.stringify(stale) });
+    const res = await worker.fetch(new Request(`${BASE}/v1/model`));
+    expect(res.headers.get('etag')).toMatch(/^"v8-/);
+    const jwks = (await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: [] };
+    const { payload } = await compactVerify(new Uint8Array(await res.arrayBuffer()), createLocalJWKSet(jwks));
+    const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
+    expect(parsed.ok && parsed.value.version).toBe(8);
+  });
+});

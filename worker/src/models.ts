@@ -34,14 +34,18 @@ export async function publishModel(env: Env, manifest: ModelManifest): Promise<P
 }
 
 /**
- * The current published model, publishing the bootstrap model on a fresh deployment.
+ * The current published model, publishing the bootstrap model on a fresh deployment or
+ * when the stored one no longer fits the feature schema.
  *
  * @example
  * const { jws, etag } = await currentModel(env);
  */
 export async function currentModel(env: Env): Promise<PublishedModel> {
   const current = await registry(env).current();
-  return current ?? publishModel(env, bootstrapManifest(Math.floor(Date.now() / 1000)));
+  if (current && parseManifest(JSON.parse(current.manifest)).ok) return current;
+  // Fresh deployment, or the stored model predates this code's feature schema (devices
+  // would refuse it): publish the bootstrap model as the next version.
+  return publishModel(env, { ...bootstrapManifest(Math.floor(Date.now() / 1000)), version: (current?.version ?? 0) + 1 });
 }
 
 /**
