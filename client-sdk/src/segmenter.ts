@@ -158,6 +158,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let unwritten: StoredEvent[] = [];
   let history: SegmentHistoryEntry[] = [];
   let writeScheduled = false;
+  let settleScheduled = false;
   let dailyTimer: ReturnType<typeof setInterval> | undefined;
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
@@ -209,8 +210,21 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     const tz = new Date().getTimezoneOffset();
     for (const e of events) updateFeatureState(features, e, tz);
     unwritten.push(...events);
-    scheduleWrite();
+    if (!settleScheduled) {
+      settleScheduled = true;
+      queueMicrotask(settle);
+    }
+  }
+
+  /**
+   * Runs once per burst of track() calls, at the end of the task: the segment, the write
+   * and the report check cost the same for one event or a thousand, and track() itself
+   * stays a validation plus an O(genres) feature update.
+   */
+  function settle(): void {
+    settleScheduled = false;
     recompute();
+    void writeQueued();
     void maybeReport();
   }
 

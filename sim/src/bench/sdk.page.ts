@@ -92,11 +92,8 @@ const page: SdkBenchPage = {
     const appId = `bench-${RUN_ID}-ours-${round}`;
     const dbName = `edgeseg-${appId}`;
     const errors: string[] = [];
-    // A fresh database per run. The SDK names it `edgeseg-<appId>`; `dbName` is the same
-    // name for SDK versions that took the database name directly. Passed as a variable so
-    // the option the running SDK does not know is ignored rather than a type error.
-    const options = { endpoint: location.origin, appId, dbName, onError: (e: Error) => errors.push(e.message) };
-    const seg = createSegmenter(options);
+    // A fresh database per run: the SDK names it `edgeseg-<appId>`.
+    const seg = createSegmenter({ endpoint: location.origin, appId, onError: (e: Error) => errors.push(e.message) });
     await seg.ready;
     const t0 = performance.now();
     for (const e of EVENTS) seg.track(e);
