@@ -5,7 +5,7 @@
 import type { ConsentState } from '@edgeseg/client-sdk';
 import { describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, type DemoWindow } from './demo-page.ts';
+import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, PAGE_ASSETS, recordRequests, type DemoWindow } from './demo-page.ts';
 
 const base = inject('baseUrl');
 
@@ -27,6 +27,9 @@ describe('network audit under every consent combination', () => {
 
         const reports = seen.filter((r) => r.path === '/v1/reports');
         expectOnlyPageAndModel(seen.filter((r) => r.path !== '/v1/reports'));
+        const apiCalls = new Set(seen.filter((r) => !PAGE_ASSETS.includes(r.path)).map((r) => `${r.method} ${r.path}`));
+        const expected = ['GET /v1/model', 'GET /.well-known/jwks.json', ...(consent.personalization && consent.measurement ? ['POST /v1/reports'] : [])];
+        expect([...apiCalls].sort()).toEqual(expected.sort());
         // A segment exists only with personalization (no events are kept without it),
         // and a report leaves only with measurement too. Contributions: not yet built.
         if (consent.personalization && consent.measurement) {
