@@ -14,3 +14,4 @@ export * from './assign.ts';
 export * from './lifecycle.ts';
 export * from './grr.ts';
 export * from './reports.ts';
+export * from './rounds.ts';
