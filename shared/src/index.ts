@@ -15,4 +15,5 @@ export * from './lifecycle.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
+export * from './dp/index.ts';
 export * from './secure/index.ts';
