@@ -2,3 +2,11 @@
 export { SegmentTally, type AddReportsResult } from './segment-tally.ts';
 export { ModelRegistry, type PublishedModel } from './model-registry.ts';
 export { summariseTally, type SegmentCount, type TallySummary } from './tally.ts';
+export { importSigningKey, signModel, type SigningKey } from './signing.ts';
+export { RoundShard, type ShardItem, type RelayItem } from './round-shard.ts';
+export { RoundCoordinator, uint32ToBase64, base64ToUint32, type CoordinatorEnv, type HelperRelease } from './round-coordinator.ts';
+export { shardOf, bucketKey } from './round/shard-key.ts';
+export { idDigest, type Bucket } from './round/bucket.ts';
+export { publicRound, type RoundRecord, type PublicRound, type RoundResult } from './round/record.ts';
+export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './round/kmeans-update.ts';
+export { closeKmeansRound, selectorOf, type BatchSelector } from './round/close.ts';

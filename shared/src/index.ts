@@ -1,6 +1,8 @@
 /**
  * @edgeseg/shared: what device and edge must agree on. No DOM, no Worker globals,
- * no side effects on import.
+ * no side effects on import. Secure aggregation (`@edgeseg/shared/secure`, with HPKE)
+ * and the DP samplers (`@edgeseg/shared/dp`) are separate entry points, so the core SDK
+ * bundle never pulls them in.
  */
 export * from './validate.ts';
 export * from './random.ts';
@@ -15,5 +17,3 @@ export * from './lifecycle.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
-export * from './dp/index.ts';
-export * from './secure/index.ts';

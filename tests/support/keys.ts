@@ -36,3 +36,15 @@ export async function mintToken(privateJwk: string, claims: { role?: string; iss
     .setExpirationTime(now + (claims.expSecondsFromNow ?? 600))
     .sign(key);
 }
+
+/**
+ * A private P-256 ECDH JWK for an aggregator's HPKE key; `kid` is the HPKE config id.
+ *
+ * @example
+ * const HPKE_PRIVATE_JWK = await generateHpkeJwk(1);
+ */
+export async function generateHpkeJwk(configId: number): Promise<string> {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
+  const jwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JWK;
+  return JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid: String(configId) });
+}

@@ -1,7 +1,8 @@
 /**
- * Starts the real local stack (`wrangler dev`: workerd, Durable Objects with SQLite
- * storage, static pages) on a free loopback port, with fresh keys and a throwaway
- * persistence dir, for end-to-end tests.
+ * Starts the real local stack: two `wrangler dev` processes (workerd, SQLite-backed
+ * Durable Objects), the leader with its pages and the helper aggregator with its own
+ * keys and storage, on free loopback ports with fresh keys and throwaway persistence.
+ * `restart()` stops both and starts them again on the same state, as a crash would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,15 +10,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSigningJwk } from './keys.ts';
+import { generateHpkeJwk, generateSigningJwk } from './keys.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RunningStack {
   baseUrl: string;
+  helperUrl: string;
   /** Private JWKs of this stack's keys, so tests can mint tokens and sign test models. */
   authJwk: string;
   modelJwk: string;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,8 +36,29 @@ function freePort(): Promise<number> {
   });
 }
 
+async function waitHealthy(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not start on ${url}:\n${log()}`);
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 /**
- * Starts `wrangler dev` and resolves once `/healthz` answers.
+ * Starts leader and helper and resolves once both answer `/healthz`.
  *
  * @example
  * const stack = await startStack({ K_THRESHOLD: '1' });
@@ -43,36 +67,57 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-stack-'));
   const authJwk = await generateSigningJwk('auth-e2e');
   const modelJwk = await generateSigningJwk('model-e2e');
-  const envFile = join(dir, 'test.env');
-  writeFileSync(envFile, `MODEL_SIGNING_JWK='${modelJwk}'\nAUTH_SIGNING_JWK='${authJwk}'\n`);
-  const port = await freePort();
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(dir, 'state'), '--env-file', envFile, '--show-interactive-dev-session=false', '--log-level', 'warn'];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
-  const child: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-  });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const leaderToken = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
+  const leaderEnv = join(dir, 'leader.env');
+  const helperEnv = join(dir, 'helper.env');
+  writeFileSync(leaderEnv, `MODEL_SIGNING_JWK='${modelJwk}'\nAUTH_SIGNING_JWK='${authJwk}'\nHPKE_PRIVATE_JWK='${await generateHpkeJwk(1)}'\nLEADER_TOKEN='${leaderToken}'\n`);
+  writeFileSync(helperEnv, `HPKE_PRIVATE_JWK='${await generateHpkeJwk(2)}'\nLEADER_TOKEN='${leaderToken}'\n`);
+  // Each wrangler dev also opens a devtools inspector port (9229 by default): two at once need two.
+  const [port, helperPort, inspector, helperInspector] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const helperUrl = `http://127.0.0.1:${helperPort}`;
+  const common = ['--ip', '127.0.0.1', '--show-interactive-dev-session=false', '--log-level', 'warn'];
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+  const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
+  let log = '';
+  let children: ChildProcess[] = [];
+
+  const launch = (args: string[]): ChildProcess => {
+    const child = spawn(wrangler, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    return child;
   };
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) break;
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return { baseUrl, authJwk, modelJwk, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const up = async () => {
+    const helper = launch(['dev', '-c', 'helper/wrangler.toml', '--port', String(helperPort), '--inspector-port', String(helperInspector), '--persist-to', join(dir, 'helper-state'), '--env-file', helperEnv, ...common]);
+    const leaderArgs = ['dev', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'state'), '--env-file', leaderEnv, '--var', `HELPER_URL:${helperUrl}`, ...common];
+    for (const [k, v] of Object.entries(vars)) leaderArgs.push('--var', `${k}:${v}`);
+    const leader = launch(leaderArgs);
+    children = [helper, leader];
+    await Promise.all([waitHealthy(helperUrl, helper, () => log), waitHealthy(baseUrl, leader, () => log)]);
+  };
+  const down = async () => {
+    await Promise.all(children.map(stopChild));
+  };
+  try {
+    await up();
+  } catch (err) {
+    await down();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
-  await stop();
-  throw new Error(`wrangler dev did not start on ${baseUrl}:\n${log}`);
+  return {
+    baseUrl,
+    helperUrl,
+    authJwk,
+    modelJwk,
+    async restart() {
+      await down();
+      await up();
+    },
+    async stop() {
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,20 +1,21 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { generateSigningJwk } from '../support/keys.ts';
+import { generateHpkeJwk, generateSigningJwk } from '../support/keys.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // Fresh keys per run, passed as bindings: tests never depend on a developer's .dev.vars.
 const MODEL_SIGNING_JWK = await generateSigningJwk('model-test');
 const AUTH_SIGNING_JWK = await generateSigningJwk('auth-test');
+const HPKE_PRIVATE_JWK = await generateHpkeJwk(1);
 
 export default defineConfig({
 
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${root}/wrangler.toml` },
-      miniflare: { bindings: { K_THRESHOLD: '5', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK } },
+      miniflare: { bindings: { K_THRESHOLD: '5', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK, HPKE_PRIVATE_JWK, LEADER_TOKEN: 'test-leader-token' } },
     }),
   ],
   test: {

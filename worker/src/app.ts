@@ -10,25 +10,43 @@ import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/model.ts';
+import { contributionRoutes } from './routes/contributions.ts';
+import { hpkeConfigRoutes } from './routes/hpke-configs.ts';
+import { internalRoutes } from './routes/internal.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { roundRoutes } from './routes/rounds.ts';
 import { segmentRoutes } from './routes/segments.ts';
 
 /**
- * Builds the Worker's request handler.
+ * Builds the Worker's request handler for one role: the leader serves devices,
+ * marketers and admins; the helper serves only its HPKE config and the leader.
  *
  * @example
- * export default createApp();
+ * const leader = createApp('leader');
  */
-export function createApp(): Hono<AppEnv> {
+export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  if (role === 'helper') {
+    app.route('/', healthRoutes);
+    app.route('/', hpkeConfigRoutes);
+    app.route('/', internalRoutes);
+    return withErrors(app);
+  }
   // Apps embed the SDK on their own origin: device routes answer any origin, without
   // credentials (the SDK never sends cookies). Marketer routes stay same-origin.
   const deviceCors = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'if-none-match'], exposeHeaders: ['etag'], maxAge: 86_400 });
-  for (const path of ['/v1/model', '/v1/reports', '/.well-known/*']) app.use(path, deviceCors);
+  for (const path of ['/v1/model', '/v1/reports', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
+  app.route('/', hpkeConfigRoutes);
   app.route('/', reportRoutes);
+  app.route('/', roundRoutes);
+  app.route('/', contributionRoutes);
   app.route('/', segmentRoutes);
+  return withErrors(app);
+}
+
+function withErrors(app: Hono<AppEnv>): Hono<AppEnv> {
   app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${new URL(c.req.url).pathname}` }));
   app.onError((err) => {
     if (err instanceof ProblemError) return err.getResponse();

@@ -1,9 +1,25 @@
-import type { ModelRegistry, SegmentTally } from '@edgeseg/aggregator';
+import type { ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
 
-/** Bindings of the edgeseg Worker (wrangler.toml vars + secrets + Durable Objects). */
+/**
+ * Bindings of the edgeseg Worker (wrangler.toml vars + secrets + Durable Objects). The
+ * same code runs as the leader (wrangler.toml) and as the helper (helper/wrangler.toml);
+ * the helper has only the round bindings, its own HPKE key and the leader token.
+ */
 export interface Env {
+  /** `leader` (default) or `helper`. */
+  ROLE?: string;
   SEGMENT_TALLY: DurableObjectNamespace<SegmentTally>;
   MODEL_REGISTRY: DurableObjectNamespace<ModelRegistry>;
+  ROUND_SHARD: DurableObjectNamespace<RoundShard>;
+  ROUND_COORDINATOR: DurableObjectNamespace<RoundCoordinator>;
+  /** This aggregator's private HPKE key (P-256 ECDH JWK, kid = config id). Secret. */
+  HPKE_PRIVATE_JWK: string;
+  /** Bearer token the leader presents to the helper's internal routes. Secret on both. */
+  LEADER_TOKEN: string;
+  /** Leader: base URL of the helper aggregator. */
+  HELPER_URL?: string;
+  /** RoundShard DOs per round (default 8). */
+  ROUND_SHARDS?: string;
   /** Minimum debiased count a segment needs before it is published (default 50). */
   K_THRESHOLD: string;
   /** `iss` of marketer/admin tokens. */

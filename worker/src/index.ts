@@ -1,6 +1,17 @@
-/** Worker entry point: the API app plus the Durable Object classes wrangler binds. */
+/**
+ * Worker entry point: the API app for this deployment's role (ROLE=leader by default,
+ * helper in helper/wrangler.toml) plus the Durable Object classes wrangler binds.
+ */
 import { createApp } from './app.ts';
+import type { Env } from './env.ts';
 
-export { ModelRegistry, SegmentTally } from '@edgeseg/aggregator';
+export { ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
 
-export default createApp();
+const leader = createApp('leader');
+const helper = createApp('helper');
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    return (env.ROLE === 'helper' ? helper : leader).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

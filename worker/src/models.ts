@@ -2,20 +2,14 @@
  * Signing and publishing models. The registry DO holds the bytes; this module signs
  * (the Worker holds the key, the DO never does) and bootstraps version 1 on first use.
  */
-import type { PublishedModel } from '@edgeseg/aggregator';
-import { MODEL_JWS_TYPE, parseManifest, type ModelManifest } from '@edgeseg/shared';
-import { CompactSign } from 'jose';
+import { signModel, type PublishedModel } from '@edgeseg/aggregator';
+import { parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { bootstrapManifest } from './bootstrap-model.ts';
 import type { Env } from './env.ts';
 import { signingKey } from './keys.ts';
 
 function registry(env: Env) {
   return env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -27,10 +21,7 @@ async function sha256Hex(text: string): Promise<string> {
  */
 export async function publishModel(env: Env, manifest: ModelManifest): Promise<PublishedModel> {
   const key = await signingKey(env.MODEL_SIGNING_JWK, 'MODEL_SIGNING_JWK');
-  const payload = JSON.stringify(manifest);
-  const jws = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: MODEL_JWS_TYPE }).sign(key.privateKey);
-  const etag = `"v${manifest.version}-${(await sha256Hex(jws)).slice(0, 16)}"`;
-  return registry(env).publish({ version: manifest.version, jws, etag, manifest: payload });
+  return registry(env).publish(await signModel(manifest, key));
 }
 
 /**

@@ -9,7 +9,8 @@
  * Every sample and every word goes into a checksum, and the samples' variance is checked
  * against σ², so neither loop can be optimised away or quietly go wrong.
  */
-import { cryptoRandom, discreteGaussianSampler, type RandomSource } from '@edgeseg/shared';
+import { cryptoRandom, type RandomSource } from '@edgeseg/shared';
+import { discreteGaussianSampler } from '@edgeseg/shared/dp';
 import { interleaved, median, type Benchmark, type BenchRow } from './harness.ts';
 
 const SAMPLES = 250_000;

@@ -1,0 +1,83 @@
+/**
+ * Closing a k-means round on the leader, as a pure orchestration over injected I/O so
+ * it is tested without workerd: both aggregators must agree on the batch (count and id
+ * checksum per bucket) before either releases; each adds its own noise once; the
+ * leader combines the two noisy shares, decodes them, and moves the centroids robustly.
+ */
+import { combineShares, decodeKmeansAggregate } from '@edgeseg/shared/secure';
+import type { Bucket } from './bucket.ts';
+import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
+import type { RoundRecord, RoundResult } from './record.ts';
+
+/** What each aggregator checks before it releases: per bucket, the count and the id checksum. */
+export type BatchSelector = Record<string, { count: number; checksum: string }>;
+
+export interface CloseDeps {
+  /** The leader's buckets, all shards merged (after every helper ciphertext was relayed). */
+  gather(): Promise<Map<string, Bucket>>;
+  /** The helper's noisy aggregate shares for the same batch, or why it refused. */
+  helperAggregate(selector: BatchSelector): Promise<{ ok: true; shares: Record<string, Uint32Array> } | { ok: false; reason: string }>;
+  /** The leader's noisy copy of a bucket's sums: noise drawn once per bucket and kept. */
+  noisy(bucket: string, sums: Uint32Array): Promise<Uint32Array>;
+  /** Signs and publishes the next model with these centroids; returns its version. */
+  publish(centroids: number[][], update: CentroidUpdate): Promise<number>;
+}
+
+export type CloseOutcome =
+  | { state: 'released'; contributions: number; result: RoundResult }
+  | { state: 'abandoned'; contributions: number; reason: string };
+
+/**
+ * The batch selector of a set of buckets.
+ *
+ * @example
+ * const selector = selectorOf(buckets);
+ */
+export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
+  return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: b.checksum }]));
+}
+
+/**
+ * Closes a k-means round: abandons it under the minimum batch size, otherwise releases
+ * the combined noisy aggregate and publishes the next model.
+ *
+ * @example
+ * const outcome = await closeKmeansRound(record, deps);
+ */
+export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Promise<CloseOutcome> {
+  const { descriptor: round } = record;
+  const buckets = await deps.gather();
+  const contributions = [...buckets.values()].reduce((n, b) => n + b.count, 0);
+  if (contributions < record.min_devices) {
+    return { state: 'abandoned', contributions, reason: `${contributions} contributions, under the minimum batch of ${record.min_devices}` };
+  }
+  const helper = await deps.helperAggregate(selectorOf(buckets));
+  if (!helper.ok) return { state: 'abandoned', contributions, reason: `helper refused to release: ${helper.reason}` };
+
+  const bySlice = new Map<number, DecodedAggregate[]>();
+  for (const [key, bucket] of buckets) {
+    const helperShare = helper.shares[key];
+    if (!helperShare) return { state: 'abandoned', contributions, reason: `helper released no share for bucket ${key}` };
+    const combined = combineShares(await deps.noisy(key, bucket.sums), helperShare);
+    const slice = Number(key.split(':')[0]);
+    const list = bySlice.get(slice) ?? [];
+    list.push(decodeKmeansAggregate(combined, round.k, round.d, round.encoding));
+    bySlice.set(slice, list);
+  }
+
+  // Initialisation rounds run one candidate per slice: keep the one with the lowest
+  // private inertia per device (slices have different sizes).
+  let best: { slice: number; update: CentroidUpdate; score: number } | null = null;
+  for (const [slice, groups] of bySlice) {
+    const previous = round.slices[slice];
+    if (!previous) continue;
+    const update = updateCentroids(previous, groups, { minCount: record.min_devices / Math.max(1, round.k * 4) });
+    const size = update.counts.reduce((a, b) => a + b, 0);
+    const score = size > 0 ? update.inertia / size : Infinity;
+    if (!best || score < best.score) best = { slice, update, score };
+  }
+  if (!best) return { state: 'abandoned', contributions, reason: 'no slice had contributions' };
+  const version = await deps.publish(best.update.centroids, best.update);
+  const { counts, kept, inertia, silhouette } = best.update;
+  return { state: 'released', contributions, result: { model_version: version, counts, kept, inertia, silhouette, slice: best.slice } };
+}

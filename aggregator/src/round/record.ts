@@ -1,0 +1,96 @@
+/**
+ * A round as the coordinator keeps it: the public descriptor devices see, plus the
+ * server-side settings and outcome. Pure types and helpers, shared by both aggregators.
+ */
+import type { RoundDescriptor } from '@edgeseg/shared';
+
+export type RoundState = 'open' | 'closing' | 'released' | 'abandoned';
+
+/** Outcome of a released k-means round. */
+export interface RoundResult {
+  /** Model version published from this round. */
+  model_version: number;
+  /** Robust noisy cluster sizes. */
+  counts: number[];
+  kept: boolean[];
+  inertia: number;
+  silhouette: number;
+  /** The slice whose candidate won (initialisation rounds), by private inertia. */
+  slice: number;
+}
+
+export interface RoundRecord {
+  descriptor: RoundDescriptor;
+  /** Number of RoundShard DOs the round is spread over on this aggregator. */
+  shards: number;
+  /** No release under this many contributions. */
+  min_devices: number;
+  /** σ² of the discrete Gaussian this aggregator adds to each entry of each bucket, "num/den". */
+  sigma2: string;
+  state: RoundState;
+  opened_at: number;
+  closed_at: number | null;
+  contributions: number | null;
+  reason: string | null;
+  result: RoundResult | null;
+}
+
+/** What `GET /v1/rounds` and the public privacy ledger show of a round. */
+export interface PublicRound {
+  round_id: string;
+  kind: RoundDescriptor['kind'];
+  mode: RoundDescriptor['mode'];
+  state: RoundState;
+  model_version: number;
+  opened_at: number;
+  closes_at: number;
+  closed_at: number | null;
+  contributions: number | null;
+  min_devices: number;
+  epsilon: number;
+  delta: number;
+  mechanism: string;
+  reason: string | null;
+  result: RoundResult | null;
+}
+
+/**
+ * The mechanism line of the public ledger: who adds which noise.
+ *
+ * @example
+ * mechanismOf(record) // 'discrete Gaussian, σ²=…, added in full by each of 2 aggregators'
+ */
+export function mechanismOf(r: RoundRecord): string {
+  const [num, den] = r.sigma2.split('/').map(Number) as [number, number];
+  const sigma2 = (num / (den || 1)).toPrecision(6);
+  return r.descriptor.mode === 'secure'
+    ? `discrete Gaussian, σ²=${sigma2} per entry, added in full by each of 2 aggregators (ε holds if either is honest)`
+    : `discrete Gaussian, σ²=${sigma2} per entry, added by each device (local mode)`;
+}
+
+/**
+ * The public view of a round.
+ *
+ * @example
+ * const rows = records.map(publicRound);
+ */
+export function publicRound(r: RoundRecord): PublicRound {
+  const d = r.descriptor;
+  return {
+    round_id: d.round_id,
+    kind: d.kind,
+    mode: d.mode,
+    state: r.state,
+    model_version: d.model_version,
+    opened_at: r.opened_at,
+    closes_at: d.closes_at,
+    closed_at: r.closed_at,
+    contributions: r.contributions,
+    min_devices: r.min_devices,
+    epsilon: d.epsilon,
+    delta: d.delta,
+    mechanism: mechanismOf(r),
+    reason: r.reason,
+    result: r.result,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Full secure rounds through the real API of two aggregators (two wrangler dev
+ * processes, each with its own keys and SQLite storage): devices upload secret-shared,
+ * HPKE-sealed contributions to the leader, which relays the helper's seeds; at close
+ * both agree on the batch, each adds its own noise, and the leader publishes a signed
+ * model that devices verify.
+ */
+import type { PublicRound } from '@edgeseg/aggregator';
+import { parseManifest, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { buildSecureContribution } from '@edgeseg/shared/secure';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../support/keys.ts';
+import { startStack, type RunningStack } from '../support/stack.ts';
+
+let stack: RunningStack;
+let admin: string;
+let deviceSeq = 0;
+
+beforeAll(async () => {
+  stack = await startStack();
+  admin = await mintToken(stack.authJwk, { role: 'admin' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function verifiedModel(): Promise<ModelManifest> {
+  const jws = await (await fetch(`${stack.baseUrl}/v1/model`)).text();
+  const jwks = (await (await fetch(`${stack.baseUrl}/.well-known/jwks.json`)).json()) as { keys: [] };
+  const { payload } = await compactVerify(jws, createLocalJWKSet(jwks));
+  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return parsed.value;
+}
+
+async function openRound(opts: Record<string, number>): Promise<RoundDescriptor> {
+  const res = await fetch(`${stack.baseUrl}/v1/admin/rounds`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(opts) });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const current = await (await fetch(`${stack.baseUrl}/v1/rounds/current`)).json();
+  const { round } = (await res.json()) as { round: RoundDescriptor };
+  expect(current).toEqual(round);
+  return round;
+}
+
+/** True cluster centres: the model's centroids shifted by +0.5 on every feature. */
+function trueCentres(manifest: ModelManifest): number[][] {
+  return manifest.centroids.map((row) => row.map((v) => v + 0.5));
+}
+
+/** n simulated devices' contribution bodies (standardised features around the true centres). */
+async function devices(round: RoundDescriptor, centres: number[][], n: number): Promise<unknown[]> {
+  const random = seededRandom(1000 + deviceSeq);
+  const word = new Uint32Array(2);
+  const gauss = () => {
+    random(word);
+    const u = ((word[0] as number) + 1) / (2 ** 32 + 1);
+    const v = (word[1] as number) / 2 ** 32;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  const bodies: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const centre = centres[i % centres.length] as number[];
+    const x = Float32Array.from(centre, (v) => v + 0.3 * gauss());
+    deviceSeq++;
+    const id = `dev-${String(deviceSeq).padStart(8, '0')}-${crypto.randomUUID().slice(0, 8)}`;
+    bodies.push((await buildSecureContribution(round, x, id)).body);
+  }
+  return bodies;
+}
+
+async function upload(bodies: unknown[], concurrency = 16): Promise<number[]> {
+  const statuses: number[] = new Array(bodies.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        const res = await fetch(`${stack.baseUrl}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodies[i]) });
+        statuses[i] = res.status;
+        await res.body?.cancel();
+      }
+    }),
+  );
+  return statuses;
+}
+
+async function closeAndWait(roundId: string): Promise<PublicRound> {
+  const res = await fetch(`${stack.baseUrl}/v1/admin/rounds/${roundId}/close`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+  expect(res.status).toBe(202);
+  for (let i = 0; i < 240; i++) {
+    const { rounds } = (await (await fetch(`${stack.baseUrl}/v1/rounds`)).json()) as { rounds: PublicRound[] };
+    const r = rounds.find((x) => x.round_id === roundId);
+    if (r && (r.state === 'released' || r.state === 'abandoned')) return r;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`round ${roundId} did not close`);
+}
+
+function distance(a: readonly number[], b: readonly number[]): number {
+  return Math.sqrt(a.reduce((s, v, i) => s + (v - (b[i] as number)) ** 2, 0));
+}
+
+describe('secure federated k-means round, two aggregators', () => {
+  it('2,000 devices: released, new signed model published and verified, centroids moved toward the data', async () => {
+    const before = await verifiedModel();
+    const centres = trueCentres(before);
+    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    expect(round.hpke.helper?.public_key).not.toBe(round.hpke.leader.public_key);
+    const statuses = await upload(await devices(round, centres, 2000));
+    expect(statuses.every((s) => s === 202)).toBe(true);
+
+    const closed = await closeAndWait(round.round_id);
+    expect(closed.state, closed.reason ?? '').toBe('released');
+    expect(closed.contributions).toBe(2000);
+    expect(closed.mechanism).toMatch(/each of 2 aggregators/);
+
+    const after = await verifiedModel();
+    expect(after.version).toBe(before.version + 1);
+    expect(closed.result?.model_version).toBe(after.version);
+    for (let c = 0; c < after.k; c++) {
+      if (closed.result?.kept[c]) continue;
+      expect(distance(after.centroids[c] as number[], centres[c] as number[])).toBeLessThan(distance(before.centroids[c] as number[], centres[c] as number[]));
+    }
+    const ledger = (await (await fetch(`${stack.baseUrl}/v1/privacy-ledger`)).json()) as { releases: { round_id: string; epsilon: number }[] };
+    expect(ledger.releases.find((r) => r.round_id === round.round_id)?.epsilon).toBe(8);
+  });
+
+  it('closes and publishes with 30% of the expected devices missing; under the minimum it is abandoned with a reason', async () => {
+    const model = await verifiedModel();
+    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    await upload(await devices(round, trueCentres(model), 1400)); // 2,000 expected, 30% dropped out
+    const closed = await closeAndWait(round.round_id);
+    expect(closed.state, closed.reason ?? '').toBe('released');
+    expect(closed.contributions).toBe(1400);
+    expect((await verifiedModel()).version).toBe(model.version + 1);
+
+    const small = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    await upload(await devices(small, trueCentres(model), 300));
+    const abandoned = await closeAndWait(small.round_id);
+    expect(abandoned.state).toBe('abandoned');
+    expect(abandoned.reason).toMatch(/300 contributions, under the minimum batch of 1000/);
+    expect((await verifiedModel()).version).toBe(model.version + 1);
+  });
+
+  it('loses no accepted contribution and counts none twice across a restart of both servers mid-round', async () => {
+    const model = await verifiedModel();
+    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    const first = await devices(round, trueCentres(model), 1000);
+    expect((await upload(first)).every((s) => s === 202)).toBe(true);
+    await stack.restart();
+    const replays = await upload(first.slice(0, 200));
+    expect(replays.every((s) => s === 409)).toBe(true);
+    expect((await upload(await devices(round, trueCentres(model), 1000))).every((s) => s === 202)).toBe(true);
+    const closed = await closeAndWait(round.round_id);
+    expect(closed.state, closed.reason ?? '').toBe('released');
+    expect(closed.contributions).toBe(2000);
+  });
+});

@@ -1,0 +1,44 @@
+import { idDigest, shardOf } from '@edgeseg/aggregator';
+import { CONTRIBUTION_INFO, contributionAad, openShare, parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
+import { Hono } from 'hono';
+import { readJsonBody } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { aggregatorHpke } from '../hpke-key.ts';
+import { ProblemError } from '../problem.ts';
+import { coordinator } from './rounds.ts';
+
+/** A secure contribution is two small ciphertexts; 16 KB leaves room for k·(d+3) ≤ 3,000 entries. */
+export const CONTRIBUTION_MAX_BYTES = 16 * 1024;
+
+/**
+ * `POST /v1/contributions` on the leader: opens the leader's share (refusing what does
+ * not decrypt), and hands it with the still-sealed helper share to the round's shard.
+ * The Worker opens the HPKE ciphertext, not the DO, so that cost spreads over isolates.
+ */
+export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', async (c) => {
+  const parsed = parseSecureContribution(await readJsonBody(c.req.raw, CONTRIBUTION_MAX_BYTES));
+  if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
+  const body = parsed.value;
+  const record = await coordinator(c.env).get(body.round_id);
+  if (!record) throw new ProblemError('round-not-open', `no round ${body.round_id}`);
+  const round = record.descriptor;
+  if (record.state !== 'open' || round.closes_at <= Date.now() / 1000) throw new ProblemError('round-not-open', `round ${round.round_id} is ${record.state === 'open' ? 'past its close time' : record.state}`);
+  if (body.slice >= round.slices.length) throw new ProblemError('invalid-body', `slice: round has slices 0..${round.slices.length - 1}`);
+  if (body.group >= round.groups) throw new ProblemError('invalid-body', `group: round has groups 0..${round.groups - 1}`);
+
+  const length = vectorLength(round.kind, round.k, round.d);
+  const { config, privateKey } = await aggregatorHpke(c.env);
+  if (body.leader.config_id !== config.config_id) throw new ProblemError('undecryptable', `leader share is sealed to config ${body.leader.config_id}; this leader's config is ${config.config_id}`);
+  let share: Uint8Array;
+  try {
+    share = await openShare(privateKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));
+  } catch {
+    throw new ProblemError('undecryptable', 'the leader share does not open with this round, id, slice and group');
+  }
+  if (share.byteLength !== length * 4) throw new ProblemError('invalid-body', `leader share: expected ${length * 4} bytes, got ${share.byteLength}`);
+
+  const shard = c.env.ROUND_SHARD.get(c.env.ROUND_SHARD.idFromName(`${round.round_id}:${shardOf(body.id, record.shards)}`));
+  const result = await shard.add(round.round_id, length, [{ id: body.id, slice: body.slice, group: body.group, digest: await idDigest(body.id), share, relay: JSON.stringify(body.helper) }]);
+  if (result.accepted === 0) throw new ProblemError('replayed', `contribution ${body.id} was already accepted`);
+  return c.json({ accepted: 1 }, 202);
+});
