@@ -1,4 +1,5 @@
 import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID } from './features/schema.ts';
+import type { HpkeConfig } from './rounds.ts';
 import { isIntIn, isNumberIn, isObject, type Checked } from './validate.ts';
 
 /** Lifecycle overlay thresholds, in days. */
@@ -25,6 +26,11 @@ export interface ModelManifest {
   /** ε spent by one randomized segment report. */
   epsilon: { report: number };
   report_period: 'week';
+  /**
+   * The aggregators' HPKE keys, pinned by the signature: a device seals contributions
+   * only to these, never to keys a round descriptor alone names.
+   */
+  aggregators?: { leader: HpkeConfig; helper: HpkeConfig };
   /** Epoch seconds. */
   issued_at: number;
   not_before: number;
@@ -40,6 +46,11 @@ function isNumberRow(v: unknown, d: number, check: (x: unknown) => boolean): v i
 }
 
 const finite = (x: unknown): boolean => isNumberIn(x, -1e6, 1e6);
+
+/** Shape of a pinned HPKE config (DHKEM P-256, HKDF-SHA256, AES-128-GCM; 65-byte key, base64url). */
+function isHpkeConfig(v: unknown): boolean {
+  return isObject(v) && isIntIn(v.config_id, 0, 255) && v.kem_id === 16 && v.kdf_id === 1 && v.aead_id === 1 && typeof v.public_key === 'string' && /^[A-Za-z0-9_-]{87}$/.test(v.public_key);
+}
 
 /**
  * Checks an untrusted value (a decoded JWS payload) against the manifest shape,
@@ -76,6 +87,7 @@ export function parseManifest(v: unknown): Checked<ModelManifest> {
   }
   if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20)) errors.push('epsilon.report: must be a number in [0.01, 20]');
   if (v.report_period !== 'week') errors.push('report_period: must be "week"');
+  if (v.aggregators !== undefined && !(isObject(v.aggregators) && isHpkeConfig(v.aggregators.leader) && isHpkeConfig(v.aggregators.helper))) errors.push('aggregators: must pin a leader and a helper HPKE config');
   if (!isNumberIn(v.issued_at, 0, MAX_EPOCH_S)) errors.push('issued_at: must be epoch seconds');
   if (!isNumberIn(v.not_before, 0, MAX_EPOCH_S)) errors.push('not_before: must be epoch seconds');
   return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as ModelManifest };

@@ -6,6 +6,7 @@ import { signModel, type PublishedModel } from '@edgeseg/aggregator';
 import { parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { bootstrapManifest } from './bootstrap-model.ts';
 import type { Env } from './env.ts';
+import { aggregatorHpke, helperHpkeConfig } from './hpke-key.ts';
 import { signingKey } from './keys.ts';
 
 function registry(env: Env) {
@@ -33,11 +34,36 @@ export async function publishModel(env: Env, manifest: ModelManifest): Promise<P
  */
 export async function currentModel(env: Env): Promise<PublishedModel> {
   const current = await registry(env).current();
-  if (current && parseManifest(JSON.parse(current.manifest)).ok) return current;
+  const parsed = current ? parseManifest(JSON.parse(current.manifest)) : null;
+  const aggregators = await pinnedAggregators(env);
+  if (current && parsed?.ok) {
+    // Keys rotated (or first learned): republish the same centroids pinning the new keys.
+    if (!aggregators || JSON.stringify(parsed.value.aggregators) === JSON.stringify(aggregators)) return current;
+    return publishModel(env, { ...parsed.value, version: current.version + 1, aggregators, issued_at: Math.floor(Date.now() / 1000) });
+  }
   // Fresh deployment, or the stored model predates this code's feature schema (devices
   // would refuse it): publish the bootstrap model as the next version.
-  return publishModel(env, { ...bootstrapManifest(Math.floor(Date.now() / 1000)), version: (current?.version ?? 0) + 1 });
+  const bootstrap = bootstrapManifest(Math.floor(Date.now() / 1000));
+  return publishModel(env, { ...bootstrap, version: (current?.version ?? 0) + 1, ...(aggregators ? { aggregators } : {}) });
 }
+
+/**
+ * Both aggregators' HPKE configs to pin in the model, or null while either is not
+ * available (no key configured, helper unreachable): the model is then served as is.
+ */
+async function pinnedAggregators(env: Env): Promise<ModelManifest['aggregators'] | null> {
+  if (!env.HPKE_PRIVATE_JWK || !env.HELPER_URL || Date.now() < helperDownUntil) return null;
+  try {
+    const [leader, helper] = await Promise.all([aggregatorHpke(env), helperHpkeConfig(env)]);
+    return { leader: leader.config, helper };
+  } catch {
+    helperDownUntil = Date.now() + HELPER_RETRY_MS; // do not slow every model fetch down while the helper is away
+    return null;
+  }
+}
+
+const HELPER_RETRY_MS = 30_000;
+let helperDownUntil = 0;
 
 /**
  * The manifest of a published version, or null when that version was never published.
