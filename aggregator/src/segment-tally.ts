@@ -1,7 +1,9 @@
-/** SegmentTally stores the randomized segment reports of one (model version, period): report id → reported value. */
+/** SegmentTally stores the randomized segment reports of one (model version, period): report id → reported value, and the period's one release. */
 import { DurableObject } from 'cloudflare:workers';
+import { summariseTally, type TallySummary } from './tally.ts';
 
 const TABLE_REPORTS = 'reports';
+const TABLE_RELEASE = 'release';
 
 /** The answer to `addReports`: how many were new and how many were replays of stored ids. */
 export interface AddReportsResult {
@@ -17,6 +19,7 @@ export class SegmentTally extends DurableObject<unknown> {
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_REPORTS} (id TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELEASE} (id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL)`);
   }
 
   /**
@@ -26,6 +29,7 @@ export class SegmentTally extends DurableObject<unknown> {
    * await tally.addReports([{ id: 'r1…', value: 2 }]) // { accepted: 1, duplicates: 0 }
    */
   addReports(reports: { id: string; value: number }[]): AddReportsResult {
+    if (this.released()) throw new Error('this period is released: it takes no more reports');
     let accepted = 0;
     this.ctx.storage.transactionSync(() => {
       for (const r of reports) {
@@ -48,5 +52,35 @@ export class SegmentTally extends DurableObject<unknown> {
       if (row.value >= 0 && row.value < k) counts[row.value] = row.n;
     }
     return counts;
+  }
+
+  /**
+   * Number of reports received (no per-segment information): for operators watching ingestion.
+   *
+   * @example
+   * await tally.reportCount() // 1234
+   */
+  reportCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${TABLE_REPORTS}`).toArray()[0]?.n ?? 0;
+  }
+
+  private released(): TallySummary | null {
+    const row = this.ctx.storage.sql.exec<{ summary: string }>(`SELECT summary FROM ${TABLE_RELEASE} WHERE id = 1`).toArray()[0];
+    return row ? (JSON.parse(row.summary) as TallySummary) : null;
+  }
+
+  /**
+   * The period's release: computed once (the caller asks only after the period stopped
+   * taking reports), stored, and the same numbers on every later call.
+   *
+   * @example
+   * const summary = await tally.release({ k: 4, epsilon: 2, kThreshold: 50, labels });
+   */
+  release(input: { k: number; epsilon: number; kThreshold: number; labels: readonly string[] }): TallySummary {
+    const stored = this.released();
+    if (stored) return stored;
+    const summary = summariseTally({ counts: this.counts(input.k), epsilon: input.epsilon, kThreshold: input.kThreshold, labels: input.labels });
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELEASE} (id, summary) VALUES (1, ?)`, JSON.stringify(summary));
+    return summary;
   }
 }

@@ -51,3 +51,56 @@ export function periodStart(period: Period): number {
   const jan4Day = (new Date(jan4).getUTCDay() + 6) % 7;
   return jan4 - jan4Day * 86_400_000 + (Number(m[2]) - 1) * 7 * 86_400_000;
 }
+
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Reports for a period are accepted until a day after it ends, for devices that were
+ * offline over the boundary; only then is the period released, once and for good.
+ */
+export const REPORT_GRACE_MS = 86_400_000;
+
+/**
+ * The periods that still accept reports at `nowMs`: this week, and last week during the
+ * first day of this one.
+ *
+ * @example
+ * openPeriods(Date.UTC(2026, 10, 23, 12)) // ['2026-W48', '2026-W47']
+ */
+export function openPeriods(nowMs: number): Period[] {
+  const current = isoWeekPeriod(nowMs);
+  return nowMs < periodStart(current) + REPORT_GRACE_MS ? [current, isoWeekPeriod(nowMs - WEEK_MS)] : [current];
+}
+
+/**
+ * True once a period takes no more reports, so its counts can be released and will never change.
+ *
+ * @example
+ * isReleasable('2026-W47', Date.UTC(2026, 10, 24, 1)) // true
+ */
+export function isReleasable(period: Period, nowMs: number): boolean {
+  return nowMs >= periodStart(period) + WEEK_MS + REPORT_GRACE_MS;
+}
+
+/**
+ * The newest period that can be released at `nowMs`.
+ *
+ * @example
+ * latestReleasablePeriod(Date.UTC(2026, 10, 23, 12)) // '2026-W46'
+ */
+export function latestReleasablePeriod(nowMs: number): Period {
+  let p = isoWeekPeriod(nowMs - WEEK_MS);
+  if (!isReleasable(p, nowMs)) p = isoWeekPeriod(nowMs - 2 * WEEK_MS);
+  return p;
+}
+
+/**
+ * The `count` periods before `period` and `period` itself, oldest first.
+ *
+ * @example
+ * periodsUpTo('2027-W01', 3) // ['2026-W52', '2026-W53', '2027-W01']
+ */
+export function periodsUpTo(period: Period, count: number): Period[] {
+  const start = periodStart(period);
+  return Array.from({ length: count }, (_, i) => isoWeekPeriod(start - (count - 1 - i) * WEEK_MS));
+}

@@ -5,7 +5,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
-import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, reportsReceived, type Seen } from './demo-page.ts';
+import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, type Seen } from './demo-page.ts';
+import { reportsReceived } from '../support/ingest.ts';
 
 const base = inject('baseUrl');
 const authJwk = inject('authJwk');

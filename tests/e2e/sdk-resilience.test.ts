@@ -6,7 +6,8 @@ import { parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { CompactSign, importJWK, type JWK } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { finishTitles, flush, idbCounts, openDemo, recordRequests, reportsReceived, type DemoWindow } from './demo-page.ts';
+import { finishTitles, flush, idbCounts, openDemo, recordRequests, type DemoWindow } from './demo-page.ts';
+import { reportsReceived } from '../support/ingest.ts';
 
 const base = inject('baseUrl');
 const authJwk = inject('authJwk');

@@ -1,9 +1,9 @@
 import { summariseTally } from '@edgeseg/aggregator';
-import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { isoWeekPeriod, openPeriods, parseManifest, periodStart, type ModelManifest } from '@edgeseg/shared';
 import { exports } from 'cloudflare:workers';
 import { env } from 'cloudflare:test';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
 
 const BASE = 'http://edgeseg.test';
@@ -11,6 +11,7 @@ const worker = exports.default;
 const period = isoWeekPeriod(Date.now());
 let manifest: ModelManifest;
 let marketer: string;
+let admin: string;
 let seq = 0;
 
 function report(value: number, overrides: Record<string, unknown> = {}) {
@@ -33,8 +34,9 @@ async function segments(token: string | null = marketer, query = '') {
   return worker.fetch(new Request(`${BASE}/v1/segments${query}`, { headers }));
 }
 
+/** Reports received so far this period, from the operators' ingestion status (no per-segment data). */
 async function reportCount(): Promise<number> {
-  const res = await segments();
+  const res = await worker.fetch(new Request(`${BASE}/v1/admin/periods/${period}`, { headers: { authorization: `Bearer ${admin}` } }));
   expect(res.status).toBe(200);
   return ((await res.json()) as { reports: number }).reports;
 }
@@ -48,8 +50,13 @@ async function expectProblem(res: Response, status: number, type: string) {
   expect(body.title.length).toBeGreaterThan(0);
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 beforeAll(async () => {
   marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+  admin = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin' });
   const res = await worker.fetch(new Request(`${BASE}/v1/model`));
   const jwks = (await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: [] };
   const { payload, protectedHeader } = await compactVerify(new Uint8Array(await res.arrayBuffer()), createLocalJWKSet(jwks));
@@ -84,18 +91,26 @@ describe('GET /v1/model', () => {
 });
 
 describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
-  it('stores a batch and answers debiased counts with intervals, suppressing small segments', async () => {
+  it('stores a batch, never answers while the period is open, then releases debiased counts with intervals once, suppressing small segments', async () => {
+    // Last week (accepted only during the first day of a week) or this week: whichever is
+    // open now; this test's model version and period hold only these reports.
+    const open = openPeriods(Date.now());
+    const target = open[open.length - 1] as string;
     const values = [...Array(40).fill(0), ...Array(6).fill(1), ...Array(3).fill(2), ...Array(1).fill(3)] as number[];
-    // Last week's tally is used by this test alone, so its counts are exactly these reports.
-    const lastWeek = isoWeekPeriod(Date.now() - 7 * 86_400_000);
-    const res = await postReports({ reports: values.map((v) => report(v, { period: lastWeek })) });
+    const res = await postReports({ reports: values.map((v) => report(v, { period: target })) });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 50, duplicates: 0 });
 
-    const answer = await segments(marketer, `?period=${lastWeek}`);
+    await expectProblem(await segments(marketer, `?period=${target}`), 409, 'period-open');
+
+    // Time passes: the period closes and its grace day ends.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(periodStart(target) + 8 * 86_400_000 + 60_000);
+    const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' }); // the old one expired meanwhile
+    const answer = await segments(later, `?period=${target}`);
     expect(answer.status).toBe(200);
     const body = (await answer.json()) as ReturnType<typeof summariseTally> & { period: string; model_version: number };
-    expect(body.period).toBe(lastWeek);
+    expect(body.period).toBe(target);
     expect(body.model_version).toBe(1);
     expect(body.reports).toBe(50);
     expect(body.mechanism).toBe('grr');
@@ -108,6 +123,19 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     expect(top?.count).toBeGreaterThan(50); // debiased upwards: GRR moved some true 0s elsewhere
     expect(top?.ci95?.[0]).toBeLessThanOrEqual(top?.count as number);
     expect(body.segments[3]).toMatchObject({ suppressed: true, count: null, ci95: null });
+
+    // Released once: the same answer again, no new reports for it, and CSV on request.
+    expect(await (await segments(later, `?period=${target}`)).json()).toEqual(body);
+    await expectProblem(await postReports({ reports: [report(0, { period: target })] }), 422, 'stale-period');
+    const csv = await worker.fetch(new Request(`${BASE}/v1/segments?period=${target}`, { headers: { authorization: `Bearer ${later}`, accept: 'text/csv' } }));
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toBe('period,model_version,segment,label,count,ci95_low,ci95_high,suppressed,mechanism,epsilon');
+    expect(lines).toHaveLength(5);
+    expect(lines[1]).toContain(`${target},1,0,`);
+    const history = (await (await segments(later, '/history')).json()) as { periods: { period: string; segments: unknown }[] };
+    expect(history.periods).toHaveLength(12);
+    expect(history.periods.find((p) => p.period === target)?.segments).toEqual(body.segments);
   });
 
   it('refuses a replayed batch with 409 and counts nothing twice; a partial replay stores only the new ids', async () => {

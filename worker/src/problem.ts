@@ -20,6 +20,8 @@ export const PROBLEMS = {
   undecryptable: { status: 400, title: 'A ciphertext could not be opened with this aggregator’s key' },
   'round-not-open': { status: 409, title: 'The round is not accepting contributions' },
   'no-open-round': { status: 404, title: 'No round is open' },
+  'period-open': { status: 409, title: 'The period still takes reports; it is released after it closes' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
   unauthorized: { status: 401, title: 'A valid bearer token is required' },
   forbidden: { status: 403, title: 'The token does not grant this role' },
   'not-found': { status: 404, title: 'No such resource' },

@@ -1,4 +1,4 @@
-import { isoWeekPeriod, parseReportBatch, type SegmentReport } from '@edgeseg/shared';
+import { openPeriods, parseReportBatch, type SegmentReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -7,16 +7,6 @@ import { ProblemError } from '../problem.ts';
 
 /** Reports batches are small: 100 reports of ~100 bytes fit well within this. */
 export const REPORTS_MAX_BYTES = 32 * 1024;
-const WEEK_MS = 7 * 86_400_000;
-
-/**
- * Periods that still accept reports: this week, and last week for devices that were
- * offline over the boundary.
- */
-export function openPeriods(nowMs: number): string[] {
-  return [isoWeekPeriod(nowMs), isoWeekPeriod(nowMs - WEEK_MS)];
-}
-
 /** The tally Durable Object of one (model version, period). */
 export function tallyStub(env: Env, modelVersion: number, period: string) {
   return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${modelVersion}:${period}`));

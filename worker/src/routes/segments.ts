@@ -1,28 +1,84 @@
-import { summariseTally } from '@edgeseg/aggregator';
-import { isIntIn, isoWeekPeriod, isPeriod } from '@edgeseg/shared';
-import { Hono } from 'hono';
+import type { SegmentCount, TallySummary } from '@edgeseg/aggregator';
+import { isIntIn, isPeriod, isReleasable, latestReleasablePeriod, periodStart, periodsUpTo, REPORT_GRACE_MS, type ModelManifest } from '@edgeseg/shared';
+import { Hono, type Context } from 'hono';
 import { requireRole } from '../auth.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
 import { tallyStub } from './reports.ts';
 
-/**
- * `GET /v1/segments?period=2026-W48&model_version=1` for marketers: debiased counts with
- * 95% intervals; segments under the k-threshold are suppressed.
- */
-export const segmentRoutes = new Hono<AppEnv>().get('/v1/segments', requireRole('marketer', 'admin'), async (c) => {
-  const period = c.req.query('period') ?? isoWeekPeriod(Date.now());
-  if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
-  const versionParam = c.req.query('model_version');
-  const modelVersion = versionParam === undefined ? (await currentModel(c.env)).version : Number(versionParam);
-  if (!isIntIn(modelVersion, 1, Number.MAX_SAFE_INTEGER)) throw new ProblemError('invalid-body', 'model_version: must be a positive integer');
-  const manifest = await manifestOf(c.env, modelVersion);
-  if (!manifest) throw new ProblemError('not-found', `model v${modelVersion} was never published`);
+const HISTORY_WEEKS = 12;
+const WEEK_MS = 7 * 86_400_000;
 
-  const counts = await tallyStub(c.env, modelVersion, period).counts(manifest.k);
-  const kThreshold = Number(c.env.K_THRESHOLD ?? '50');
-  const summary = summariseTally({ counts, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
-  c.header('cache-control', 'private, no-store');
-  return c.json({ period, model_version: modelVersion, ...summary });
-});
+/** One released period as the API answers it. */
+export interface PeriodRelease extends TallySummary {
+  period: string;
+  model_version: number;
+}
+
+async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
+  const param = c.req.query('model_version');
+  const version = param === undefined ? (await currentModel(c.env)).version : Number(param);
+  if (!isIntIn(version, 1, Number.MAX_SAFE_INTEGER)) throw new ProblemError('invalid-body', 'model_version: must be a positive integer');
+  const manifest = await manifestOf(c.env, version);
+  if (!manifest) throw new ProblemError('not-found', `model v${version} was never published`);
+  return manifest;
+}
+
+/** The release of a closed period (computed once by its SegmentTally, then stored). */
+async function releaseOf(env: Env, manifest: ModelManifest, period: string): Promise<PeriodRelease> {
+  const summary = await tallyStub(env, manifest.version, period).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold: Number(env.K_THRESHOLD ?? '50'), labels: manifest.labels });
+  return { period, model_version: manifest.version, ...(summary as TallySummary) };
+}
+
+const CSV_HEADER = 'period,model_version,segment,label,count,ci95_low,ci95_high,suppressed,mechanism,epsilon';
+
+function csvCell(v: string | number | boolean | null): string {
+  const s = v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvRows(r: PeriodRelease): string[] {
+  return r.segments.map((s: SegmentCount) => [r.period, r.model_version, s.segment, s.label, s.count, s.ci95?.[0] ?? null, s.ci95?.[1] ?? null, s.suppressed, r.mechanism, r.epsilon].map(csvCell).join(','));
+}
+
+function wantsCsv(c: Context<AppEnv>): boolean {
+  return /\btext\/csv\b/.test(c.req.header('accept') ?? '');
+}
+
+/**
+ * Marketer routes: `GET /v1/segments?period=&model_version=` (one closed period; the
+ * newest releasable one by default) and `GET /v1/segments/history` (the last 12 closed
+ * periods), both as JSON or, with `Accept: text/csv`, CSV. An open period is never
+ * released: its counts would change and differencing two answers could expose a device.
+ */
+export const segmentRoutes: Hono<AppEnv> = new Hono<AppEnv>()
+  .use('/v1/segments', requireRole('marketer', 'admin'))
+  .use('/v1/segments/*', requireRole('marketer', 'admin'))
+  .get('/v1/segments', async (c) => {
+    const now = Date.now();
+    const period = c.req.query('period') ?? latestReleasablePeriod(now);
+    if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
+    if (!isReleasable(period, now)) {
+      throw new ProblemError('period-open', `${period} is released from ${new Date(periodStart(period) + WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
+    }
+    const release = await releaseOf(c.env, await modelFor(c), period);
+    c.header('cache-control', 'private, no-store');
+    if (wantsCsv(c)) return c.body([CSV_HEADER, ...csvRows(release)].join('\n') + '\n', 200, { 'content-type': 'text/csv; charset=utf-8' });
+    return c.json(release);
+  })
+  .get('/v1/segments/history', async (c) => {
+    const manifest = await modelFor(c);
+    const periods = periodsUpTo(latestReleasablePeriod(Date.now()), HISTORY_WEEKS);
+    const releases = await Promise.all(periods.map((p) => releaseOf(c.env, manifest, p)));
+    c.header('cache-control', 'private, no-store');
+    if (wantsCsv(c)) return c.body([CSV_HEADER, ...releases.flatMap(csvRows)].join('\n') + '\n', 200, { 'content-type': 'text/csv; charset=utf-8' });
+    return c.json({ model_version: manifest.version, periods: releases });
+  })
+  .get('/v1/admin/periods/:period', requireRole('admin'), async (c) => {
+    const period = c.req.param('period');
+    if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
+    const manifest = await modelFor(c);
+    // Ingestion status for operators: how many reports arrived, never what they say.
+    return c.json({ period, model_version: manifest.version, reports: await tallyStub(c.env, manifest.version, period).reportCount(), releasable: isReleasable(period, Date.now()) });
+  });
