@@ -20,6 +20,8 @@ export interface RunningStack {
   /** Private JWKs of this stack's keys, so tests can mint tokens and sign test models. */
   authJwk: string;
   modelJwk: string;
+  /** Read-only: each aggregator's `--persist-to` directory (its SQLite-backed Durable Object storage lives under it). */
+  readonly stateDirs: { readonly leader: string; readonly helper: string };
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -111,6 +113,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
     helperUrl,
     authJwk,
     modelJwk,
+    stateDirs: { leader: join(dir, 'state'), helper: join(dir, 'helper-state') },
     async restart() {
       await down();
       await up();
