@@ -14,7 +14,8 @@ export interface PublicJwk {
   alg?: string;
 }
 
-function base64urlBytes(s: string): Uint8Array<ArrayBuffer> {
+/** Decodes base64url (padding optional). */
+export function base64urlBytes(s: string): Uint8Array<ArrayBuffer> {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

@@ -3,7 +3,7 @@
  * than the cached one or not yet valid; on any failure the last good model stays.
  */
 import { MODEL_JWS_TYPE, parseManifest, type ModelManifest } from '@edgeseg/shared';
-import { verifyCompactJws, type PublicJwk } from './jws.ts';
+import { base64urlBytes, verifyCompactJws, type PublicJwk } from './jws.ts';
 import type { CachedModel } from './store.ts';
 
 /** A model that passed every check, ready to use. */
@@ -58,9 +58,7 @@ export async function fetchModel(endpoint: string, cached: CachedModel | undefin
  */
 export function cachedManifest(cached: CachedModel): ModelManifest | null {
   try {
-    const payload = cached.jws.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const parsed = parseManifest(JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))));
+    const parsed = parseManifest(JSON.parse(new TextDecoder().decode(base64urlBytes(cached.jws.split('.')[1] ?? ''))));
     return parsed.ok ? parsed.value : null;
   } catch {
     return null;

@@ -28,10 +28,15 @@ import type { PublicJwk } from './jws.ts';
 import { createSender } from './sender.ts';
 import {
   DB_NAME,
+  done,
   openStore,
   purgeBefore,
   readKv,
+  req,
+  single,
+  store,
   STORE_NAMES,
+  type CachedModel,
   type ConsentLogEntry,
   type LedgerEntry,
   type OutboxItem,
@@ -53,8 +58,10 @@ export interface SegmenterOptions {
   onError?: (error: Error) => void;
   /** Days of events and segment history kept on the device (default 90). */
   retentionDays?: number;
-  /** ε the device may spend per purpose in any 30 days (default 10 for measurement). */
-  budget?: { measurement?: number };
+  /** ε the device may spend per purpose in any 30 days (default 10 each). */
+  budget?: { measurement?: number; model_improvement?: number };
+  /** Where the contribution chunk is loaded from (default `${endpoint}/sdk/contribute.min.js`). */
+  contributeUrl?: string;
 }
 
 /** The viewer's current segment, computed on the device. */
@@ -86,7 +93,7 @@ export interface EdgesegExport {
   segment: SegmentInfo | null;
   segmentHistory: SegmentHistoryEntry[];
   consentLog: ConsentLogEntry[];
-  privacyLedger: { entries: LedgerEntry[]; spentLast30Days: { measurement: number }; cap: { measurement: number } };
+  privacyLedger: { entries: LedgerEntry[]; spentLast30Days: Record<LedgerEntry['purpose'], number>; cap: Record<LedgerEntry['purpose'], number> };
   outbox: OutboxItem[];
   model: { version: number } | null;
 }
@@ -103,7 +110,7 @@ export interface Segmenter {
   exportData(): Promise<EdgesegExport | null>;
   /** Removes everything the SDK stored on this device. */
   eraseData(): Promise<void>;
-  /** Writes queued events and sends queued payloads. Never rejects. */
+  /** Writes queued events, finishes a contribution under way and sends queued payloads. Never rejects. */
   flush(): Promise<void>;
   /** Flushes, stops timers and listeners, and closes the store. */
   shutdown(): Promise<void>;
@@ -111,7 +118,24 @@ export interface Segmenter {
 
 const DAY_MS = 86_400_000;
 const DEFAULT_RETENTION_DAYS = 90;
-const DEFAULT_MEASUREMENT_CAP = 10;
+const DEFAULT_CAP = 10;
+
+/** The lazily loaded chunk (`contribute/index.ts`). */
+type ContributeChunk = typeof import('./contribute/index.ts');
+
+/**
+ * The fields of a `GET /v1/rounds/current` answer the core compares before importing the
+ * chunk, which validates the whole round (until then they are untrusted and only compared).
+ */
+interface RoundHead {
+  round_id: string;
+  model_version: number;
+  epsilon: number;
+  closes_at: number;
+}
+
+/** The `kv` keys that remember what was released: the report period, the round. */
+type Mark = 'reportedPeriod' | 'contributedRound';
 
 interface ActiveModel {
   manifest: ModelManifest;
@@ -138,7 +162,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   const endpoint = options.endpoint.replace(/\/+$/, '');
   const dbName = options.appId ? `${DB_NAME}-${options.appId}` : DB_NAME;
   const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
-  const measurementCap = options.budget?.measurement ?? DEFAULT_MEASUREMENT_CAP;
+  const caps = { measurement: options.budget?.measurement ?? DEFAULT_CAP, model_improvement: options.budget?.model_improvement ?? DEFAULT_CAP };
   const defaults: ConsentState = { ...DEFAULT_CONSENT, ...options.purposesDefault };
   const fail = (err: unknown): void => {
     try {
@@ -160,6 +184,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let writeScheduled = false;
   let settleScheduled = false;
   let dailyTimer: ReturnType<typeof setInterval> | undefined;
+  /** The open round last fetched, kept until this device has features to contribute. */
+  let round: RoundHead | null = null;
+  /** Contribution checks run one after another; flush() waits for them. */
+  let contributing: Promise<void> = Promise.resolve();
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
 
@@ -226,6 +254,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     recompute();
     void writeQueued();
     void maybeReport();
+    if (round) void contribute(false);
   }
 
   /**
@@ -250,10 +279,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     history = [];
     try {
       const tx = db.transaction(['events', 'segmentHistory', 'kv'], 'readwrite');
-      for (const e of events) void tx.objectStore('events').add(e);
-      for (const h of changes) void tx.objectStore('segmentHistory').add(h);
-      void tx.objectStore('kv').put(features, 'features');
-      await tx.done;
+      for (const e of events) store(tx, 'events').add(e);
+      for (const h of changes) store(tx, 'segmentHistory').add(h);
+      store(tx, 'kv').put(features, 'features');
+      await done(tx);
     } catch (err) {
       unwritten = events.concat(unwritten);
       history = changes.concat(history);
@@ -272,33 +301,78 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   }
 
   /**
-   * Creates this period's report if none exists yet, atomically across tabs: the check
-   * and the write share one IndexedDB readwrite transaction, which browsers serialise.
+   * True when `mark` (the report period or round id) is not yet released and `epsilon`
+   * more keeps `purpose` within its 30-day cap, read inside `tx`.
    */
+  async function fits(tx: IDBTransaction, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, now: number): Promise<boolean> {
+    return (await req(store(tx, 'kv').get(mark))) !== value && withinBudget(await req(store(tx, 'ledger').getAll()), purpose, epsilon, caps[purpose], now);
+  }
+
+  /**
+   * Queues a release at most once per `value` of `mark`, atomically across tabs: the
+   * check ({@link fits}) and the writes (mark, ledger entry, outbox item) share one
+   * IndexedDB readwrite transaction, which browsers serialise. Sends when it queued.
+   */
+  async function queueOnce(db: Store, mark: Mark, value: string, epsilon: number, release: string, item: OutboxItem, now: number): Promise<void> {
+    const tx = db.transaction(['kv', 'outbox', 'ledger'], 'readwrite');
+    const created = await fits(tx, mark, value, item.purpose, epsilon, now);
+    if (created) {
+      store(tx, 'kv').put(value, mark);
+      store(tx, 'ledger').add({ at: now, purpose: item.purpose, epsilon, release });
+      store(tx, 'outbox').put(item);
+    }
+    await done(tx);
+    if (created) await sender.deliver();
+  }
+
+  /** Creates this period's report under measurement if none exists yet. */
   async function maybeReport(): Promise<void> {
     if (!db || !model || !current || !consentNow().measurement) return;
     const { manifest } = model;
-    const segment = current.id;
     const now = Date.now();
     const period = isoWeekPeriod(now);
-    let created = false;
+    const id = randomId();
+    const report = { id, model_version: manifest.version, period, value: grrEncode(current.id, manifest.k, manifest.epsilon.report) };
     try {
-      const tx = db.transaction(['kv', 'outbox', 'ledger'], 'readwrite');
-      const kv = tx.objectStore('kv');
-      const ledger = tx.objectStore('ledger');
-      if ((await kv.get('reportedPeriod')) !== period && withinBudget(await ledger.getAll(), 'measurement', manifest.epsilon.report, measurementCap, now)) {
-        const id = randomId();
-        void kv.put(period, 'reportedPeriod');
-        void ledger.add({ at: now, purpose: 'measurement', epsilon: manifest.epsilon.report, release: `report ${period}` });
-        void tx.objectStore('outbox').put({ id, purpose: 'measurement', createdAt: now, report: { id, model_version: manifest.version, period, value: grrEncode(segment, manifest.k, manifest.epsilon.report) } });
-        created = true;
-      }
-      await tx.done;
+      await queueOnce(db, 'reportedPeriod', period, manifest.epsilon.report, `report ${period}`, { id, purpose: 'measurement', createdAt: now, report }, now);
     } catch (err) {
       fail(err);
-      return;
     }
-    if (created) await sender.deliver();
+  }
+
+  /**
+   * Checks the open round (when `fetchRound`) and contributes to it under
+   * model_improvement (with personalization, which the features need): once per round
+   * id ({@link queueOnce}), only to a round of the active model's version and within the
+   * 30-day ε cap. The chunk that validates the round and seals the contribution is
+   * imported only then. Runs one after another; flush() waits for them.
+   */
+  function contribute(fetchRound: boolean): Promise<void> {
+    return (contributing = contributing.then(async () => {
+      const m = model?.manifest;
+      const pinned = m?.aggregators;
+      const ok = (): boolean => consentNow().personalization && consentNow().model_improvement;
+      if (!db || !pinned || !ok()) return;
+      try {
+        if (fetchRound) {
+          const res = await fetch(`${endpoint}/v1/rounds/current`, { credentials: 'omit', cache: 'no-store' });
+          if (!res.ok && res.status !== 404) throw new Error(`contribute: GET /v1/rounds/current answered ${res.status}`);
+          round = res.ok ? ((await res.json()) as RoundHead) : null; // 404: no open round
+        }
+        const r = round;
+        const now = Date.now();
+        const raw = featureVector(features, now);
+        if (!r || !raw) return; // no features yet: the round waits for the next burst of events
+        round = null;
+        if (r.model_version !== m.version || !(r.closes_at * 1000 > now) || !(await fits(db.transaction(['kv', 'ledger']), 'contributedRound', r.round_id, 'model_improvement', r.epsilon, now))) return;
+        const url = options.contributeUrl ?? `${endpoint}/sdk/contribute.min.js`; // a variable, so bundlers leave the import alone
+        const chunk = (await import(url)) as ContributeChunk;
+        const body = await chunk.prepareContribution(r, standardise(raw, m.scaling.mean, m.scaling.scale), pinned, randomId());
+        if (db && ok()) await queueOnce(db, 'contributedRound', r.round_id, r.epsilon, `round ${r.round_id}`, { id: body.id, purpose: 'model_improvement', createdAt: now, contribution: body }, now);
+      } catch (err) {
+        fail(err);
+      }
+    }));
   }
 
   async function useModel(manifest: ModelManifest): Promise<void> {
@@ -307,23 +381,27 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     await maybeReport();
   }
 
+  const saveModel = (db: Store, cached: CachedModel): Promise<IDBValidKey> => single(db, 'kv', 'readwrite', (s) => s.put(cached, 'model'));
+
   async function loadModel(): Promise<void> {
     if (!db) return;
     try {
       const fresh = await fetchModel(endpoint, await readKv(db, 'model'));
-      if (!fresh) return;
-      await db.put('kv', fresh.cached, 'model');
-      await useModel(fresh.manifest);
+      if (fresh) {
+        await saveModel(db, fresh.cached);
+        await useModel(fresh.manifest);
+      }
     } catch (err) {
       fail(err);
     }
+    void contribute(true); // at start, once the model (a new version or the cached one) is settled
   }
 
   async function loadBundledModel(cachedVersion: number): Promise<void> {
     if (!db || !options.model) return;
     try {
       const bundled = await verifyModel(options.model.jws, options.model.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null });
-      await db.put('kv', bundled.cached, 'model');
+      await saveModel(db, bundled.cached);
       model = activate(bundled.manifest);
     } catch (err) {
       if (cachedVersion === 0) fail(err); // an older bundled model than the cache is expected, not an error
@@ -331,19 +409,19 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   }
 
   /** Rebuilds the features from the event log when the stored state has another layout (schema change). */
-  async function rebuildFeatures(store: Store): Promise<FeatureState> {
+  async function rebuildFeatures(db: Store): Promise<FeatureState> {
     const state = emptyFeatureState();
     const tz = new Date().getTimezoneOffset();
-    for (const e of await store.getAllFromIndex('events', 'at')) updateFeatureState(state, e, tz);
+    for (const e of await single(db, 'events', 'readonly', (s) => s.index('at').getAll() as IDBRequest<StoredEvent[]>)) updateFeatureState(state, e, tz);
     return state;
   }
 
   async function init(): Promise<void> {
-    const store = await openStore(dbName);
-    db = store;
+    const opened = await openStore(dbName);
+    db = opened;
     await purge();
-    const [storedFeatures, storedConsent, cachedModel] = await Promise.all([readKv(store, 'features'), readKv(store, 'consent'), readKv(store, 'model')]);
-    features = storedFeatures && storedFeatures.v === emptyFeatureState().v ? storedFeatures : await rebuildFeatures(store);
+    const [storedFeatures, storedConsent, cachedModel] = await Promise.all([readKv(opened, 'features'), readKv(opened, 'consent'), readKv(opened, 'model')]);
+    features = storedFeatures && storedFeatures.v === emptyFeatureState().v ? storedFeatures : await rebuildFeatures(opened);
     if (storedConsent) choice = { ...defaults, ...storedConsent };
     const manifest = cachedModel ? cachedManifest(cachedModel) : null;
     if (manifest) model = activate(manifest);
@@ -380,6 +458,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     get: consentNow,
     async set(change) {
       try {
+        const before = consentNow();
         const next = { ...choice };
         for (const key of PURPOSES) {
           const v = change[key];
@@ -390,15 +469,16 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         if (!db) return;
         const now = consentNow();
         const tx = db.transaction(['kv', 'outbox', 'consentLog'], 'readwrite');
-        void tx.objectStore('kv').put(choice, 'consent');
-        void tx.objectStore('consentLog').add({ at: Date.now(), choice: { ...choice }, gpc: globalPrivacyControl() });
-        const outbox = tx.objectStore('outbox');
-        for (const item of await outbox.getAll()) if (!now[item.purpose]) void outbox.delete(item.id);
-        await tx.done;
+        store(tx, 'kv').put(choice, 'consent');
+        store(tx, 'consentLog').add({ at: Date.now(), choice: { ...choice }, gpc: globalPrivacyControl() });
+        const outbox = store(tx, 'outbox');
+        for (const item of await req(outbox.getAll())) if (!now[item.purpose]) outbox.delete(item.id); // reports and contributions alike
+        await done(tx);
         consentChannel?.postMessage(choice);
         notify(consentListeners, now);
         recompute();
         await maybeReport();
+        if (!(before.personalization && before.model_improvement)) void contribute(true); // just granted: is a round open?
       } catch (err) {
         fail(err);
       }
@@ -436,13 +516,13 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         await ready;
         await writeQueued();
         if (!db) return null;
-        const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox'], 'readonly');
+        const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox']);
         const [events, segmentHistory, consentLog, entries, outbox] = await Promise.all([
-          tx.objectStore('events').index('at').getAll(),
-          tx.objectStore('segmentHistory').getAll(),
-          tx.objectStore('consentLog').getAll(),
-          tx.objectStore('ledger').getAll(),
-          tx.objectStore('outbox').getAll(),
+          req(store(tx, 'events').index('at').getAll() as IDBRequest<StoredEvent[]>),
+          req(store(tx, 'segmentHistory').getAll()),
+          req(store(tx, 'consentLog').getAll()),
+          req(store(tx, 'ledger').getAll()),
+          req(store(tx, 'outbox').getAll()),
         ]);
         const raw = featureVector(features, Date.now());
         const vector = raw ? Object.fromEntries(FEATURE_NAMES_V1.map((name, i) => [name, raw[i] as number])) : null;
@@ -456,7 +536,11 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
           segment: current,
           segmentHistory,
           consentLog,
-          privacyLedger: { entries, spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', Date.now()) }, cap: { measurement: measurementCap } },
+          privacyLedger: {
+            entries,
+            spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', Date.now()), model_improvement: epsilonSpent(entries, 'model_improvement', Date.now()) },
+            cap: { ...caps },
+          },
           outbox,
           model: model ? { version: model.manifest.version } : null,
         };
@@ -475,8 +559,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         choice = { ...defaults };
         if (db) {
           const tx = db.transaction([...STORE_NAMES], 'readwrite');
-          for (const name of STORE_NAMES) void tx.objectStore(name).clear();
-          await tx.done;
+          for (const name of STORE_NAMES) tx.objectStore(name).clear();
+          await done(tx);
         }
         const before = current;
         current = null;
@@ -489,6 +573,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     async flush() {
       await ready;
       await writeQueued();
+      await contributing;
       await sender.deliver();
     },
     async shutdown() {

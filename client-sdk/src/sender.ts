@@ -1,32 +1,26 @@
 /**
- * Delivers the outbox: one sender at a time across tabs (Web Locks), batches of up to
- * 100 reports, retry with exponential backoff and jitter. An item leaves the outbox only
- * once the server has it (202, or 409 when every id was already accepted), so nothing is
- * lost offline or across reloads, and a resend after a lost answer is never counted twice.
+ * Delivers the outbox: one sender at a time across tabs (Web Locks), reports in batches
+ * of up to 100, each contribution alone, retry with exponential backoff and jitter. An
+ * item leaves the outbox only once the server has it (202, or 409 when it was already
+ * accepted or its round no longer takes it), so nothing is lost offline or across
+ * reloads, and a resend after a lost answer is never counted twice.
  */
 import { MAX_REPORTS_PER_BATCH } from '@edgeseg/shared';
-import type { OutboxItem, Store } from './store.ts';
+import { done, single, type OutboxItem, type Store } from './store.ts';
 
-/** What happened to a batch: delivered (drop from outbox), rejected (drop, report) or retry. */
+/** What happened to a request: delivered (drop from outbox), rejected (drop, report) or retry. */
 export type DeliveryOutcome = 'delivered' | 'rejected' | 'retry';
 
 /**
- * Sends outbox items as one `POST /v1/reports` batch.
+ * POSTs one JSON body (`/v1/reports` batch or `/v1/contributions`) and classifies the answer.
  *
  * @example
- * const outcome = await sendReports('https://edge.example', items);
+ * const outcome = await post('https://edge.example/v1/reports', { reports });
  */
-export async function sendReports(endpoint: string, items: readonly OutboxItem[], keepalive = false): Promise<DeliveryOutcome> {
+export async function post(url: string, body: unknown, keepalive = false): Promise<DeliveryOutcome> {
   try {
-    const res = await fetch(`${endpoint}/v1/reports`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ reports: items.map((i) => i.report) }),
-      credentials: 'omit',
-      keepalive,
-    });
-    if (res.status === 202 || res.status === 409) return 'delivered';
-    return res.status >= 500 || res.status === 429 ? 'retry' : 'rejected';
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'omit', keepalive });
+    return res.status === 202 || res.status === 409 ? 'delivered' : res.status >= 500 || res.status === 429 ? 'retry' : 'rejected';
   } catch {
     return 'retry';
   }
@@ -74,18 +68,21 @@ export function createSender(opts: SenderOptions): Sender {
     const db = opts.store();
     if (!db) return;
     for (;;) {
-      const items = (await db.getAll('outbox')).filter(opts.allowed).slice(0, MAX_REPORTS_PER_BATCH);
+      const queued = (await single(db, 'outbox', 'readonly', (s) => s.getAll())).filter(opts.allowed);
+      const contribution = queued[0]?.contribution;
+      // A contribution goes alone; reports go together.
+      const items = contribution ? queued.slice(0, 1) : queued.filter((i) => i.report).slice(0, MAX_REPORTS_PER_BATCH);
       if (items.length === 0) return;
-      const outcome = await sendReports(opts.endpoint, items, keepalive);
+      const outcome = await post(`${opts.endpoint}/v1/${contribution ? 'contributions' : 'reports'}`, contribution ?? { reports: items.map((i) => i.report) }, keepalive);
       if (outcome === 'retry') {
         scheduleRetry();
         return;
       }
       retryDelay = FIRST_RETRY_MS;
-      if (outcome === 'rejected') opts.fail(new Error('edgeseg: the server refused a report batch; it was dropped'));
+      if (outcome === 'rejected') opts.fail(new Error(`edgeseg: the server refused ${contribution ? 'a contribution' : 'a report batch'}; it was dropped`));
       const tx = db.transaction('outbox', 'readwrite');
-      for (const i of items) void tx.store.delete(i.id);
-      await tx.done;
+      for (const i of items) tx.objectStore('outbox').delete(i.id);
+      await done(tx);
     }
   }
 

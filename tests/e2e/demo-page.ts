@@ -1,9 +1,11 @@
 /**
  * Shared steps for browser tests of /demo: record every request, drive the page, read
- * IndexedDB directly, and check report bodies against the allowed wire fields.
+ * IndexedDB directly, check report and contribution bodies against the allowed wire
+ * fields, and open a round on the shared stack.
  */
 import type { Segmenter } from '@edgeseg/client-sdk';
-import { FEATURE_NAMES_V1, isoWeekPeriod, REPORT_FIELDS } from '@edgeseg/shared';
+import { FEATURE_NAMES_V1, isoWeekPeriod, REPORT_FIELDS, type RoundDescriptor } from '@edgeseg/shared';
+import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
 import { mintToken } from '../support/keys.ts';
@@ -19,6 +21,8 @@ export interface Seen {
 
 export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg'];
 export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json'];
+/** What the page may also GET under model_improvement: the open round and the contribution chunk. */
+export const ROUND_FETCHES = ['/v1/rounds/current', '/sdk/contribute.min.js'];
 export const CONTENT_IDS = ['sb-001', 'sb-002', 'sb-003', 'sb-004', 'sb-005', 'sb-006', 'sb-007', 'sb-008'];
 
 /**
@@ -84,10 +88,14 @@ export function idbCounts(page: Page, dbName = 'edgeseg'): Promise<Record<string
   );
 }
 
-/** Fails on any request other than page assets and the model fetch (GET, no body). */
-export function expectOnlyPageAndModel(seen: readonly Seen[]): void {
+/**
+ * Fails on any request other than page assets and the model fetch (GET, no body), and,
+ * only with `modelImprovement`, the round check and the contribution chunk.
+ */
+export function expectOnlyPageAndModel(seen: readonly Seen[], { modelImprovement = false } = {}): void {
+  const allowed = [...PAGE_ASSETS, ...MODEL_FETCHES, ...(modelImprovement ? ROUND_FETCHES : [])];
   for (const r of seen) {
-    expect([...PAGE_ASSETS, ...MODEL_FETCHES], `unexpected request ${r.method} ${r.path}`).toContain(r.path);
+    expect(allowed, `unexpected request ${r.method} ${r.path}`).toContain(r.path);
     expect(r.method, `${r.path}`).toBe('GET');
     expect(r.body).toBeNull();
   }
@@ -107,7 +115,51 @@ export function expectAllowedReportBody(raw: string, k: number): void {
   expect(Number.isInteger(sent.model_version)).toBe(true);
   expect(sent.period).toBe(isoWeekPeriod(Date.now()));
   expect(Number.isInteger(sent.value) && (sent.value as number) >= 0 && (sent.value as number) < k).toBe(true);
-  for (const forbidden of [...CONTENT_IDS, ...FEATURE_NAMES_V1, 'contentId', 'genres', 'Drama', 'Comedy', 'positionSec', 'durationSec', 'device', 'label', 'segment', 'lifecycle', 'at"']) {
-    expect(raw, `report body leaks ${forbidden}`).not.toContain(forbidden);
-  }
+  expectNoLeak(raw, 'report');
+}
+
+/** Words of the raw events, features and on-device segment that no outbound body may hold. */
+const FORBIDDEN = [...CONTENT_IDS, ...FEATURE_NAMES_V1, 'contentId', 'genres', 'Drama', 'Comedy', 'positionSec', 'durationSec', 'device', 'label', 'segment', 'lifecycle', 'at"'];
+
+function expectNoLeak(raw: string, what: string): void {
+  for (const forbidden of FORBIDDEN) expect(raw, `${what} body leaks ${forbidden}`).not.toContain(forbidden);
+}
+
+/**
+ * Checks one `POST /v1/contributions` body: exactly the fields of SecureContribution for
+ * `round` (ciphertexts of the exact lengths, slice and group in range), and nothing of
+ * the raw events, features, content ids, labels or segment.
+ */
+export function expectAllowedContributionBody(raw: string, round: RoundDescriptor): void {
+  const body = JSON.parse(raw) as Record<string, unknown>;
+  expect(Object.keys(body).sort()).toEqual(['group', 'helper', 'id', 'leader', 'round_id', 'slice']);
+  const parsed = parseSecureContribution(body, vectorLength(round.kind, round.k, round.d));
+  expect(parsed.ok ? [] : parsed.errors).toEqual([]);
+  expect(body.round_id).toBe(round.round_id);
+  expect(Number(body.slice)).toBeLessThan(round.slices.length);
+  expect(Number(body.group)).toBeLessThan(round.groups);
+  expect(Object.keys(body.leader as object).sort()).toEqual(['config_id', 'ct', 'enc']);
+  expect(Object.keys(body.helper as object).sort()).toEqual(['config_id', 'ct', 'enc']);
+  expectNoLeak(raw, 'contribution');
+}
+
+/**
+ * The round open on the stack (the e2e stack is shared by every file), opening a long
+ * one as admin when none is.
+ *
+ * @example
+ * const round = await ensureOpenRound(base, inject('authJwk'));
+ */
+export async function ensureOpenRound(base: string, authJwk: string): Promise<RoundDescriptor> {
+  const current = await fetch(`${base}/v1/rounds/current`);
+  if (current.ok) return (await current.json()) as RoundDescriptor;
+  await current.body?.cancel();
+  const admin = await mintToken(authJwk, { role: 'admin' });
+  const res = await fetch(`${base}/v1/admin/rounds`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ duration_s: 3600, min_devices: 2, epsilon: 1, groups: 2 }),
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { round: RoundDescriptor }).round;
 }

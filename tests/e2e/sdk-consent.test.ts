@@ -1,13 +1,31 @@
 /**
  * Every consent combination, GPC, and cross-tab withdrawal, each on a fresh device
- * (a new Chromium profile) against the real stack.
+ * (a new Chromium profile) against the real stack, with a round open.
  */
 import type { ConsentState } from '@edgeseg/client-sdk';
-import { describe, expect, inject, it } from 'vitest';
+import type { RoundDescriptor } from '@edgeseg/shared';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
-import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, PAGE_ASSETS, recordRequests, type DemoWindow } from './demo-page.ts';
+import {
+  ensureOpenRound,
+  expectAllowedContributionBody,
+  expectAllowedReportBody,
+  expectOnlyPageAndModel,
+  finishTitles,
+  flush,
+  idbCounts,
+  openDemo,
+  PAGE_ASSETS,
+  recordRequests,
+  type DemoWindow,
+} from './demo-page.ts';
 
 const base = inject('baseUrl');
+let round: RoundDescriptor;
+
+beforeAll(async () => {
+  round = await ensureOpenRound(base, inject('authJwk'));
+});
 
 const COMBINATIONS: ConsentState[] = [];
 for (const personalization of [false, true]) for (const measurement of [false, true]) for (const model_improvement of [false, true]) COMBINATIONS.push({ personalization, measurement, model_improvement });
@@ -20,27 +38,49 @@ describe('network audit under every consent combination', () => {
       try {
         const seen = recordRequests(browser.context, base);
         const page = await browser.context.newPage();
+        const errors: string[] = [];
+        page.on('console', (m) => m.text().startsWith('[edgeseg]') && errors.push(m.text()));
         await openDemo(page, base);
         await page.evaluate((c) => (window as unknown as DemoWindow).edgeseg.consent.set(c), consent);
         await finishTitles(page, ['sb-001', 'sb-003', 'sb-004']);
         await flush(page);
 
         const reports = seen.filter((r) => r.path === '/v1/reports');
-        expectOnlyPageAndModel(seen.filter((r) => r.path !== '/v1/reports'));
+        const contributions = seen.filter((r) => r.path === '/v1/contributions');
+        expectOnlyPageAndModel(seen.filter((r) => r.path !== '/v1/reports' && r.path !== '/v1/contributions'), { modelImprovement: consent.model_improvement });
         const apiCalls = new Set(seen.filter((r) => !PAGE_ASSETS.includes(r.path)).map((r) => `${r.method} ${r.path}`));
-        const expected = ['GET /v1/model', 'GET /.well-known/jwks.json', ...(consent.personalization && consent.measurement ? ['POST /v1/reports'] : [])];
+        // A segment exists only with personalization (no events are kept without it); a
+        // report leaves only with measurement too, a contribution only with model_improvement too.
+        const reporting = consent.personalization && consent.measurement;
+        const contributing = consent.personalization && consent.model_improvement;
+        const expected = [
+          'GET /v1/model',
+          'GET /.well-known/jwks.json',
+          ...(reporting ? ['POST /v1/reports'] : []),
+          ...(contributing ? ['GET /v1/rounds/current', 'GET /sdk/contribute.min.js', 'POST /v1/contributions'] : []),
+        ];
         expect([...apiCalls].sort()).toEqual(expected.sort());
-        // A segment exists only with personalization (no events are kept without it),
-        // and a report leaves only with measurement too. Contributions: not yet built.
-        if (consent.personalization && consent.measurement) {
+        if (reporting) {
           expect(reports).toHaveLength(1);
           expectAllowedReportBody(reports[0]?.body as string, 4);
         } else {
           expect(reports).toHaveLength(0);
         }
+        if (contributing) {
+          expect(contributions).toHaveLength(1);
+          expect(contributions[0]?.method).toBe('POST');
+          const body = contributions[0]?.body as string;
+          expectAllowedContributionBody(body, round);
+          // The leader holds it: the same body again is a replay.
+          expect((await fetch(`${base}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(409);
+        } else {
+          expect(contributions).toHaveLength(0);
+        }
+        expect(errors).toEqual([]);
         const counts = await idbCounts(page);
         expect(counts.events).toBe(consent.personalization ? 6 : 0);
         expect(counts.outbox).toBe(0);
+        expect(counts.ledger).toBe(Number(reporting) + Number(contributing));
       } finally {
         await browser.close();
       }
