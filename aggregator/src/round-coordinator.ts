@@ -163,6 +163,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const total = new Map<string, Bucket>();
     for (let i = 0; i < r.shards; i++) {
       const stub = this.shard(r.descriptor.round_id, i);
+      await stub.seal();
       if (relayFirst && !(await stub.relayNow())) throw new Error(`round ${r.descriptor.round_id}: shard ${i} could not relay to the helper`);
       for (const [key, bucket] of Object.entries(await stub.summary(length))) {
         let t = total.get(key);
@@ -196,20 +197,24 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const r = this.get(roundId);
     if (!r) return { ok: false, reason: `unknown round ${roundId}` };
     if (r.state === 'abandoned') return { ok: false, reason: `round ${roundId} was abandoned: ${r.reason ?? ''}` };
-    const mine = selectorOf(await this.gather(r, false));
+    const buckets = await this.gather(r, false);
+    const mine = selectorOf(buckets);
+    const total = Object.values(mine).reduce((n, b) => n + b.count, 0);
+    // The helper enforces the minimum batch itself: a leader must not be able to collect
+    // a release of a handful of devices by relaying only theirs.
+    if (total < r.min_devices) return { ok: false, reason: `${total} contributions, under the minimum batch of ${r.min_devices}` };
     const same = JSON.stringify(Object.entries(mine).sort()) === JSON.stringify(Object.entries(selector).sort());
     if (!same) {
       const theirs = Object.values(selector).reduce((n, b) => n + b.count, 0);
       const ours = Object.values(mine).reduce((n, b) => n + b.count, 0);
       return { ok: false, reason: `batch mismatch: leader has ${theirs} contributions, helper ${ours}` };
     }
-    const buckets = await this.gather(r, false);
     const shares: Record<string, Uint32Array> = {};
     for (const [key, b] of buckets) shares[key] = this.noisy(r, key, b.sums);
     if (r.state === 'open') {
       r.state = 'released';
       r.closed_at = Math.floor(Date.now() / 1000);
-      r.contributions = Object.values(mine).reduce((n, b) => n + b.count, 0);
+      r.contributions = total;
       this.save(r);
     }
     return { ok: true, shares };
@@ -253,6 +258,9 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     });
     if (res.status >= 500) throw new Error(`helper answered ${res.status}`); // transient: the alarm retries
     const body = (await res.json()) as { ok: boolean; reason?: string; shares?: Record<string, string> };
+    // A relay still in flight can make the batches differ for a moment: retry (the alarm
+    // backs off) rather than abandon the round.
+    if (body.reason?.startsWith('batch mismatch')) throw new Error(`helper: ${body.reason}`);
     if (!res.ok || !body.ok || !body.shares) return { ok: false, reason: body.reason ?? `helper answered ${res.status}` };
     return { ok: true, shares: Object.fromEntries(Object.entries(body.shares).map(([k, v]) => [k, base64ToUint32(v)])) };
   }

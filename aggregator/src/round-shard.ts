@@ -6,6 +6,7 @@ import { bucketKey } from './round/shard-key.ts';
 const TABLE_CONTRIBUTIONS = 'contributions';
 const TABLE_META = 'meta';
 const META_ROUND_ID = 'round_id';
+const META_SEALED = 'sealed';
 const RELAY_RETRY_MS = 5000;
 /** How long the shard waits to gather concurrent contributions into one write. */
 const GROUP_COMMIT_MS = 2;
@@ -90,6 +91,7 @@ export class RoundShard extends DurableObject<unknown> {
    * await shard.add('r-1', 272, [{ id, slice: 0, group: 3, digest, share, relay }])
    */
   add(roundId: string, vectorLength: number, items: ShardItem[]): Promise<{ accepted: number; duplicates: number }> {
+    if (this.sealed()) return Promise.reject(new RoundSealedError(roundId));
     this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_META} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, META_ROUND_ID, roundId);
     for (const item of items) {
       if (item.share.byteLength !== vectorLength * 4) return Promise.reject(new RangeError(`share of ${item.share.byteLength} bytes, expected ${vectorLength * 4}`));
@@ -99,6 +101,26 @@ export class RoundShard extends DurableObject<unknown> {
       this.queue.push({ items, resolve, reject });
       this.flushTimer ??= setTimeout(() => this.flush(), GROUP_COMMIT_MS);
     });
+  }
+
+  private sealed(): boolean {
+    return this.ctx.storage.sql.exec(`SELECT 1 FROM ${TABLE_META} WHERE key = ?`, META_SEALED).toArray().length > 0;
+  }
+
+  /**
+   * Closes the shard to new contributions before the round is summed: what was queued
+   * is committed first (those callers were promised an answer), anything later is
+   * refused, so no device is told 202 for a contribution that misses the sum.
+   *
+   * @example
+   * await shard.seal();
+   */
+  seal(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flush();
+    }
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_META} (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING`, META_SEALED);
   }
 
   private flush(): void {
@@ -231,6 +253,14 @@ export class RoundShard extends DurableObject<unknown> {
 
   override async alarm(): Promise<void> {
     if (!(await this.relayNow())) await this.ctx.storage.setAlarm(Date.now() + RELAY_RETRY_MS);
+  }
+}
+
+/** Thrown by `add` once the shard is sealed for its round's close. */
+export class RoundSealedError extends Error {
+  constructor(roundId: string) {
+    super(`round ${roundId} is closing: it takes no more contributions`);
+    this.name = 'RoundSealedError';
   }
 }
 

@@ -38,7 +38,14 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
   if (share.byteLength !== length * 4) throw new ProblemError('invalid-body', `leader share: expected ${length * 4} bytes, got ${share.byteLength}`);
 
   const shard = c.env.ROUND_SHARD.get(c.env.ROUND_SHARD.idFromName(`${round.round_id}:${shardOf(body.id, record.shards)}`));
-  const result = await shard.add(round.round_id, length, [{ id: body.id, slice: body.slice, group: body.group, digest: await idDigest(body.id), share, relay: JSON.stringify(body.helper) }]);
+  let result: { accepted: number; duplicates: number };
+  try {
+    result = await shard.add(round.round_id, length, [{ id: body.id, slice: body.slice, group: body.group, digest: await idDigest(body.id), share, relay: JSON.stringify(body.helper) }]);
+  } catch (err) {
+    // The round closed between the check above and this write: refused, not lost.
+    if (err instanceof Error && /takes no more contributions/.test(err.message)) throw new ProblemError('round-not-open', err.message);
+    throw err;
+  }
   if (result.accepted === 0) throw new ProblemError('replayed', `contribution ${body.id} was already accepted`);
   return c.json({ accepted: 1 }, 202);
 });
