@@ -157,14 +157,18 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     return this.env.ROUND_SHARD.get(this.env.ROUND_SHARD.idFromName(`${roundId}:${i}`));
   }
 
-  /** This aggregator's buckets for a round, every shard merged. */
-  private async gather(r: RoundRecord, relayFirst: boolean): Promise<Map<string, Bucket>> {
+  /**
+   * This aggregator's buckets for a round, every shard merged. `seal` closes the shards
+   * to new contributions first (only once the round is really being released); `relay`
+   * (leader) sends every pending helper ciphertext before summing.
+   */
+  private async gather(r: RoundRecord, opts: { seal: boolean; relay: boolean }): Promise<Map<string, Bucket>> {
     const length = vectorLength(r.descriptor.kind, r.descriptor.k, r.descriptor.d);
     const total = new Map<string, Bucket>();
     for (let i = 0; i < r.shards; i++) {
       const stub = this.shard(r.descriptor.round_id, i);
-      await stub.seal();
-      if (relayFirst && !(await stub.relayNow())) throw new Error(`round ${r.descriptor.round_id}: shard ${i} could not relay to the helper`);
+      if (opts.seal) await stub.seal();
+      if (opts.relay && !(await stub.relayNow())) throw new Error(`round ${r.descriptor.round_id}: shard ${i} could not relay to the helper`);
       for (const [key, bucket] of Object.entries(await stub.summary(length))) {
         let t = total.get(key);
         if (!t) total.set(key, (t = emptyBucket(length)));
@@ -197,14 +201,19 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const r = this.get(roundId);
     if (!r) return { ok: false, reason: `unknown round ${roundId}` };
     if (r.state === 'abandoned') return { ok: false, reason: `round ${roundId} was abandoned: ${r.reason ?? ''}` };
-    const buckets = await this.gather(r, false);
-    const mine = selectorOf(buckets);
+    const sameAs = (m: BatchSelector) => JSON.stringify(Object.entries(m).sort()) === JSON.stringify(Object.entries(selector).sort());
+    let buckets = await this.gather(r, { seal: false, relay: false });
+    let mine = selectorOf(buckets);
     const total = Object.values(mine).reduce((n, b) => n + b.count, 0);
     // The helper enforces the minimum batch itself: a leader must not be able to collect
     // a release of a handful of devices by relaying only theirs.
     if (total < r.min_devices) return { ok: false, reason: `${total} contributions, under the minimum batch of ${r.min_devices}` };
-    const same = JSON.stringify(Object.entries(mine).sort()) === JSON.stringify(Object.entries(selector).sort());
-    if (!same) {
+    if (sameAs(mine) && r.state === 'open') {
+      // Agreed: close the shards, then check once more what sealing committed.
+      buckets = await this.gather(r, { seal: true, relay: false });
+      mine = selectorOf(buckets);
+    }
+    if (!sameAs(mine)) {
       const theirs = Object.values(selector).reduce((n, b) => n + b.count, 0);
       const ours = Object.values(mine).reduce((n, b) => n + b.count, 0);
       return { ok: false, reason: `batch mismatch: leader has ${theirs} contributions, helper ${ours}` };
@@ -236,7 +245,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     r.state = 'closing';
     this.save(r);
     const deps: CloseDeps = {
-      gather: () => this.gather(r, true),
+      gather: () => this.gather(r, { seal: true, relay: true }),
       helperAggregate: (selector) => this.askHelper(r.descriptor.round_id, selector),
       noisy: async (key, sums) => this.noisy(r, key, sums),
       publish: (centroids) => this.publishNext(r, centroids),

@@ -13,13 +13,14 @@
  *   ids) appears anywhere in the helper Worker's Durable Object storage on disk.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { seededRandom, type RoundDescriptor, type SealedShare, type SecureContribution } from '@edgeseg/shared';
+import { seededRandom, type HpkeConfig, type RoundDescriptor, type SealedShare, type SecureContribution } from '@edgeseg/shared';
 import {
   CONTRIBUTION_INFO,
   buildSecureContribution,
   bytesToBase64url,
   base64urlToBytes,
   contributionAad,
+  SEED_BYTES,
   sealShare,
   vectorLength,
 } from '@edgeseg/shared/secure';
@@ -496,8 +497,66 @@ describe('helper internal routes, called directly', () => {
     expect(Object.keys(configs)).toEqual(['helper']);
   });
 
-  // The helper's second-release guard (after a release, an aggregate request for another
-  // batch is refused) is only reachable with LEADER_TOKEN, which startStack() generates
-  // and does not expose, so it is not tested here.
-  it.skip('refuses a second aggregate request for a different batch after a release (needs the leader token, not exposed by the test stack)', () => {});
+  it('the helper releases one batch once: not under the minimum, the same noisy share again for the same batch, nothing for another batch, no shares after', async () => {
+    const auth = { authorization: `Bearer ${stack.leaderToken}` };
+    const { helper } = (await (await fetch(`${stack.helperUrl}/.well-known/hpke-configs`)).json()) as { helper: HpkeConfig };
+    const roundId = `guard-${Date.now()}`;
+    const descriptor: RoundDescriptor = {
+      round_id: roundId,
+      kind: 'kmeans',
+      mode: 'secure',
+      model_version: 1,
+      k: 2,
+      d: 3,
+      slices: [[[0, 0, 0], [1, 1, 1]]],
+      groups: 1,
+      encoding: { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } },
+      epsilon: 1,
+      delta: 1e-9,
+      closes_at: Math.floor(Date.now() / 1000) + 3600,
+      hpke: { leader: helper, helper },
+    };
+    const record = { descriptor, shards: 1, min_devices: 3, sigma2: '100/1', state: 'open', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null };
+    expect((await postJson(`${stack.helperUrl}/internal/v1/rounds`, record, auth)).status).toBe(201);
+
+    // Four devices' seeds, sealed to the helper as a leader would relay them.
+    const ids = ['guard-device-0000001', 'guard-device-0000002', 'guard-device-0000003', 'guard-device-0000004'];
+    const items = await Promise.all(
+      ids.map(async (id) => {
+        const sealed = await sealShare(helper, randomBytes(SEED_BYTES), CONTRIBUTION_INFO, contributionAad({ round_id: roundId, id, slice: 0, group: 0 }, 'helper'));
+        return { id, slice: 0, group: 0, sealed: JSON.stringify(sealed) };
+      }),
+    );
+    const relay = async (batch: typeof items) => postJson(`${stack.helperUrl}/internal/v1/shares`, { round_id: roundId, items: batch }, auth);
+    const r1 = await relay(items.slice(0, 2));
+    expect(r1.status, await r1.clone().text()).toBe(200);
+
+    const selector = async (n: number) => {
+      let x = new Uint8Array(32);
+      for (const id of ids.slice(0, n)) {
+        const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(id)));
+        x = x.map((b, i) => b ^ (d[i] as number));
+      }
+      return { '0:0': { count: n, checksum: Buffer.from(x).toString('hex') } };
+    };
+    const aggregate = async (n: number) => postJson(`${stack.helperUrl}/internal/v1/rounds/${roundId}/aggregate`, { selector: await selector(n) }, auth);
+
+    // Two devices, under the round's minimum of three: refused even for the exact batch.
+    const small = await aggregate(2);
+    expect(small.status).toBe(409);
+    expect(((await small.json()) as { reason: string }).reason).toMatch(/under the minimum batch of 3/);
+
+    expect((await relay(items.slice(2, 3))).status).toBe(200);
+    const first = await aggregate(3);
+    expect(first.status, await first.clone().text()).toBe(200);
+    const released = (await first.json()) as { ok: boolean; shares: Record<string, string> };
+    expect(released.ok).toBe(true);
+    // Noise drawn once: asking again for the same batch answers the same bytes.
+    expect(await (await aggregate(3)).json()).toEqual(released);
+    // The released round takes no more shares, and another batch is never released.
+    await expectProblem(await relay(items.slice(3)), 409, 'round-not-open', 'shares after release');
+    const other = await aggregate(2);
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { ok: boolean }).ok).toBe(false);
+  });
 });

@@ -103,7 +103,7 @@ function distance(a: readonly number[], b: readonly number[]): number {
 }
 
 describe('secure federated k-means round, two aggregators', () => {
-  it('2,000 devices: released, new signed model published and verified, centroids moved toward the data', async () => {
+  it('2,000 devices: released, new signed model published and verified, centroids moved toward the data', { timeout: 180_000 }, async () => {
     const before = await verifiedModel();
     const centres = trueCentres(before);
     const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
@@ -127,7 +127,7 @@ describe('secure federated k-means round, two aggregators', () => {
     expect(ledger.releases.find((r) => r.round_id === round.round_id)?.epsilon).toBe(8);
   });
 
-  it('closes and publishes with 30% of the expected devices missing; under the minimum it is abandoned with a reason', async () => {
+  it('closes and publishes with 30% of the expected devices missing; under the minimum it is abandoned with a reason', { timeout: 180_000 }, async () => {
     const model = await verifiedModel();
     const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
     await upload(await devices(round, trueCentres(model), 1400)); // 2,000 expected, 30% dropped out
@@ -144,7 +144,7 @@ describe('secure federated k-means round, two aggregators', () => {
     expect((await verifiedModel()).version).toBe(model.version + 1);
   });
 
-  it('loses no accepted contribution and counts none twice across a restart of both servers mid-round', async () => {
+  it('loses no accepted contribution and counts none twice across a restart of both servers mid-round', { timeout: 180_000 }, async () => {
     const model = await verifiedModel();
     const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
     const first = await devices(round, trueCentres(model), 1000);

@@ -22,6 +22,8 @@ export interface RunningStack {
   modelJwk: string;
   /** Read-only: each aggregator's `--persist-to` directory (its SQLite-backed Durable Object storage lives under it). */
   readonly stateDirs: { readonly leader: string; readonly helper: string };
+  /** The bearer token the leader presents to the helper (to test the helper's guards directly). */
+  readonly leaderToken: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
     authJwk,
     modelJwk,
     stateDirs: { leader: join(dir, 'state'), helper: join(dir, 'helper-state') },
+    leaderToken,
     async restart() {
       await down();
       await up();

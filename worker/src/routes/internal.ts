@@ -62,7 +62,13 @@ export const internalRoutes = new Hono<AppEnv>()
     let accepted = 0;
     let duplicates = 0;
     for (const [i, items] of byShard) {
-      const r = await c.env.ROUND_SHARD.get(c.env.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).add(round.round_id, length, items);
+      let r: { accepted: number; duplicates: number };
+      try {
+        r = await c.env.ROUND_SHARD.get(c.env.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).add(round.round_id, length, items);
+      } catch (err) {
+        if (err instanceof Error && /takes no more contributions/.test(err.message)) throw new ProblemError('round-not-open', err.message);
+        throw err;
+      }
       accepted += r.accepted;
       duplicates += r.duplicates;
     }
