@@ -72,10 +72,18 @@ let helperDownUntil = 0;
  * const m = await manifestOf(env, 1);
  */
 export async function manifestOf(env: Env, version: number): Promise<ModelManifest | null> {
-  const current = await currentModel(env);
-  const model = current.version === version ? current : await registry(env).get(version);
+  const cached = manifests.get(version);
+  if (cached) return cached;
+  const model = await registry(env).get(version);
   if (!model) return null;
   const parsed = parseManifest(JSON.parse(model.manifest));
-  if (!parsed.ok) throw new Error(`stored model v${version} is invalid: ${parsed.errors.join('; ')}`);
+  if (!parsed.ok) return null; // a model of an older feature schema: no device can use it any more
+  manifests.set(version, parsed.value);
   return parsed.value;
 }
+
+/**
+ * Published versions never change, so each isolate parses a version once: validating a
+ * report batch then costs no Durable Object call after the first.
+ */
+const manifests = new Map<number, ModelManifest>();

@@ -8,8 +8,8 @@
 /** Running state of one bucket on one aggregator. */
 export interface Bucket {
   count: number;
-  /** XOR of SHA-256(id) over every summed id, hex. */
-  checksum: string;
+  /** XOR of SHA-256(id) over every summed id (32 bytes; hex only on the wire). */
+  checksum: Uint8Array;
   /** Sum of shares mod 2^32. */
   sums: Uint32Array;
 }
@@ -21,7 +21,7 @@ export interface Bucket {
  * const b = emptyBucket(272);
  */
 export function emptyBucket(length: number): Bucket {
-  return { count: 0, checksum: '0'.repeat(64), sums: new Uint32Array(length) };
+  return { count: 0, checksum: new Uint8Array(32), sums: new Uint32Array(length) };
 }
 
 /**
@@ -35,14 +35,24 @@ export async function idDigest(id: string): Promise<Uint8Array> {
 }
 
 /**
- * XORs a digest into a hex checksum.
+ * XORs a digest into a checksum, in place (bytes, not hex: this runs once per contribution).
  *
  * @example
- * xorChecksum('00'.repeat(32), await idDigest('a'))
+ * xorInto(bucket.checksum, await idDigest('a'));
  */
-export function xorChecksum(checksumHex: string, digest: Uint8Array): string {
+export function xorInto(checksum: Uint8Array, digest: Uint8Array): void {
+  for (let i = 0; i < 32; i++) checksum[i] = (checksum[i] as number) ^ (digest[i] as number);
+}
+
+/**
+ * A checksum as lowercase hex, for the batch selector on the wire.
+ *
+ * @example
+ * checksumHex(bucket.checksum) // '3f…'
+ */
+export function checksumHex(checksum: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < 32; i++) out += ((parseInt(checksumHex.slice(i * 2, i * 2 + 2), 16) ^ (digest[i] as number)) & 0xff).toString(16).padStart(2, '0');
+  for (const b of checksum) out += b.toString(16).padStart(2, '0');
   return out;
 }
 
@@ -56,7 +66,7 @@ export function addToBucket(bucket: Bucket, share: Uint32Array, digest: Uint8Arr
   const sums = bucket.sums;
   for (let i = 0; i < sums.length; i++) sums[i] = ((sums[i] as number) + (share[i] as number)) >>> 0;
   bucket.count += 1;
-  bucket.checksum = xorChecksum(bucket.checksum, digest);
+  xorInto(bucket.checksum, digest);
 }
 
 /**
@@ -68,9 +78,5 @@ export function addToBucket(bucket: Bucket, share: Uint32Array, digest: Uint8Arr
 export function mergeBucket(a: Bucket, b: Bucket): void {
   for (let i = 0; i < a.sums.length; i++) a.sums[i] = ((a.sums[i] as number) + (b.sums[i] as number)) >>> 0;
   a.count += b.count;
-  let x = a.checksum;
-  const bytes = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) bytes[i] = parseInt(b.checksum.slice(i * 2, i * 2 + 2), 16);
-  x = xorChecksum(x, bytes);
-  a.checksum = x;
+  xorInto(a.checksum, b.checksum);
 }

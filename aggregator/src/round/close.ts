@@ -5,7 +5,7 @@
  * leader combines the two noisy shares, decodes them, and moves the centroids robustly.
  */
 import { combineShares, decodeKmeansAggregate } from '@edgeseg/shared/secure';
-import type { Bucket } from './bucket.ts';
+import { checksumHex, type Bucket } from './bucket.ts';
 import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
 import type { RoundRecord, RoundResult } from './record.ts';
 
@@ -34,7 +34,7 @@ export type CloseOutcome =
  * const selector = selectorOf(buckets);
  */
 export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
-  return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: b.checksum }]));
+  return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: checksumHex(b.checksum) }]));
 }
 
 /**

@@ -25,7 +25,7 @@
 import { flattenCentroids, seededRandom, type HpkeConfig, type ModelManifest, type RandomSource } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
 import { encodeKmeansContribution, vectorLength } from '@edgeseg/shared/secure';
-import { addToBucket, emptyBucket, idDigest, mergeBucket, xorChecksum, type Bucket } from '../../../aggregator/src/round/bucket.ts';
+import { addToBucket, emptyBucket, idDigest, mergeBucket, xorInto, type Bucket } from '../../../aggregator/src/round/bucket.ts';
 import { closeKmeansRound, type BatchSelector, type CloseDeps } from '../../../aggregator/src/round/close.ts';
 import type { CentroidUpdate } from '../../../aggregator/src/round/kmeans-update.ts';
 import type { RoundRecord } from '../../../aggregator/src/round/record.ts';
@@ -144,7 +144,7 @@ async function fixture(k: number): Promise<Fixture> {
   for (let i = 0; i < N; i += 5000) digests.push(...(await Promise.all(ids.slice(i, i + 5000).map((id) => idDigest(id)))));
 
   // What the helper holds for the same batch: counts and id checksums per bucket, computed
-  // here with a plain byte XOR (not the aggregator's xorChecksum), and its noisy sums.
+  // here with a plain byte XOR (not the aggregator's xorInto), and its noisy sums.
   const helperXor = new Map<string, { count: number; xor: Uint8Array }>();
   for (let i = 0; i < N; i++) {
     const key = keys[i] as string;
@@ -266,11 +266,11 @@ function check(f: Fixture, run: OursRun, reference: Uint32Array, k: number): voi
 
 /** Where the time goes: the checksum alone, once over every digest (not interleaved). */
 function checksumOnlyMs(f: Fixture): number {
-  let checksum = '0'.repeat(64);
+  const checksum = new Uint8Array(32);
   const t0 = performance.now();
-  for (const dg of f.digests) checksum = xorChecksum(checksum, dg);
+  for (const dg of f.digests) xorInto(checksum, dg);
   const ms = performance.now() - t0;
-  if (checksum.length !== 64) throw new Error('round-close: bad checksum');
+  if (checksum.length !== 32) throw new Error('round-close: bad checksum');
   return ms;
 }
 
@@ -301,7 +301,7 @@ async function row(k: number): Promise<BenchRow> {
     referenceLabel: `the same ${N.toLocaleString('en')} leader share vectors summed into one Uint32Array by a nested loop`,
     note:
       `closeKmeansRound in-process over ${SHARDS} shards (shardOf) × ${buckets} (slice, group) buckets: addToBucket per contribution, mergeBucket, leader noise, combineShares, decodeKmeansAggregate, updateCentroids; ` +
-      `of which summing + checksums + merge ${gatherMs.toFixed(0)} ms, the id checksums alone (xorChecksum, hex strings) ≈ ${checksumMs.toFixed(0)} ms; ` +
+      `of which summing + checksums + merge ${gatherMs.toFixed(0)} ms, the id checksums alone (xorInto on bytes) ≈ ${checksumMs.toFixed(0)} ms; ` +
       `id digests (SHA-256) precomputed outside the timed section; median of ${ROUNDS} interleaved rounds (${WARMUP} warm-up dropped); ` +
       `checked: bucket sums = plain sum, counts and id checksums = the helper's, every centroid moved to within a quarter of its old distance from the true centre`,
   };
