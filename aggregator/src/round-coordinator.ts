@@ -37,7 +37,13 @@ function bytesToBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-function base64ToUint32(b64: string): Uint32Array {
+/**
+ * Reads little-endian base64 back into a vector of uint32 (the leader ↔ helper wire).
+ *
+ * @example
+ * base64ToUint32('AQAAAA==') // Uint32Array [1]
+ */
+export function base64ToUint32(b64: string): Uint32Array {
   const bin = atob(b64);
   const out = new Uint32Array(bin.length >>> 2);
   for (let i = 0; i < out.length; i++) out[i] = (bin.charCodeAt(i * 4) | (bin.charCodeAt(i * 4 + 1) << 8) | (bin.charCodeAt(i * 4 + 2) << 16) | (bin.charCodeAt(i * 4 + 3) << 24)) >>> 0;
@@ -56,7 +62,6 @@ export function uint32ToBase64(v: Uint32Array): string {
   v.forEach((x, i) => view.setUint32(i * 4, x, true));
   return bytesToBase64(bytes);
 }
-export { base64ToUint32 };
 
 /**
  * One instance per aggregator (named `global`): rounds are few, so one directory keeps
@@ -248,7 +253,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
       gather: () => this.gather(r, { seal: true, relay: true }),
       helperAggregate: (selector) => this.askHelper(r.descriptor.round_id, selector),
       noisy: async (key, sums) => this.noisy(r, key, sums),
-      publish: (centroids) => this.publishNext(r, centroids),
+      publish: (centroids) => this.publishNext(centroids),
     };
     const outcome = await closeKmeansRound(r, deps);
     r.state = outcome.state;
@@ -274,7 +279,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     return { ok: true, shares: Object.fromEntries(Object.entries(body.shares).map(([k, v]) => [k, base64ToUint32(v)])) };
   }
 
-  private async publishNext(r: RoundRecord, centroids: number[][]): Promise<number> {
+  private async publishNext(centroids: number[][]): Promise<number> {
     if (!this.env.MODEL_REGISTRY || !this.env.MODEL_SIGNING_JWK) throw new Error('leader needs MODEL_REGISTRY and MODEL_SIGNING_JWK to publish');
     const registry = this.env.MODEL_REGISTRY.get(this.env.MODEL_REGISTRY.idFromName('global'));
     const current = await registry.current();
@@ -283,7 +288,6 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const nowS = Math.floor(Date.now() / 1000);
     const next = { ...parsed.value, version: current.version + 1, centroids, issued_at: nowS, not_before: nowS - 60 };
     const published = await registry.publish(await signModel(next, await importSigningKey(this.env.MODEL_SIGNING_JWK)));
-    void r;
     return published.version;
   }
 }
