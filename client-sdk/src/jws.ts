@@ -23,6 +23,11 @@ export function base64urlBytes(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Decodes base64url to the UTF-8 text it carries. */
+export function base64urlText(s: string): string {
+  return new TextDecoder().decode(base64urlBytes(s));
+}
+
 /**
  * Verifies a compact JWS against a JWKS and returns its payload text. Only ES256 is
  * accepted (the algorithm is pinned, never taken from the header alone); `typ` must match.
@@ -34,7 +39,7 @@ export async function verifyCompactJws(jws: string, keys: readonly PublicJwk[], 
   const parts = jws.split('.');
   if (parts.length !== 3) throw new Error('model: not a compact JWS');
   const [h, p, s] = parts as [string, string, string];
-  const header = JSON.parse(new TextDecoder().decode(base64urlBytes(h))) as { alg?: string; kid?: string; typ?: string; crit?: unknown };
+  const header = JSON.parse(base64urlText(h)) as { alg?: string; kid?: string; typ?: string; crit?: unknown };
   if (header.alg !== 'ES256') throw new Error('model: algorithm must be ES256');
   if (header.typ !== typ) throw new Error(`model: typ must be ${typ}`);
   if (header.crit !== undefined) throw new Error('model: unsupported crit header');
@@ -43,5 +48,5 @@ export async function verifyCompactJws(jws: string, keys: readonly PublicJwk[], 
   const key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, ext: true }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   const ok = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64urlBytes(s), new TextEncoder().encode(`${h}.${p}`));
   if (!ok) throw new Error('model: signature does not verify');
-  return new TextDecoder().decode(base64urlBytes(p));
+  return base64urlText(p);
 }

@@ -5,6 +5,7 @@
  */
 import {
   assignSegment,
+  DAY_MS,
   emptyFeatureState,
   FEATURE_NAMES_V1,
   featureVector,
@@ -23,21 +24,18 @@ import {
 import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, type ConsentState } from './consent.ts';
 import { randomId } from './ids.ts';
 import { epsilonSpent, withinBudget } from './ledger.ts';
-import { cachedManifest, fetchModel, verifyModel } from './model.ts';
+import { cachedManifest, fetchModel, get, verifyModel, type VerifiedModel } from './model.ts';
 import type { PublicJwk } from './jws.ts';
 import { createSender } from './sender.ts';
+import type { IDBPTransaction } from 'idb';
 import {
   DB_NAME,
-  done,
   openStore,
   purgeBefore,
   readKv,
-  req,
-  single,
-  store,
   STORE_NAMES,
-  type CachedModel,
   type ConsentLogEntry,
+  type EdgesegDB,
   type LedgerEntry,
   type OutboxItem,
   type SegmentHistoryEntry,
@@ -116,7 +114,6 @@ export interface Segmenter {
   shutdown(): Promise<void>;
 }
 
-const DAY_MS = 86_400_000;
 const DEFAULT_RETENTION_DAYS = 90;
 const DEFAULT_CAP = 10;
 
@@ -137,17 +134,8 @@ interface RoundHead {
 /** The `kv` keys that remember what was released: the report period, the round. */
 type Mark = 'reportedPeriod' | 'contributedRound';
 
-interface ActiveModel {
-  manifest: ModelManifest;
-  centroids: Float32Array;
-}
-
-function activate(manifest: ModelManifest): ActiveModel {
-  return { manifest, centroids: flattenCentroids(manifest.centroids) };
-}
-
 function sameSegment(a: SegmentInfo | null, b: SegmentInfo | null): boolean {
-  return a?.id === b?.id && a?.lifecycle === b?.lifecycle && a?.modelVersion === b?.modelVersion;
+  return a === b || (!!a && !!b && a.id === b.id && a.lifecycle === b.lifecycle && a.modelVersion === b.modelVersion);
 }
 
 /**
@@ -160,13 +148,19 @@ function sameSegment(a: SegmentInfo | null, b: SegmentInfo | null): boolean {
  */
 export function createSegmenter(options: SegmenterOptions): Segmenter {
   const endpoint = options.endpoint.replace(/\/+$/, '');
-  const dbName = options.appId ? `${DB_NAME}-${options.appId}` : DB_NAME;
-  const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
-  const caps = { measurement: options.budget?.measurement ?? DEFAULT_CAP, model_improvement: options.budget?.model_improvement ?? DEFAULT_CAP };
+  const {
+    appId = null,
+    retentionDays = DEFAULT_RETENTION_DAYS,
+    budget: { measurement = DEFAULT_CAP, model_improvement = DEFAULT_CAP } = {},
+    contributeUrl = `${endpoint}/sdk/contribute.min.js`, // a variable, so bundlers leave the import alone
+  } = options;
+  const dbName = appId ? `${DB_NAME}-${appId}` : DB_NAME;
+  const retentionMs = retentionDays * DAY_MS;
+  const caps = { measurement, model_improvement };
   const defaults: ConsentState = { ...DEFAULT_CONSENT, ...options.purposesDefault };
   const fail = (err: unknown): void => {
     try {
-      options.onError?.(err instanceof Error ? err : new Error(String(err)));
+      if (options.onError) options.onError(err instanceof Error ? err : new Error(String(err)));
     } catch {
       // a throwing onError must not break the SDK either
     }
@@ -176,7 +170,9 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let loaded = false;
   let features: FeatureState = emptyFeatureState();
   let choice: ConsentState = { ...defaults };
-  let model: ActiveModel | null = null;
+  /** The active model, and its centroids flattened once per model. */
+  let model: ModelManifest | null = null;
+  let centroids: Float32Array = new Float32Array(0);
   let current: SegmentInfo | null = null;
   let waiting: StoredEvent[] = [];
   let unwritten: StoredEvent[] = [];
@@ -221,22 +217,29 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       const now = Date.now();
       const raw = featureVector(features, now);
       if (raw) {
-        const { manifest, centroids } = model;
+        const manifest = model;
         const id = assignSegment(standardise(raw, manifest.scaling.mean, manifest.scaling.scale), centroids);
-        current = { id, label: manifest.labels[id] ?? `Segment ${id + 1}`, lifecycle: lifecycleStage(features, now, manifest.lifecycle), modelVersion: manifest.version, computedAt: now };
+        // parseManifest checked one label per centroid, so labels[id] is there
+        current = { id, label: manifest.labels[id] as string, lifecycle: lifecycleStage(features, now, manifest.lifecycle), modelVersion: manifest.version, computedAt: now };
       }
     }
     if (!sameSegment(before, current)) {
-      history.push({ at: Date.now(), id: current?.id ?? null, label: current?.label ?? null, lifecycle: current?.lifecycle ?? null, modelVersion: current?.modelVersion ?? null });
+      const { id = null, label = null, lifecycle = null, modelVersion = null }: Partial<SegmentHistoryEntry> = current || {};
+      history.push({ at: Date.now(), id, label, lifecycle, modelVersion });
       scheduleWrite();
       notify(segmentListeners, current);
     }
   }
 
-  function apply(events: StoredEvent[]): void {
-    if (events.length === 0 || !consentNow().personalization) return;
+  /** Folds events into the features, in the device's current time zone. */
+  function fold(events: readonly StoredEvent[]): void {
     const tz = new Date().getTimezoneOffset();
     for (const e of events) updateFeatureState(features, e, tz);
+  }
+
+  function apply(events: StoredEvent[]): void {
+    if (events.length === 0 || !consentNow().personalization) return;
+    fold(events);
     unwritten.push(...events);
     if (!settleScheduled) {
       settleScheduled = true;
@@ -266,7 +269,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   function scheduleWrite(): void {
     if (writeScheduled || !loaded) return;
     writeScheduled = true;
-    queueMicrotask(() => void writeQueued());
+    queueMicrotask(writeQueued); // it never rejects
   }
 
   /** One transaction for every event and segment change queued since the last write, plus the features. */
@@ -279,10 +282,12 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     history = [];
     try {
       const tx = db.transaction(['events', 'segmentHistory', 'kv'], 'readwrite');
-      for (const e of events) store(tx, 'events').add(e);
-      for (const h of changes) store(tx, 'segmentHistory').add(h);
-      store(tx, 'kv').put(features, 'features');
-      await done(tx);
+      await Promise.all([
+        ...events.map((e) => tx.objectStore('events').add(e)),
+        ...changes.map((h) => tx.objectStore('segmentHistory').add(h)),
+        tx.objectStore('kv').put(features, 'features'),
+        tx.done,
+      ]);
     } catch (err) {
       unwritten = events.concat(unwritten);
       history = changes.concat(history);
@@ -304,8 +309,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
    * True when `mark` (the report period or round id) is not yet released and `epsilon`
    * more keeps `purpose` within its 30-day cap, read inside `tx`.
    */
-  async function fits(tx: IDBTransaction, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, now: number): Promise<boolean> {
-    return (await req(store(tx, 'kv').get(mark))) !== value && withinBudget(await req(store(tx, 'ledger').getAll()), purpose, epsilon, caps[purpose], now);
+  async function fits(tx: IDBPTransaction<EdgesegDB, ['kv', 'ledger', ...'outbox'[]], IDBTransactionMode>, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, now: number): Promise<boolean> {
+    return (await tx.objectStore('kv').get(mark)) !== value && withinBudget(await tx.objectStore('ledger').getAll(), purpose, epsilon, caps[purpose], now);
   }
 
   /**
@@ -314,21 +319,19 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
    * IndexedDB readwrite transaction, which browsers serialise. Sends when it queued.
    */
   async function queueOnce(db: Store, mark: Mark, value: string, epsilon: number, release: string, item: OutboxItem, now: number): Promise<void> {
-    const tx = db.transaction(['kv', 'outbox', 'ledger'], 'readwrite');
+    const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
     const created = await fits(tx, mark, value, item.purpose, epsilon, now);
-    if (created) {
-      store(tx, 'kv').put(value, mark);
-      store(tx, 'ledger').add({ at: now, purpose: item.purpose, epsilon, release });
-      store(tx, 'outbox').put(item);
-    }
-    await done(tx);
+    await Promise.all([
+      ...(created ? [tx.objectStore('kv').put(value, mark), tx.objectStore('ledger').add({ at: now, purpose: item.purpose, epsilon, release }), tx.objectStore('outbox').put(item)] : []),
+      tx.done,
+    ]);
     if (created) await sender.deliver();
   }
 
   /** Creates this period's report under measurement if none exists yet. */
   async function maybeReport(): Promise<void> {
     if (!db || !model || !current || !consentNow().measurement) return;
-    const { manifest } = model;
+    const manifest = model;
     const now = Date.now();
     const period = isoWeekPeriod(now);
     const id = randomId();
@@ -345,18 +348,18 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
    * model_improvement (with personalization, which the features need): once per round
    * id ({@link queueOnce}), only to a round of the active model's version and within the
    * 30-day ε cap. The chunk that validates the round and seals the contribution is
-   * imported only then. Runs one after another; flush() waits for them.
+   * imported only then; it hands the sealed item back to {@link queueOnce}, so the check,
+   * the ledger charge and the outbox stay here. Runs one after another; flush() waits for them.
    */
   function contribute(fetchRound: boolean): Promise<void> {
     return (contributing = contributing.then(async () => {
-      const m = model?.manifest;
-      const pinned = m?.aggregators;
+      const m = model;
+      const pinned = m && m.aggregators;
       const ok = (): boolean => consentNow().personalization && consentNow().model_improvement;
       if (!db || !pinned || !ok()) return;
       try {
         if (fetchRound) {
-          const res = await fetch(`${endpoint}/v1/rounds/current`, { credentials: 'omit', cache: 'no-store' });
-          if (!res.ok && res.status !== 404) throw new Error(`contribute: GET /v1/rounds/current answered ${res.status}`);
+          const res = await get(endpoint, '/v1/rounds/current', 'contribute', 404, { cache: 'no-store' });
           round = res.ok ? ((await res.json()) as RoundHead) : null; // 404: no open round
         }
         const r = round;
@@ -365,31 +368,35 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         if (!r || !raw) return; // no features yet: the round waits for the next burst of events
         round = null;
         if (r.model_version !== m.version || !(r.closes_at * 1000 > now) || !(await fits(db.transaction(['kv', 'ledger']), 'contributedRound', r.round_id, 'model_improvement', r.epsilon, now))) return;
-        const url = options.contributeUrl ?? `${endpoint}/sdk/contribute.min.js`; // a variable, so bundlers leave the import alone
-        const chunk = (await import(url)) as ContributeChunk;
-        const body = await chunk.prepareContribution(r, standardise(raw, m.scaling.mean, m.scaling.scale), pinned, randomId());
-        if (db && ok()) await queueOnce(db, 'contributedRound', r.round_id, r.epsilon, `round ${r.round_id}`, { id: body.id, purpose: 'model_improvement', createdAt: now, contribution: body }, now);
+        const chunk = (await import(contributeUrl)) as ContributeChunk;
+        await chunk.contribute(r, standardise(raw, m.scaling.mean, m.scaling.scale), pinned, async (item) => {
+          if (db && ok()) await queueOnce(db, 'contributedRound', r.round_id, r.epsilon, `round ${r.round_id}`, item, item.createdAt);
+        });
       } catch (err) {
         fail(err);
       }
     }));
   }
 
-  async function useModel(manifest: ModelManifest): Promise<void> {
-    model = activate(manifest);
-    recompute();
-    await maybeReport();
+  function activate(manifest: ModelManifest): void {
+    model = manifest;
+    centroids = flattenCentroids(manifest.centroids);
   }
 
-  const saveModel = (db: Store, cached: CachedModel): Promise<IDBValidKey> => single(db, 'kv', 'readwrite', (s) => s.put(cached, 'model'));
+  /** Stores a verified model as the last good one and makes it the active model. */
+  async function adopt(db: Store, { manifest, cached }: VerifiedModel): Promise<void> {
+    await db.put('kv', cached, 'model');
+    activate(manifest);
+  }
 
   async function loadModel(): Promise<void> {
     if (!db) return;
     try {
       const fresh = await fetchModel(endpoint, await readKv(db, 'model'));
       if (fresh) {
-        await saveModel(db, fresh.cached);
-        await useModel(fresh.manifest);
+        await adopt(db, fresh);
+        recompute();
+        await maybeReport();
       }
     } catch (err) {
       fail(err);
@@ -400,20 +407,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   async function loadBundledModel(cachedVersion: number): Promise<void> {
     if (!db || !options.model) return;
     try {
-      const bundled = await verifyModel(options.model.jws, options.model.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null });
-      await saveModel(db, bundled.cached);
-      model = activate(bundled.manifest);
+      await adopt(db, await verifyModel(options.model.jws, options.model.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null }));
     } catch (err) {
       if (cachedVersion === 0) fail(err); // an older bundled model than the cache is expected, not an error
     }
-  }
-
-  /** Rebuilds the features from the event log when the stored state has another layout (schema change). */
-  async function rebuildFeatures(db: Store): Promise<FeatureState> {
-    const state = emptyFeatureState();
-    const tz = new Date().getTimezoneOffset();
-    for (const e of await single(db, 'events', 'readonly', (s) => s.index('at').getAll() as IDBRequest<StoredEvent[]>)) updateFeatureState(state, e, tz);
-    return state;
   }
 
   async function init(): Promise<void> {
@@ -421,22 +418,19 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     db = opened;
     await purge();
     const [storedFeatures, storedConsent, cachedModel] = await Promise.all([readKv(opened, 'features'), readKv(opened, 'consent'), readKv(opened, 'model')]);
-    features = storedFeatures && storedFeatures.v === emptyFeatureState().v ? storedFeatures : await rebuildFeatures(opened);
+    if (storedFeatures && storedFeatures.v === features.v) features = storedFeatures;
+    else fold(await opened.getAllFromIndex('events', 'at')); // none yet, or another layout (schema change): rebuild from the event log
     if (storedConsent) choice = { ...defaults, ...storedConsent };
     const manifest = cachedModel ? cachedManifest(cachedModel) : null;
-    if (manifest) model = activate(manifest);
-    await loadBundledModel(manifest?.version ?? 0);
+    if (manifest) activate(manifest);
+    await loadBundledModel(manifest ? manifest.version : 0);
     loaded = true;
     const early = waiting;
     waiting = [];
     recompute();
     apply(early);
-    dailyTimer = setInterval(() => void purge(), DAY_MS);
-    if (typeof addEventListener === 'function') {
-      addEventListener('pagehide', onHide);
-      addEventListener('visibilitychange', onVisibility);
-      addEventListener('online', onOnline);
-    }
+    dailyTimer = setInterval(purge, DAY_MS); // it never rejects
+    listen(true);
     await loadModel();
     await sender.deliver();
   }
@@ -446,10 +440,19 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     void sender.deliver(true);
   }
   function onVisibility(): void {
-    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') onHide();
+    if (document.visibilityState === 'hidden') onHide(); // only a document fires visibilitychange
   }
   function onOnline(): void {
     void sender.deliver();
+  }
+  /** Adds or removes the page listeners (none where there is no global event target). */
+  function listen(add: boolean): void {
+    if (typeof addEventListener === 'function') {
+      const method = add ? addEventListener : removeEventListener;
+      method('pagehide', onHide);
+      method('visibilitychange', onVisibility);
+      method('online', onOnline);
+    }
   }
 
   const ready: Promise<void> = init().catch(fail);
@@ -469,11 +472,14 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         if (!db) return;
         const now = consentNow();
         const tx = db.transaction(['kv', 'outbox', 'consentLog'], 'readwrite');
-        store(tx, 'kv').put(choice, 'consent');
-        store(tx, 'consentLog').add({ at: Date.now(), choice: { ...choice }, gpc: globalPrivacyControl() });
-        const outbox = store(tx, 'outbox');
-        for (const item of await req(outbox.getAll())) if (!now[item.purpose]) outbox.delete(item.id); // reports and contributions alike
-        await done(tx);
+        const outbox = tx.objectStore('outbox');
+        const withdrawn = (await outbox.getAll()).filter((item) => !now[item.purpose]); // reports and contributions alike
+        await Promise.all([
+          tx.objectStore('kv').put(choice, 'consent'),
+          tx.objectStore('consentLog').add({ at: Date.now(), choice: { ...choice }, gpc: globalPrivacyControl() }),
+          ...withdrawn.map((item) => outbox.delete(item.id)),
+          tx.done,
+        ]);
         consentChannel?.postMessage(choice);
         notify(consentListeners, now);
         recompute();
@@ -499,7 +505,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
           fail(new TypeError(`edgeseg.track: ${checked.errors.join('; ')}`));
           return;
         }
-        const e: StoredEvent = { ...checked.value, genres: [...checked.value.genres], at: checked.value.at ?? Date.now() };
+        const { at = Date.now(), genres, ...rest } = checked.value;
+        const e: StoredEvent = { ...rest, genres: [...genres], at };
         if (loaded) apply([e]);
         else waiting.push(e);
       } catch (err) {
@@ -518,18 +525,19 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         if (!db) return null;
         const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox']);
         const [events, segmentHistory, consentLog, entries, outbox] = await Promise.all([
-          req(store(tx, 'events').index('at').getAll() as IDBRequest<StoredEvent[]>),
-          req(store(tx, 'segmentHistory').getAll()),
-          req(store(tx, 'consentLog').getAll()),
-          req(store(tx, 'ledger').getAll()),
-          req(store(tx, 'outbox').getAll()),
+          tx.objectStore('events').index('at').getAll(),
+          tx.objectStore('segmentHistory').getAll(),
+          tx.objectStore('consentLog').getAll(),
+          tx.objectStore('ledger').getAll(),
+          tx.objectStore('outbox').getAll(),
         ]);
-        const raw = featureVector(features, Date.now());
+        const now = Date.now();
+        const raw = featureVector(features, now);
         const vector = raw ? Object.fromEntries(FEATURE_NAMES_V1.map((name, i) => [name, raw[i] as number])) : null;
         return {
           format: 'edgeseg-export/1',
-          exportedAt: new Date().toISOString(),
-          appId: options.appId ?? null,
+          exportedAt: new Date(now).toISOString(),
+          appId,
           consent: { choice: { ...choice }, effective: consentNow(), globalPrivacyControl: globalPrivacyControl() },
           events,
           features: { state: features, vector },
@@ -538,11 +546,11 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
           consentLog,
           privacyLedger: {
             entries,
-            spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', Date.now()), model_improvement: epsilonSpent(entries, 'model_improvement', Date.now()) },
+            spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', now), model_improvement: epsilonSpent(entries, 'model_improvement', now) },
             cap: { ...caps },
           },
           outbox,
-          model: model ? { version: model.manifest.version } : null,
+          model: model ? { version: model.version } : null,
         };
       } catch (err) {
         fail(err);
@@ -558,9 +566,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         features = emptyFeatureState();
         choice = { ...defaults };
         if (db) {
-          const tx = db.transaction([...STORE_NAMES], 'readwrite');
-          for (const name of STORE_NAMES) tx.objectStore(name).clear();
-          await done(tx);
+          const tx = db.transaction(STORE_NAMES, 'readwrite');
+          await Promise.all([...STORE_NAMES.map((name) => tx.objectStore(name).clear()), tx.done]);
         }
         const before = current;
         current = null;
@@ -580,11 +587,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       await this.flush();
       sender.stop();
       clearInterval(dailyTimer);
-      if (typeof removeEventListener === 'function') {
-        removeEventListener('pagehide', onHide);
-        removeEventListener('visibilitychange', onVisibility);
-        removeEventListener('online', onOnline);
-      }
+      listen(false);
       consentChannel?.close();
       db?.close();
       db = null;

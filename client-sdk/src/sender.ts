@@ -6,7 +6,7 @@
  * reloads, and a resend after a lost answer is never counted twice.
  */
 import { MAX_REPORTS_PER_BATCH } from '@edgeseg/shared';
-import { done, single, type OutboxItem, type Store } from './store.ts';
+import type { OutboxItem, Store } from './store.ts';
 
 /** What happened to a request: delivered (drop from outbox), rejected (drop, report) or retry. */
 export type DeliveryOutcome = 'delivered' | 'rejected' | 'retry';
@@ -47,7 +47,8 @@ const MAX_RETRY_MS = 5 * 60_000;
 
 /** Web Locks where available (every evergreen browser); older TV runtimes run without. */
 interface LockManagerLike {
-  request(name: string, cb: () => Promise<void>): Promise<unknown>;
+  /** Resolves with what `cb` resolves with, once it has run holding the lock. */
+  request(name: string, cb: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -68,12 +69,12 @@ export function createSender(opts: SenderOptions): Sender {
     const db = opts.store();
     if (!db) return;
     for (;;) {
-      const queued = (await single(db, 'outbox', 'readonly', (s) => s.getAll())).filter(opts.allowed);
-      const contribution = queued[0]?.contribution;
+      const queued = (await db.getAll('outbox')).filter(opts.allowed);
+      const contribution = queued[0] && queued[0].contribution;
       // A contribution goes alone; reports go together.
       const items = contribution ? queued.slice(0, 1) : queued.filter((i) => i.report).slice(0, MAX_REPORTS_PER_BATCH);
       if (items.length === 0) return;
-      const outcome = await post(`${opts.endpoint}/v1/${contribution ? 'contributions' : 'reports'}`, contribution ?? { reports: items.map((i) => i.report) }, keepalive);
+      const outcome = await post(`${opts.endpoint}/v1/${contribution ? 'contributions' : 'reports'}`, contribution || { reports: items.map((i) => i.report) }, keepalive);
       if (outcome === 'retry') {
         scheduleRetry();
         return;
@@ -81,8 +82,7 @@ export function createSender(opts: SenderOptions): Sender {
       retryDelay = FIRST_RETRY_MS;
       if (outcome === 'rejected') opts.fail(new Error(`edgeseg: the server refused ${contribution ? 'a contribution' : 'a report batch'}; it was dropped`));
       const tx = db.transaction('outbox', 'readwrite');
-      for (const i of items) tx.objectStore('outbox').delete(i.id);
-      await done(tx);
+      await Promise.all([...items.map((i) => tx.store.delete(i.id)), tx.done]);
     }
   }
 
@@ -108,7 +108,7 @@ export function createSender(opts: SenderOptions): Sender {
         await drain(keepalive);
       } while (again && retryTimer === undefined);
     };
-    const current: Promise<void> = (locks ? locks.request(opts.lockName, run).then(() => undefined) : run())
+    const current: Promise<void> = (locks ? locks.request(opts.lockName, run) : run())
       .catch((err: unknown) => {
         opts.fail(err instanceof Error ? err : new Error(String(err)));
       })

@@ -1,9 +1,9 @@
 /**
- * The on-device store (IndexedDB, with a few promise helpers instead of a wrapper
- * library). Everything the SDK keeps is here, so export, erase and retention each have
- * one place to look.
+ * The on-device store (IndexedDB through idb). Everything the SDK keeps is here, so
+ * export, erase and retention each have one place to look.
  */
 import type { FeatureState, LifecycleStage, PlaybackEvent, SecureContribution, SegmentReport } from '@edgeseg/shared';
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ConsentState, Purpose } from './consent.ts';
 
 export const DB_NAME = 'edgeseg';
@@ -65,79 +65,20 @@ export interface KvValues {
   contributedRound: string;
 }
 
-/** What each object store holds. */
-export interface StoreValues {
-  events: StoredEvent;
-  kv: KvValues[keyof KvValues];
-  outbox: OutboxItem;
-  ledger: LedgerEntry;
-  consentLog: ConsentLogEntry;
-  segmentHistory: SegmentHistoryEntry;
-}
-export type StoreName = keyof StoreValues;
-
-/** An object store typed by what it holds (`kv` keys name their values through {@link readKv}). */
-export interface TypedStore<V> extends IDBObjectStore {
-  get(key: IDBValidKey): IDBRequest<V | undefined>;
-  getAll(): IDBRequest<V[]>;
-  put(value: V, key?: IDBValidKey): IDBRequest<IDBValidKey>;
-  add(value: V, key?: IDBValidKey): IDBRequest<IDBValidKey>;
+/** The typed schema: what each object store holds, its keys and its indexes. */
+export interface EdgesegDB extends DBSchema {
+  events: { key: number; value: StoredEvent; indexes: { at: number } };
+  kv: { key: keyof KvValues; value: KvValues[keyof KvValues] };
+  outbox: { key: string; value: OutboxItem };
+  ledger: { key: number; value: LedgerEntry };
+  consentLog: { key: number; value: ConsentLogEntry };
+  segmentHistory: { key: number; value: SegmentHistoryEntry; indexes: { at: number } };
 }
 
-export type Store = IDBDatabase;
+export type Store = IDBPDatabase<EdgesegDB>;
 
 /** Every object store, for export and erase. */
 export const STORE_NAMES = ['events', 'kv', 'outbox', 'ledger', 'consentLog', 'segmentHistory'] as const;
-
-/**
- * Resolves with what an IndexedDB request yields, or rejects with its error. Awaiting it
- * keeps a transaction alive (the continuation runs in the success event's microtasks).
- *
- * @example
- * const entries = await req(store(tx, 'ledger').getAll());
- */
-export function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-/**
- * Resolves once `tx` has committed; rejects when it failed or was aborted.
- *
- * @example
- * const tx = db.transaction('kv', 'readwrite'); store(tx, 'kv').put(features, 'features'); await done(tx);
- */
-export function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = tx.onabort = () => reject(tx.error ?? new DOMException('the transaction was aborted', 'AbortError'));
-  });
-}
-
-/**
- * The object store `name` of `tx`, typed by what it holds.
- *
- * @example
- * const ledger = store(tx, 'ledger');
- */
-export function store<N extends StoreName>(tx: IDBTransaction, name: N): TypedStore<StoreValues[N]> {
-  return tx.objectStore(name) as TypedStore<StoreValues[N]>;
-}
-
-/**
- * One request in a transaction of its own; resolves with its result once that
- * transaction has committed (so a write is durable when it resolves).
- *
- * @example
- * const queued = await single(db, 'outbox', 'readonly', (s) => s.getAll());
- */
-export async function single<N extends StoreName, T>(db: Store, name: N, mode: IDBTransactionMode, op: (s: TypedStore<StoreValues[N]>) => IDBRequest<T>): Promise<T> {
-  const tx = db.transaction(name, mode);
-  const [result] = await Promise.all([req(op(store(tx, name))), done(tx)]);
-  return result;
-}
 
 /**
  * Opens (and creates or upgrades) the edgeseg database.
@@ -146,22 +87,21 @@ export async function single<N extends StoreName, T>(db: Store, name: N, mode: I
  * const db = await openStore();
  */
 export function openStore(name: string = DB_NAME): Promise<Store> {
-  const open = indexedDB.open(name, DB_VERSION);
-  open.onupgradeneeded = ({ oldVersion }) => {
-    const db = open.result;
-    if (oldVersion < 1) {
-      db.createObjectStore('events', { autoIncrement: true });
-      db.createObjectStore('kv');
-      db.createObjectStore('outbox', { keyPath: 'id' });
-    }
-    if (oldVersion < 2) {
-      (open.transaction as IDBTransaction).objectStore('events').createIndex('at', 'at');
-      db.createObjectStore('ledger', { autoIncrement: true });
-      db.createObjectStore('consentLog', { autoIncrement: true });
-      db.createObjectStore('segmentHistory', { autoIncrement: true }).createIndex('at', 'at');
-    }
-  };
-  return req(open);
+  return openDB<EdgesegDB>(name, DB_VERSION, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        db.createObjectStore('events', { autoIncrement: true });
+        db.createObjectStore('kv');
+        db.createObjectStore('outbox', { keyPath: 'id' });
+      }
+      if (oldVersion < 2) {
+        tx.objectStore('events').createIndex('at', 'at');
+        db.createObjectStore('ledger', { autoIncrement: true });
+        db.createObjectStore('consentLog', { autoIncrement: true });
+        db.createObjectStore('segmentHistory', { autoIncrement: true }).createIndex('at', 'at');
+      }
+    },
+  });
 }
 
 /**
@@ -171,11 +111,12 @@ export function openStore(name: string = DB_NAME): Promise<Store> {
  * const consent = await readKv(db, 'consent');
  */
 export function readKv<K extends keyof KvValues>(db: Store, key: K): Promise<KvValues[K] | undefined> {
-  return single(db, 'kv', 'readonly', (s) => s.get(key)) as Promise<KvValues[K] | undefined>;
+  return db.get('kv', key) as Promise<KvValues[K] | undefined>;
 }
 
 /**
- * Deletes events and segment history older than `cutoffMs`, in one transaction.
+ * Deletes events and segment history older than `cutoffMs` (found through their `at`
+ * index), in one transaction.
  *
  * @example
  * await purgeBefore(db, Date.now() - 90 * 86_400_000);
@@ -183,9 +124,10 @@ export function readKv<K extends keyof KvValues>(db: Store, key: K): Promise<KvV
 export async function purgeBefore(db: Store, cutoffMs: number): Promise<void> {
   const tx = db.transaction(['events', 'segmentHistory'], 'readwrite');
   const range = IDBKeyRange.upperBound(cutoffMs, true);
+  const deletes: Promise<void>[] = [];
   for (const name of ['events', 'segmentHistory'] as const) {
-    const s = store(tx, name);
-    for (const key of await req(s.index('at').getAllKeys(range))) s.delete(key);
+    const s = tx.objectStore(name);
+    deletes.push(...(await s.index('at').getAllKeys(range)).map((key) => s.delete(key)));
   }
-  await done(tx);
+  await Promise.all([...deletes, tx.done]);
 }

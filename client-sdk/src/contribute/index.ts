@@ -1,10 +1,13 @@
 /**
  * The contribution chunk (`/sdk/contribute.min.js`): loaded by the core SDK with
  * `import()` only when a device is about to contribute under `model_improvement`, so
- * apps that never contribute never pay for HPKE and the encoder. One export.
+ * apps that never contribute never pay for HPKE and the encoder. The core calls
+ * `contribute`; `prepareContribution` is the validation and sealing it runs.
  */
 import type { HpkeConfig, ModelManifest, SecureContribution } from '@edgeseg/shared';
 import { buildSecureContribution, parseRoundDescriptor } from '@edgeseg/shared/secure';
+import { randomId } from '../ids.ts';
+import type { OutboxItem } from '../store.ts';
 
 /** The aggregators' HPKE configs pinned by the signed model. */
 export type PinnedAggregators = NonNullable<ModelManifest['aggregators']>;
@@ -35,4 +38,20 @@ export async function prepareContribution(round: unknown, x: Float32Array, pinne
     throw new Error(`contribute: round ${r.round_id} names HPKE keys other than the ones pinned in the signed model; nothing was sent`);
   }
   return (await buildSecureContribution(r, x, id)).body;
+}
+
+/** A contribution as it waits in the outbox. */
+export type ContributionItem = Extract<OutboxItem, { purpose: 'model_improvement' }>;
+
+/**
+ * The core's hook: builds this device's contribution to `round` ({@link prepareContribution},
+ * under a fresh random id) and hands it to `queue`, which checks and charges it and puts it
+ * in the outbox in one transaction. Throws (nothing queued) when the round is refused.
+ *
+ * @example
+ * await contribute(round, x, manifest.aggregators, (item) => queueOnce(item));
+ */
+export async function contribute(round: unknown, x: Float32Array, pinned: PinnedAggregators, queue: (item: ContributionItem) => Promise<void>): Promise<void> {
+  const body = await prepareContribution(round, x, pinned, randomId());
+  await queue({ id: body.id, purpose: 'model_improvement', createdAt: Date.now(), contribution: body });
 }
