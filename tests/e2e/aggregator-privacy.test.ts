@@ -55,6 +55,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { closeRoundAndWait } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 type SqliteModule = typeof import('node:sqlite');
@@ -136,17 +137,6 @@ async function buildDevice(r: RoundDescriptor, i: number): Promise<Device> {
   return { id, x, vector, segment, seed: rec.seeds[0] as Uint8Array, body };
 }
 
-async function closeAndWait(roundId: string): Promise<PublicRound> {
-  const res = await fetch(`${stack.baseUrl}/v1/admin/rounds/${roundId}/close`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
-  expect(res.status).toBe(202);
-  for (let i = 0; i < 240; i++) {
-    const { rounds } = (await (await fetch(`${stack.baseUrl}/v1/rounds`)).json()) as { rounds: PublicRound[] };
-    const r = rounds.find((x) => x.round_id === roundId);
-    if (r && (r.state === 'released' || r.state === 'abandoned')) return r;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`round ${roundId} did not close`);
-}
 
 function walk(dir: string): string[] {
   const out: string[] = [];
@@ -316,7 +306,7 @@ beforeAll(async () => {
       }
     }),
   );
-  closed = await closeAndWait(round.round_id);
+  closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id);
 
   // Stop both Workers (restart = stop, then start on the same state) so every write is on
   // disk, and copy both persist directories while nothing has woken a Durable Object yet.

@@ -29,6 +29,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
+import { closeRoundAndWait } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 const PROBLEM = 'https://edgeseg.dev/problems/';
@@ -123,17 +124,6 @@ async function openRound(opts: Record<string, number>): Promise<RoundDescriptor>
   return ((await res.json()) as { round: RoundDescriptor }).round;
 }
 
-async function closeAndWait(roundId: string): Promise<PublicRound> {
-  const res = await post(`${stack.baseUrl}/v1/admin/rounds/${roundId}/close`, null, { authorization: `Bearer ${admin}` });
-  expect(res.status, await res.clone().text()).toBe(202);
-  await res.body?.cancel();
-  for (let i = 0; i < 240; i++) {
-    const r = (await rounds()).find((x) => x.round_id === roundId);
-    if (r && (r.state === 'released' || r.state === 'abandoned')) return r;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`round ${roundId} did not close`);
-}
 
 let idSeq = 0;
 /** A fresh contribution id (16–64 of [A-Za-z0-9_-]). */
@@ -323,7 +313,7 @@ describe('POST /v1/contributions', () => {
     await refused('unknown round', JSON.stringify({ ...(await validBody(current, id1)), round_id: 'r-0-deadbeef' }), json, 409, 'round-not-open', id1);
 
     const other = await openRound({ duration_s: 600, min_devices: 2, groups: 2 });
-    const closed = await closeAndWait(other.round_id);
+    const closed = await closeRoundAndWait(stack.baseUrl, admin, other.round_id);
     expect(closed.contributions).toBe(0);
     const id2 = newId('closed');
     await refused('closed round', JSON.stringify(await validBody(other, id2)), json, 409, 'round-not-open', id2, /abandoned|released/);
@@ -409,7 +399,7 @@ describe('POST /v1/contributions', () => {
     expect(res.status).toBe(202);
     await res.body?.cancel();
 
-    const closed = await closeAndWait(current.round_id);
+    const closed = await closeRoundAndWait(stack.baseUrl, admin, current.round_id);
     expect(closed.contributions, closed.reason ?? '').toBe(accepted);
     expect(closed.state, closed.reason ?? '').toBe('released');
     await expectProblem(await postJson(url(), await validBody(current, newId('late'))), 409, 'round-not-open', 'after close');

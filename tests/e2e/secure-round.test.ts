@@ -11,11 +11,20 @@ import { buildSecureContribution } from '@edgeseg/shared/secure';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { closeRoundAndWait, openRound as openRoundAs } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 let stack: RunningStack;
 let admin: string;
 let deviceSeq = 0;
+
+async function openRound(opts: Record<string, number>): Promise<RoundDescriptor> {
+  const round = await openRoundAs(stack.baseUrl, admin, opts);
+  expect(await (await fetch(`${stack.baseUrl}/v1/rounds/current`)).json()).toEqual(round);
+  return round;
+}
+
+const closeAndWait = (roundId: string): Promise<PublicRound> => closeRoundAndWait(stack.baseUrl, admin, roundId, { pollMs: 500 });
 
 beforeAll(async () => {
   stack = await startStack();
@@ -35,14 +44,6 @@ async function verifiedModel(): Promise<ModelManifest> {
   return parsed.value;
 }
 
-async function openRound(opts: Record<string, number>): Promise<RoundDescriptor> {
-  const res = await fetch(`${stack.baseUrl}/v1/admin/rounds`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(opts) });
-  expect(res.status, await res.clone().text()).toBe(201);
-  const current = await (await fetch(`${stack.baseUrl}/v1/rounds/current`)).json();
-  const { round } = (await res.json()) as { round: RoundDescriptor };
-  expect(current).toEqual(round);
-  return round;
-}
 
 /** True cluster centres: the model's centroids shifted by +0.5 on every feature. */
 function trueCentres(manifest: ModelManifest): number[][] {
@@ -86,17 +87,6 @@ async function upload(bodies: unknown[], concurrency = 16): Promise<number[]> {
   return statuses;
 }
 
-async function closeAndWait(roundId: string): Promise<PublicRound> {
-  const res = await fetch(`${stack.baseUrl}/v1/admin/rounds/${roundId}/close`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
-  expect(res.status).toBe(202);
-  for (let i = 0; i < 240; i++) {
-    const { rounds } = (await (await fetch(`${stack.baseUrl}/v1/rounds`)).json()) as { rounds: PublicRound[] };
-    const r = rounds.find((x) => x.round_id === roundId);
-    if (r && (r.state === 'released' || r.state === 'abandoned')) return r;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`round ${roundId} did not close`);
-}
 
 function distance(a: readonly number[], b: readonly number[]): number {
   return Math.sqrt(a.reduce((s, v, i) => s + (v - (b[i] as number)) ** 2, 0));
