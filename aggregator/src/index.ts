@@ -3,7 +3,7 @@ export { SegmentTally, type AddReportsResult } from './segment-tally.ts';
 export { ModelRegistry, type PublishedModel } from './model-registry.ts';
 export { summariseTally, type SegmentCount, type TallySummary } from './tally.ts';
 export { importSigningKey, signModel, type SigningKey } from './signing.ts';
-export { RoundShard, type ShardItem, type RelayItem } from './round-shard.ts';
+export { RoundShard, isRoundSealedError, type ShardItem, type RelayItem } from './round-shard.ts';
 export { RoundCoordinator, uint32ToBase64, base64ToUint32, type CoordinatorEnv, type HelperRelease } from './round-coordinator.ts';
 export { shardOf, bucketKey } from './round/shard-key.ts';
 export { idDigest, type Bucket } from './round/bucket.ts';

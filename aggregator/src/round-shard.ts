@@ -264,6 +264,17 @@ export class RoundSealedError extends Error {
   }
 }
 
+/**
+ * True for a RoundSealedError, also after it crossed a Durable Object RPC boundary
+ * (which keeps the message, not the class).
+ *
+ * @example
+ * if (isRoundSealedError(err)) throw new ProblemError('round-not-open', err.message);
+ */
+export function isRoundSealedError(err: unknown): err is Error {
+  return err instanceof Error && /takes no more contributions/.test(err.message);
+}
+
 /** What a leader's shard needs to reach the helper. */
 interface RelayEnv {
   HELPER_URL?: string;

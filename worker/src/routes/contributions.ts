@@ -1,4 +1,4 @@
-import { idDigest, shardOf } from '@edgeseg/aggregator';
+import { idDigest, isRoundSealedError, shardOf } from '@edgeseg/aggregator';
 import { CONTRIBUTION_INFO, contributionAad, openShare, parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
@@ -43,7 +43,7 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
     result = await shard.add(round.round_id, length, [{ id: body.id, slice: body.slice, group: body.group, digest: await idDigest(body.id), share, relay: JSON.stringify(body.helper) }]);
   } catch (err) {
     // The round closed between the check above and this write: refused, not lost.
-    if (err instanceof Error && /takes no more contributions/.test(err.message)) throw new ProblemError('round-not-open', err.message);
+    if (isRoundSealedError(err)) throw new ProblemError('round-not-open', err.message);
     throw err;
   }
   if (result.accepted === 0) throw new ProblemError('replayed', `contribution ${body.id} was already accepted`);

@@ -1,4 +1,4 @@
-import { idDigest, shardOf, uint32ToBase64, type BatchSelector, type RoundRecord, type ShardItem } from '@edgeseg/aggregator';
+import { idDigest, isRoundSealedError, shardOf, uint32ToBase64, type BatchSelector, type RoundRecord, type ShardItem } from '@edgeseg/aggregator';
 import { isObject, type SealedShare } from '@edgeseg/shared';
 import { CONTRIBUTION_INFO, contributionAad, expandSeed, openShare, SEED_BYTES, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
@@ -66,7 +66,7 @@ export const internalRoutes = new Hono<AppEnv>()
       try {
         r = await c.env.ROUND_SHARD.get(c.env.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).add(round.round_id, length, items);
       } catch (err) {
-        if (err instanceof Error && /takes no more contributions/.test(err.message)) throw new ProblemError('round-not-open', err.message);
+        if (isRoundSealedError(err)) throw new ProblemError('round-not-open', err.message);
         throw err;
       }
       accepted += r.accepted;
