@@ -1,5 +1,6 @@
 /** RoundShard stores one shard of one round's contributions on one aggregator: id → bucket, opened share, and (leader) the helper ciphertext awaiting relay. */
 import { DurableObject } from 'cloudflare:workers';
+import { GroupCommit } from './group-commit.ts';
 import { addToBucket, emptyBucket, type Bucket } from './round/bucket.ts';
 import { bucketKey } from './round/shard-key.ts';
 
@@ -8,8 +9,6 @@ const TABLE_META = 'meta';
 const META_ROUND_ID = 'round_id';
 const META_SEALED = 'sealed';
 const RELAY_RETRY_MS = 5000;
-/** How long the shard waits to gather concurrent contributions into one write. */
-const GROUP_COMMIT_MS = 2;
 /** Helper ciphertexts relayed per request to the helper. */
 export const RELAY_BATCH = 200;
 
@@ -37,11 +36,6 @@ export interface RelayItem {
   sealed: string;
 }
 
-interface Pending {
-  items: ShardItem[];
-  resolve: (r: { accepted: number; duplicates: number }) => void;
-  reject: (err: unknown) => void;
-}
 
 function toUint32(bytes: Uint8Array): Uint32Array {
   const out = new Uint32Array(bytes.byteLength >>> 2);
@@ -59,8 +53,7 @@ function toUint32(bytes: Uint8Array): Uint32Array {
 export class RoundShard extends DurableObject<unknown> {
   private buckets: Map<string, Bucket> | null = null;
   private vectorLength = 0;
-  private queue: Pending[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly commits: GroupCommit<ShardItem, { accepted: number; duplicates: number }>;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -68,6 +61,7 @@ export class RoundShard extends DurableObject<unknown> {
       `CREATE TABLE IF NOT EXISTS ${TABLE_CONTRIBUTIONS} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, digest BLOB NOT NULL, share BLOB NOT NULL, relay TEXT)`,
     );
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    this.commits = new GroupCommit(ctx.storage, (items) => this.insert(items), { onAbort: () => (this.buckets = null) });
   }
 
   private loadBuckets(length: number): Map<string, Bucket> {
@@ -90,17 +84,16 @@ export class RoundShard extends DurableObject<unknown> {
    * @example
    * await shard.add('r-1', 272, [{ id, slice: 0, group: 3, digest, share, relay }])
    */
-  add(roundId: string, vectorLength: number, items: ShardItem[]): Promise<{ accepted: number; duplicates: number }> {
-    if (this.sealed()) return Promise.reject(new RoundSealedError(roundId));
-    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_META} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, META_ROUND_ID, roundId);
+  async add(roundId: string, vectorLength: number, items: ShardItem[]): Promise<{ accepted: number; duplicates: number }> {
+    if (this.sealed()) throw new RoundSealedError(roundId);
     for (const item of items) {
-      if (item.share.byteLength !== vectorLength * 4) return Promise.reject(new RangeError(`share of ${item.share.byteLength} bytes, expected ${vectorLength * 4}`));
+      if (item.share.byteLength !== vectorLength * 4) throw new RangeError(`share of ${item.share.byteLength} bytes, expected ${vectorLength * 4}`);
     }
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_META} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, META_ROUND_ID, roundId);
     this.loadBuckets(vectorLength);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
-      this.flushTimer ??= setTimeout(() => this.flush(), GROUP_COMMIT_MS);
-    });
+    const result = await this.commits.submit(items);
+    if (result.accepted > 0 && items.some((i) => i.relay !== null)) await this.ensureRelayAlarm();
+    return result;
   }
 
   private sealed(): boolean {
@@ -116,56 +109,36 @@ export class RoundShard extends DurableObject<unknown> {
    * await shard.seal();
    */
   seal(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flush();
-    }
+    this.commits.flush();
     this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_META} (key, value) VALUES (?, '1') ON CONFLICT(key) DO NOTHING`, META_SEALED);
   }
 
-  private flush(): void {
-    this.flushTimer = null;
-    const batch = this.queue;
-    this.queue = [];
+  /**
+   * Inside the shared transaction: stores the new ids and, as each row is written, adds
+   * its share to the in-memory sums (a failed transaction throws before any caller is
+   * answered, and the sums are then rebuilt from storage).
+   */
+  private insert(items: ShardItem[]): { accepted: number; duplicates: number } {
     const buckets = this.loadBuckets(this.vectorLength);
-    const results: { accepted: number; duplicates: number }[] = [];
-    const added: ShardItem[] = [];
-    let hasRelay = false;
-    try {
-      this.ctx.storage.transactionSync(() => {
-        for (const p of batch) {
-          let accepted = 0;
-          for (const it of p.items) {
-            const cursor = this.ctx.storage.sql.exec(
-              `INSERT INTO ${TABLE_CONTRIBUTIONS} (id, slice, grp, digest, share, relay) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-              it.id,
-              it.slice,
-              it.group,
-              it.digest,
-              it.share,
-              it.relay,
-            );
-            if (cursor.rowsWritten > 0) {
-              accepted++;
-              added.push(it);
-              hasRelay ||= it.relay !== null;
-            }
-          }
-          results.push({ accepted, duplicates: p.items.length - accepted });
-        }
-      });
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    for (const it of added) {
+    let accepted = 0;
+    for (const it of items) {
+      const cursor = this.ctx.storage.sql.exec(
+        `INSERT INTO ${TABLE_CONTRIBUTIONS} (id, slice, grp, digest, share, relay) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        it.id,
+        it.slice,
+        it.group,
+        it.digest,
+        it.share,
+        it.relay,
+      );
+      if (cursor.rowsWritten === 0) continue;
+      accepted++;
       const key = bucketKey(it.slice, it.group);
       let b = buckets.get(key);
       if (!b) buckets.set(key, (b = emptyBucket(this.vectorLength)));
       addToBucket(b, toUint32(it.share), it.digest);
     }
-    batch.forEach((p, i) => p.resolve(results[i] as { accepted: number; duplicates: number }));
-    if (hasRelay) void this.ensureRelayAlarm();
+    return { accepted, duplicates: items.length - accepted };
   }
 
   private async ensureRelayAlarm(): Promise<void> {

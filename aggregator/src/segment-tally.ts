@@ -1,5 +1,6 @@
 /** SegmentTally stores the randomized segment reports of one (model version, period): report id → reported value, and the period's one release. */
 import { DurableObject } from 'cloudflare:workers';
+import { GroupCommit } from './group-commit.ts';
 import { summariseTally, type TallySummary } from './tally.ts';
 
 const TABLE_REPORTS = 'reports';
@@ -16,27 +17,33 @@ export interface AddReportsResult {
  * period's reports are counted in one place and idempotency ids are checked there.
  */
 export class SegmentTally extends DurableObject<unknown> {
+  private readonly commits: GroupCommit<{ id: string; value: number }, AddReportsResult>;
+
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
+    this.commits = new GroupCommit(ctx.storage, (reports) => this.insert(reports));
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_REPORTS} (id TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELEASE} (id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL)`);
   }
 
   /**
-   * Stores reports whose ids are new, in one transaction; replayed ids change nothing.
+   * Stores reports whose ids are new; replayed ids change nothing. Concurrent batches
+   * share one transaction (group commit), and the answer waits for it.
    *
    * @example
    * await tally.addReports([{ id: 'r1…', value: 2 }]) // { accepted: 1, duplicates: 0 }
    */
-  addReports(reports: { id: string; value: number }[]): AddReportsResult {
-    if (this.released()) throw new Error('this period is released: it takes no more reports');
+  addReports(reports: { id: string; value: number }[]): Promise<AddReportsResult> {
+    if (this.released()) return Promise.reject(new Error('this period is released: it takes no more reports'));
+    return this.commits.submit(reports);
+  }
+
+  private insert(reports: { id: string; value: number }[]): AddReportsResult {
     let accepted = 0;
-    this.ctx.storage.transactionSync(() => {
-      for (const r of reports) {
-        const cursor = this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REPORTS} (id, value) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`, r.id, r.value);
-        accepted += cursor.rowsWritten > 0 ? 1 : 0;
-      }
-    });
+    for (const r of reports) {
+      const cursor = this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REPORTS} (id, value) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`, r.id, r.value);
+      accepted += cursor.rowsWritten > 0 ? 1 : 0;
+    }
     return { accepted, duplicates: reports.length - accepted };
   }
 
@@ -77,6 +84,7 @@ export class SegmentTally extends DurableObject<unknown> {
    * const summary = await tally.release({ k: 4, epsilon: 2, kThreshold: 50, labels });
    */
   release(input: { k: number; epsilon: number; kThreshold: number; labels: readonly string[] }): TallySummary {
+    this.commits.flush(); // reports answered before the release are in it
     const stored = this.released();
     if (stored) return stored;
     const summary = summariseTally({ counts: this.counts(input.k), epsilon: input.epsilon, kThreshold: input.kThreshold, labels: input.labels });
