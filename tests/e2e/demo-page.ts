@@ -9,6 +9,7 @@ import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { openRound } from '../support/rounds.ts';
 
 export type DemoWindow = Window & { edgeseg: Segmenter };
 
@@ -52,14 +53,6 @@ export async function flush(page: Page): Promise<void> {
 /** Finishes each title with the demo's buttons (play + complete). */
 export async function finishTitles(page: Page, ids: readonly string[]): Promise<void> {
   for (const id of ids) await page.click(`button[data-action="finish"][data-content="${id}"]`);
-}
-
-/** Number of randomized reports the server holds for this week (read with a marketer token). */
-export async function reportsReceived(base: string, authJwk: string): Promise<number> {
-  const token = await mintToken(authJwk, { role: 'marketer' });
-  const res = await fetch(`${base}/v1/segments`, { headers: { authorization: `Bearer ${token}` } });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { reports: number }).reports;
 }
 
 /** Row counts of every object store of the page's edgeseg database, read with raw IndexedDB. */
@@ -154,12 +147,5 @@ export async function ensureOpenRound(base: string, authJwk: string): Promise<Ro
   const current = await fetch(`${base}/v1/rounds/current`);
   if (current.ok) return (await current.json()) as RoundDescriptor;
   await current.body?.cancel();
-  const admin = await mintToken(authJwk, { role: 'admin' });
-  const res = await fetch(`${base}/v1/admin/rounds`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ duration_s: 3600, min_devices: 2, epsilon: 1, groups: 2 }),
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { round: RoundDescriptor }).round;
+  return openRound(base, await mintToken(authJwk, { role: 'admin' }), { duration_s: 3600, min_devices: 2, epsilon: 1, groups: 2 });
 }

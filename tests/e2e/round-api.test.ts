@@ -29,7 +29,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
-import { closeRoundAndWait } from '../support/rounds.ts';
+import { closeRoundAndWait, openRound as openRoundAs } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 const PROBLEM = 'https://edgeseg.dev/problems/';
@@ -118,11 +118,7 @@ async function rounds(): Promise<PublicRound[]> {
   return ((await (await fetch(`${stack.baseUrl}/v1/rounds`)).json()) as { rounds: PublicRound[] }).rounds;
 }
 
-async function openRound(opts: Record<string, number>): Promise<RoundDescriptor> {
-  const res = await postJson(`${stack.baseUrl}/v1/admin/rounds`, opts, { authorization: `Bearer ${admin}` });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { round: RoundDescriptor }).round;
-}
+const openRound = (opts: Record<string, number>): Promise<RoundDescriptor> => openRoundAs(stack.baseUrl, admin, opts);
 
 
 let idSeq = 0;
