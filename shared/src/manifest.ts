@@ -27,6 +27,12 @@ export interface ModelManifest {
   epsilon: { report: number };
   report_period: 'week';
   /**
+   * How devices under `measurement` count segments per period: `grr` (default when
+   * absent) sends one randomized report to the leader; `secure` contributes a
+   * secret-shared one-hot vector to the period's counts round (two aggregators).
+   */
+  measurement?: 'grr' | 'secure';
+  /**
    * The aggregators' HPKE keys, pinned by the signature: a device seals contributions
    * only to these, never to keys a round descriptor alone names.
    */
@@ -87,6 +93,8 @@ export function parseManifest(v: unknown): Checked<ModelManifest> {
   }
   if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20)) errors.push('epsilon.report: must be a number in [0.01, 20]');
   if (v.report_period !== 'week') errors.push('report_period: must be "week"');
+  if (v.measurement !== undefined && v.measurement !== 'grr' && v.measurement !== 'secure') errors.push("measurement: must be 'grr' or 'secure'");
+  if (v.measurement === 'secure' && v.aggregators === undefined) errors.push('measurement: secure counting needs pinned aggregators');
   if (v.aggregators !== undefined && !(isObject(v.aggregators) && isHpkeConfig(v.aggregators.leader) && isHpkeConfig(v.aggregators.helper))) errors.push('aggregators: must pin a leader and a helper HPKE config');
   if (!isNumberIn(v.issued_at, 0, MAX_EPOCH_S)) errors.push('issued_at: must be epoch seconds');
   if (!isNumberIn(v.not_before, 0, MAX_EPOCH_S)) errors.push('not_before: must be epoch seconds');

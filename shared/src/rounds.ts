@@ -59,6 +59,12 @@ export interface RoundDescriptor {
   local_sigma2?: number;
   /** Epoch seconds after which contributions are refused. */
   closes_at: number;
+  /**
+   * Counts rounds only: the ISO week whose segments are counted. A device contributes
+   * the one-hot of the segment it held in that week (or the "no segment" entry); the
+   * round closes after the week has ended, so an open week is never released.
+   */
+  period?: string;
   hpke: { leader: HpkeConfig; helper?: HpkeConfig };
 }
 

@@ -85,7 +85,7 @@ describe.each(chunks)('prepareContribution, %s', (_name, load) => {
     const { prepareContribution } = await load();
     const x = new Float32Array(D);
     await expect(prepareContribution({ ...round, mode: 'local', local_sigma2: 4 }, x, pinned, 'device-0000000006-abcdef')).rejects.toThrow(/secure k-means/);
-    await expect(prepareContribution({ ...round, kind: 'counts', d: 0, slices: [[[], [], []]] }, x, pinned, 'device-0000000007-abcdef')).rejects.toThrow(/secure k-means/);
+    await expect(prepareContribution({ ...round, kind: 'counts', period: '2026-W48', d: 0, slices: [[[], [], []]] }, x, pinned, 'device-0000000007-abcdef')).rejects.toThrow(/secure k-means/);
     await expect(prepareContribution({ ...round, epsilon: 'much' }, x, pinned, 'device-0000000008-abcdef')).rejects.toThrow(/invalid round: epsilon/);
     await expect(prepareContribution(null, x, pinned, 'device-0000000009-abcdef')).rejects.toThrow(/invalid round/);
     await expect(prepareContribution(round, new Float32Array(D + 1), pinned, 'device-0000000010-abcdef')).rejects.toThrow(/features/);

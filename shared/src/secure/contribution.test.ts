@@ -160,7 +160,7 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
   }, 60_000);
 
   it('a counts round: one-hot segment counts come back exactly', async () => {
-    const countsRound: RoundDescriptor = { ...round, round_id: 'counts-2026-W48', kind: 'counts', slices: [centres], encoding: { ...round.encoding, bound: 1 } };
+    const countsRound: RoundDescriptor = { ...round, round_id: 'counts-2026-W48', kind: 'counts', period: '2026-W48', slices: [centres], encoding: { ...round.encoding, bound: 1 } };
     const L = vectorLength('counts', K, D);
     const leaderAcc = new Uint32Array(L);
     const helperAcc = new Uint32Array(L);

@@ -4,6 +4,7 @@
  * objects, integer ranges, base64url charset and exact ciphertext lengths.
  */
 import { flattenCentroids } from '../assign.ts';
+import { isPeriod } from '../period.ts';
 import { cryptoRandom, randomBelow, type RandomSource } from '../random.ts';
 import type { HpkeConfig, LocalContribution, RoundDescriptor, SecureContribution } from '../rounds.ts';
 import { isIntIn, isNumberIn, isObject, unknownKeys, type Checked, type JsonObject } from '../validate.ts';
@@ -34,7 +35,7 @@ const SEALED_FIELDS = ['config_id', 'enc', 'ct'] as const;
 const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
 const ROUND_FIELDS = [
   'round_id', 'kind', 'mode', 'model_version', 'k', 'd', 'slices', 'groups', 'encoding',
-  'epsilon', 'delta', 'local_sigma2', 'closes_at', 'hpke',
+  'epsilon', 'delta', 'local_sigma2', 'closes_at', 'period', 'hpke',
 ] as const;
 
 /**
@@ -218,6 +219,9 @@ export function parseRoundDescriptor(v: unknown): Checked<RoundDescriptor> {
     if (!isNumberIn(v.local_sigma2, Number.MIN_VALUE, Number.MAX_VALUE)) errors.push('local_sigma2: must be a positive number in a local round');
   } else if (v.local_sigma2 !== undefined) errors.push('local_sigma2: only a local round carries it');
   if (!isIntIn(v.closes_at, 0, Number.MAX_SAFE_INTEGER)) errors.push('closes_at: must be epoch seconds');
+  if (v.kind === 'counts') {
+    if (!isPeriod(v.period)) errors.push('period: a counts round names its ISO week, such as 2026-W48');
+  } else if (v.period !== undefined) errors.push('period: only a counts round carries it');
   const hpke = v.hpke;
   if (!isObject(hpke)) errors.push('hpke: must be an object');
   else {
