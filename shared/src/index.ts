@@ -17,3 +17,4 @@ export * from './lifecycle.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
+export * from './kmeans/index.ts';

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../random.ts';
+import { inertiaOf, kmeans, kmeansPlusPlus, lloyd } from './lloyd.ts';
+import { adjustedRandIndex, silhouette } from './quality.ts';
+
+/** Three tight, far-apart blobs in 2-D with their true labels. */
+function blobs(perBlob: number): { data: Float64Array; truth: Int32Array } {
+  const centres = [
+    [0, 0],
+    [10, 0],
+    [0, 10],
+  ];
+  const random = seededRandom(3);
+  const w = new Uint32Array(2);
+  const data = new Float64Array(perBlob * 3 * 2);
+  const truth = new Int32Array(perBlob * 3);
+  for (let i = 0; i < perBlob * 3; i++) {
+    const c = i % 3;
+    random(w);
+    data[2 * i] = (centres[c]?.[0] as number) + ((w[0] as number) / 2 ** 32 - 0.5);
+    data[2 * i + 1] = (centres[c]?.[1] as number) + ((w[1] as number) / 2 ** 32 - 0.5);
+    truth[i] = c;
+  }
+  return { data, truth };
+}
+
+describe('kmeans', () => {
+  it('finds well-separated blobs exactly (ARI 1) and reports their inertia', () => {
+    const { data, truth } = blobs(100);
+    const r = kmeans(data, 2, 3, { restarts: 3, seed: 5 });
+    expect(r.converged).toBe(true);
+    expect(adjustedRandIndex(r.labels, truth)).toBe(1);
+    // Uniform noise in a unit square has variance 1/12 per axis: inertia ≈ n · 2/12.
+    expect(r.inertia / 300).toBeGreaterThan(0.12);
+    expect(r.inertia / 300).toBeLessThan(0.21);
+    expect(inertiaOf(data, 2, r.centroids).inertia).toBeCloseTo(r.inertia, 9);
+  });
+
+  it('Lloyd never increases inertia and stops at a fixed point', () => {
+    const { data } = blobs(50);
+    const init = kmeansPlusPlus(data, 2, 3, seededRandom(9));
+    const before = inertiaOf(data, 2, init).inertia;
+    const r = lloyd(data, 2, init);
+    expect(r.inertia).toBeLessThanOrEqual(before);
+    const again = lloyd(data, 2, r.centroids);
+    expect(again.iterations).toBe(1);
+    expect(again.inertia).toBeCloseTo(r.inertia, 9);
+  });
+
+  it('matches the textbook answer on a tiny 1-D case', () => {
+    const data = Float64Array.of(1, 2, 3, 10, 11, 12);
+    const r = kmeans(data, 1, 2, { restarts: 4, seed: 1 });
+    const centres = [...r.centroids].sort((a, b) => a - b);
+    expect(centres).toEqual([2, 11]);
+    expect(r.inertia).toBe(4);
+  });
+
+  it('refuses a shape mismatch and k larger than n', () => {
+    expect(() => kmeans(new Float64Array(5), 2, 1)).toThrow(RangeError);
+    expect(() => kmeans(new Float64Array(4), 2, 3)).toThrow(RangeError);
+  });
+});
+
+describe('silhouette', () => {
+  it('is exact on a small input (hand-computed)', () => {
+    // 1-D: cluster 0 = {0, 1}, cluster 1 = {4}. Row 0: a = 1, b = 4 → 0.75; row 1: a = 1, b = 3 → 2/3; row 2: singleton → 0.
+    const s = silhouette(Float64Array.of(0, 1, 4), 1, Int32Array.of(0, 0, 1), 2);
+    expect(s).toBeCloseTo((0.75 + 2 / 3 + 0) / 3, 12);
+  });
+
+  it('is near 1 for far blobs, and the sampled estimate is close to the exact value', () => {
+    const { data, truth } = blobs(400);
+    const exact = silhouette(data, 2, truth, 3, { sampleSize: 1200 });
+    const sampled = silhouette(data, 2, truth, 3, { sampleSize: 300, seed: 4 });
+    expect(exact).toBeGreaterThan(0.9);
+    expect(Math.abs(sampled - exact)).toBeLessThan(0.01);
+  });
+});
+
+describe('adjustedRandIndex', () => {
+  it('is 1 for a relabelled partition and matches a hand-computed value', () => {
+    expect(adjustedRandIndex(Int32Array.of(0, 0, 1, 1, 2, 2), Int32Array.of(2, 2, 0, 0, 1, 1))).toBe(1);
+    // Classic example: a = [0,0,0,1,1,1], b = [0,0,1,1,2,2]: index 2, Σa 6, Σb 3, n₂ 15 → (2 − 1.2) / (4.5 − 1.2).
+    expect(adjustedRandIndex(Int32Array.of(0, 0, 0, 1, 1, 1), Int32Array.of(0, 0, 1, 1, 2, 2))).toBeCloseTo(0.8 / 3.3, 12);
+  });
+
+  it('is about 0 for independent labelings', () => {
+    const random = seededRandom(11);
+    const w = new Uint32Array(2);
+    const a = new Int32Array(20000);
+    const b = new Int32Array(20000);
+    for (let i = 0; i < a.length; i++) {
+      random(w);
+      a[i] = (w[0] as number) % 4;
+      b[i] = (w[1] as number) % 5;
+    }
+    expect(Math.abs(adjustedRandIndex(a, b))).toBeLessThan(0.01);
+  });
+});
