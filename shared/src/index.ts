@@ -18,3 +18,4 @@ export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
 export * from './kmeans/index.ts';
+export * from './profile.ts';
