@@ -17,5 +17,7 @@ export * from './lifecycle.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
-export * from './kmeans/index.ts';
+export * from './campaigns.ts';
+export * from './impressions.ts';
 export * from './profile.ts';
+export * from './kmeans/index.ts';

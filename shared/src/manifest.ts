@@ -1,4 +1,5 @@
 import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID } from './features/schema.ts';
+import { campaignListErrors, type Campaign } from './campaigns.ts';
 import type { HpkeConfig } from './rounds.ts';
 import { isIntIn, isNumberIn, isObject, type Checked } from './validate.ts';
 
@@ -23,8 +24,8 @@ export interface ModelManifest {
   scaling: { mean: number[]; scale: number[] };
   labels: string[];
   lifecycle: LifecycleRules;
-  /** ε spent by one randomized segment report. */
-  epsilon: { report: number };
+  /** ε spent by one randomized segment report, and by one weekly impression report (default: `report`). */
+  epsilon: { report: number; impression?: number };
   report_period: 'week';
   /**
    * How devices under `measurement` count segments per period: `grr` (default when
@@ -37,6 +38,8 @@ export interface ModelManifest {
    * only to these, never to keys a round descriptor alone names.
    */
   aggregators?: { leader: HpkeConfig; helper: HpkeConfig };
+  /** Marketer campaigns (≤ 32, each `segment < k`), applied on the device only; see campaigns.ts. */
+  campaigns?: Campaign[];
   /** Epoch seconds. */
   issued_at: number;
   not_before: number;
@@ -91,7 +94,8 @@ export function parseManifest(v: unknown): Checked<ModelManifest> {
   if (!isObject(lc) || !isNumberIn(lc.new_days, 0, 3650) || !isNumberIn(lc.at_risk_days, 0, 3650) || !isNumberIn(lc.lapsed_days, 0, 3650) || (lc.at_risk_days as number) > (lc.lapsed_days as number)) {
     errors.push('lifecycle: must hold new_days, at_risk_days ≤ lapsed_days, in days');
   }
-  if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20)) errors.push('epsilon.report: must be a number in [0.01, 20]');
+  if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20) || !(v.epsilon.impression === undefined || isNumberIn(v.epsilon.impression, 0.01, 20))) errors.push('epsilon: report (and impression) must be numbers in [0.01, 20]');
+  if (v.campaigns !== undefined) errors.push(...campaignListErrors(v.campaigns, isIntIn(k, 1, MAX_SEGMENTS) ? k : 0));
   if (v.report_period !== 'week') errors.push('report_period: must be "week"');
   if (v.measurement !== undefined && v.measurement !== 'grr' && v.measurement !== 'secure') errors.push("measurement: must be 'grr' or 'secure'");
   if (v.measurement === 'secure' && v.aggregators === undefined) errors.push('measurement: secure counting needs pinned aggregators');
