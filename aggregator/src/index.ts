@@ -10,3 +10,4 @@ export { idDigest, type Bucket } from './round/bucket.ts';
 export { publicRound, type RoundRecord, type PublicRound, type RoundResult } from './round/record.ts';
 export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './round/kmeans-update.ts';
 export { closeKmeansRound, selectorOf, type BatchSelector } from './round/close.ts';
+export * from './training/index.ts';

@@ -1,0 +1,16 @@
+/** The private training schedule: budget split over rounds, candidate starts, selection. */
+export { rhoForEpsilon, splitBudget, type RoundBudget, type TrainingBudget } from './budget.ts';
+export {
+  advanceTraining,
+  dataIndependentStart,
+  minCountFor,
+  planTraining,
+  privateInertiaPerDevice,
+  reviveDead,
+  selectCandidate,
+  selectK,
+  startTraining,
+  type TrainingOptions,
+  type TrainingPlan,
+  type TrainingState,
+} from './schedule.ts';

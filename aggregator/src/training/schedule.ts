@@ -1,0 +1,212 @@
+/**
+ * The private training schedule (DESIGN.md §5, "initialisation and convergence decide DP
+ * k-means quality"), as pure functions the simulator and the Worker share:
+ *
+ * 1. `candidateRounds` rounds of candidates: S data-independent starts, each refined on
+ *    its own disjoint slice of the devices (a device draws one slice per round, so the
+ *    round costs it one ρ whatever S is: parallel composition);
+ * 2. the candidate with the lowest private inertia per device wins;
+ * 3. the remaining rounds refine it on everyone.
+ *
+ * Dead centroids (noisy count under the minimum, kept in place by `updateCentroids`) are
+ * moved next to the largest cluster's centroid, which splits it in the next round; that
+ * only reads released aggregates, so it is post-processing and costs no ε.
+ */
+import { randomFraction, type ContributionEncoding, type RandomSource } from '@edgeseg/shared';
+import { encodingScales } from '@edgeseg/shared/secure';
+import { rationalToNumber, type Rational } from '@edgeseg/shared/dp';
+import type { CentroidUpdate } from '../round/kmeans-update.ts';
+import { splitBudget, type TrainingBudget } from './budget.ts';
+
+export interface TrainingOptions {
+  k: number;
+  d: number;
+  /** Total ε per device for the whole training, and δ. */
+  epsilon: number;
+  delta: number;
+  /** Rounds in all (candidate rounds included), ≥ 1. */
+  rounds: number;
+  /** Candidate starts run side by side on disjoint slices (1 = no candidate phase). */
+  candidates: number;
+  /** Rounds the candidates run before one is chosen (< rounds). */
+  candidateRounds: number;
+  /** Weight of the last round's ρ relative to each other round's 1 (default 2). */
+  finalWeight?: number;
+  /** Radius of the data-independent starts in standardised units (default 1). */
+  startRadius?: number;
+  encoding: ContributionEncoding;
+}
+
+/** What every round of the training looks like before any data is seen. */
+export interface TrainingPlan {
+  options: TrainingOptions;
+  budget: TrainingBudget;
+  /** Slices per round: `candidates` in the candidate phase, then 1. */
+  slicesPerRound: number[];
+}
+
+/** Where a training stands between rounds. */
+export interface TrainingState {
+  /** Index of the next round to run. */
+  round: number;
+  /** Centroids each slice of the next round starts from (k rows of d). */
+  slices: number[][][];
+  /** Private inertia per device of each candidate at the end of the candidate phase, once chosen. */
+  candidateScores: number[] | null;
+  /** The candidate kept, once chosen. */
+  chosen: number | null;
+}
+
+/**
+ * Plans a training: the ρ split (every round weight 1, the last `finalWeight`) and the
+ * slices per round.
+ *
+ * @example
+ * const plan = planTraining({ k: 8, d: 31, epsilon: 1, delta: 1e-9, rounds: 10, candidates: 4, candidateRounds: 3, encoding });
+ * plan.budget.rounds.map((r) => r.epsilon) // the per-round split
+ */
+export function planTraining(options: TrainingOptions): TrainingPlan {
+  const { rounds, candidates, candidateRounds, finalWeight = 2 } = options;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`planTraining: rounds must be an integer ≥ 1, got ${rounds}`);
+  if (!Number.isInteger(candidates) || candidates < 1) throw new RangeError(`planTraining: candidates must be an integer ≥ 1, got ${candidates}`);
+  const phase = candidates > 1 ? Math.min(candidateRounds, rounds - 1) : 0;
+  if (candidates > 1 && phase < 1) throw new RangeError('planTraining: candidates need at least one candidate round and one round after it');
+  const weights = Array.from({ length: rounds }, (_, r) => (r === rounds - 1 && rounds > 1 ? finalWeight : 1));
+  const budget = splitBudget(options.epsilon, options.delta, weights, options.encoding.bound);
+  const slicesPerRound = Array.from({ length: rounds }, (_, r) => (r < phase ? candidates : 1));
+  return { options: { ...options, candidateRounds: phase }, budget, slicesPerRound };
+}
+
+/**
+ * k points drawn uniformly on the sphere of radius `radius` in d dimensions, from
+ * `random` only: a start that depends on no device's data (DESIGN.md §5: never seed from
+ * individual points).
+ *
+ * @example
+ * const start = dataIndependentStart(8, 31, 1, seededRandom(1));
+ */
+export function dataIndependentStart(k: number, d: number, radius: number, random: RandomSource): number[][] {
+  return Array.from({ length: k }, () => {
+    const row: number[] = [];
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      // Box–Muller: a standard normal per coordinate gives a uniform direction.
+      const u = 1 - randomFraction(random);
+      const v = randomFraction(random);
+      const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+      row.push(z);
+      norm += z * z;
+    }
+    const f = norm > 0 ? radius / Math.sqrt(norm) : 0;
+    return row.map((z) => z * f);
+  });
+}
+
+/**
+ * The first state of a training: `candidates` data-independent starts (or one).
+ *
+ * @example
+ * let state = startTraining(plan, seededRandom(7));
+ */
+export function startTraining(plan: TrainingPlan, random: RandomSource): TrainingState {
+  const { k, d, startRadius = 1 } = plan.options;
+  const slices = Array.from({ length: plan.slicesPerRound[0] ?? 1 }, () => dataIndependentStart(k, d, startRadius, random));
+  return { round: 0, slices, candidateScores: null, chosen: null };
+}
+
+/**
+ * The smallest noisy cluster size worth moving a centroid for: four standard deviations
+ * of the combined count noise (two aggregators, each σ²) summed over the groups.
+ *
+ * @example
+ * updateCentroids(previous, groups, { minCount: minCountFor(plan.budget.rounds[r].sigma2, encoding, 8) });
+ */
+export function minCountFor(sigma2: Rational, encoding: ContributionEncoding, groups: number, d: number, noiseShares = 2): number {
+  const countScale = encodingScales(encoding, d).count;
+  return (4 * Math.sqrt(noiseShares * rationalToNumber(sigma2) * groups)) / countScale;
+}
+
+/**
+ * Moves every centroid kept for a too-small count next to the largest cluster's centroid
+ * (a small data-independent offset), so the next round splits that cluster instead of
+ * leaving the centroid dead. Returns new rows; reads only released values.
+ *
+ * @example
+ * const rows = reviveDead(update, 0.5, seededRandom(3));
+ */
+export function reviveDead(update: CentroidUpdate, offset: number, random: RandomSource): number[][] {
+  const rows = update.centroids.map((row) => [...row]);
+  const alive = update.counts.map((c, i) => (update.kept[i] ? -Infinity : c));
+  for (let c = 0; c < rows.length; c++) {
+    if (!update.kept[c]) continue;
+    let largest = 0;
+    for (let i = 1; i < alive.length; i++) if ((alive[i] as number) > (alive[largest] as number)) largest = i;
+    if (alive[largest] === -Infinity) break; // nothing alive to split
+    const base = rows[largest] as number[];
+    const [dir] = dataIndependentStart(1, base.length, offset, random);
+    rows[c] = base.map((v, j) => v + ((dir as number[])[j] as number));
+    // The split cluster is roughly halved: let the next dead centroid pick another.
+    alive[largest] = (alive[largest] as number) / 2;
+    alive[c] = alive[largest] as number;
+  }
+  return rows;
+}
+
+/**
+ * Advances the training by one released round: `updates[s]` is slice s's centroid
+ * update. At the end of the candidate phase the candidate with the lowest private
+ * inertia per device wins; every later round continues from the one slice.
+ *
+ * @example
+ * state = advanceTraining(plan, state, updates, seededRandom(9));
+ * if (state.round === plan.options.rounds) publish(state.slices[0]);
+ */
+export function advanceTraining(plan: TrainingPlan, state: TrainingState, updates: readonly CentroidUpdate[], random: RandomSource): TrainingState {
+  if (updates.length !== state.slices.length) throw new RangeError(`advanceTraining: ${updates.length} updates for ${state.slices.length} slices`);
+  const next = state.round + 1;
+  const revived = updates.map((u) => reviveDead(u, 0.5, random));
+  if (state.slices.length > 1 && (plan.slicesPerRound[next] ?? 1) === 1) {
+    const scores = updates.map(privateInertiaPerDevice);
+    const chosen = selectCandidate(scores);
+    return { round: next, slices: [revived[chosen] as number[][]], candidateScores: scores, chosen };
+  }
+  return { ...state, round: next, slices: revived };
+}
+
+/**
+ * Private inertia per device of one released update (Infinity with no devices).
+ *
+ * @example
+ * privateInertiaPerDevice(update) // e.g. 14.2
+ */
+export function privateInertiaPerDevice(update: CentroidUpdate): number {
+  const size = update.counts.reduce((a, b) => a + Math.max(0, b), 0);
+  return size > 0 ? update.inertia / size : Infinity;
+}
+
+/**
+ * The index of the lowest score (ties → lowest index).
+ *
+ * @example
+ * selectCandidate([14.2, 13.9, 15.0]) // 1
+ */
+export function selectCandidate(scores: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if ((scores[i] as number) < (scores[best] as number)) best = i;
+  return best;
+}
+
+/**
+ * k selection from candidate k values run on disjoint slices: the k with the highest
+ * private mean simplified silhouette (ties → the smaller k). Inertia always falls as k
+ * grows, so it cannot choose k; the silhouette trades cohesion against separation.
+ *
+ * @example
+ * selectK([{ k: 4, silhouette: 0.21 }, { k: 6, silhouette: 0.24 }, { k: 8, silhouette: 0.22 }]) // 6
+ */
+export function selectK(candidates: readonly { k: number; silhouette: number }[]): number {
+  if (candidates.length === 0) throw new RangeError('selectK: no candidates');
+  let best = candidates[0] as { k: number; silhouette: number };
+  for (const c of candidates) if (c.silhouette > best.silhouette || (c.silhouette === best.silhouette && c.k < best.k)) best = c;
+  return best.k;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@edgeseg/shared';
+import { rationalToNumber, zcdpToEpsilon } from '@edgeseg/shared/dp';
+import type { CentroidUpdate } from '../round/kmeans-update.ts';
+import { rhoForEpsilon, splitBudget } from './budget.ts';
+import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, startTraining } from './schedule.ts';
+
+const encoding = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
+
+function update(centroids: number[][], counts: number[], inertia: number, kept = counts.map(() => false)): CentroidUpdate {
+  return { centroids, counts, kept, inertia, silhouette: 0 };
+}
+
+describe('budget', () => {
+  it('rhoForEpsilon inverts the tight conversion', () => {
+    for (const eps of [0.25, 1, 8]) {
+      const rho = rhoForEpsilon(eps, 1e-9);
+      expect(zcdpToEpsilon(rho, 1e-9)).toBeLessThanOrEqual(eps);
+      expect(zcdpToEpsilon(rho * 1.0001, 1e-9)).toBeGreaterThan(eps);
+    }
+  });
+
+  it('splits ρ by weight and composes back to at most ε', () => {
+    const b = splitBudget(1, 1e-9, [1, 1, 1, 2], 2048);
+    expect(b.rounds).toHaveLength(4);
+    expect(b.composedEpsilon).toBeLessThanOrEqual(1);
+    expect(b.composedEpsilon).toBeGreaterThan(0.999);
+    expect(b.rounds[3]?.rho as number).toBeCloseTo(2 * (b.rounds[0]?.rho as number), 6);
+    // σ² = Δ²/(2ρ): the heavier round gets half the variance.
+    expect(rationalToNumber(b.rounds[0]?.sigma2 ?? { num: 0n, den: 1n }) / rationalToNumber(b.rounds[3]?.sigma2 ?? { num: 1n, den: 1n })).toBeCloseTo(2, 4);
+    // Each round alone is a smaller ε than the whole.
+    for (const r of b.rounds) expect(r.epsilon).toBeLessThan(1);
+  });
+
+  it('refuses no rounds and bad weights', () => {
+    expect(() => splitBudget(1, 1e-9, [], 2048)).toThrow(RangeError);
+    expect(() => splitBudget(1, 1e-9, [1, 0], 2048)).toThrow(RangeError);
+  });
+});
+
+describe('schedule', () => {
+  const plan = planTraining({ k: 3, d: 2, epsilon: 1, delta: 1e-9, rounds: 5, candidates: 4, candidateRounds: 2, encoding });
+
+  it('plans candidate slices first, then one slice, with the last round weighted up', () => {
+    expect(plan.slicesPerRound).toEqual([4, 4, 1, 1, 1]);
+    const rhos = plan.budget.rounds.map((r) => r.rho);
+    expect(rhos[4] as number).toBeCloseTo(2 * (rhos[0] as number), 6);
+  });
+
+  it('starts from data-independent points on the sphere of the given radius', () => {
+    const s = startTraining(plan, seededRandom(1));
+    expect(s.slices).toHaveLength(4);
+    for (const row of s.slices.flat()) expect(Math.hypot(...row)).toBeCloseTo(1, 9);
+    const other = dataIndependentStart(3, 2, 2, seededRandom(2));
+    for (const row of other) expect(Math.hypot(...row)).toBeCloseTo(2, 9);
+  });
+
+  it('keeps the candidate with the lowest private inertia per device, then runs one slice', () => {
+    let s = startTraining(plan, seededRandom(1));
+    const rows = [[0, 0], [1, 1], [2, 2]];
+    const ups = [update(rows, [100, 100, 100], 900), update(rows, [50, 50, 50], 300), update(rows, [100, 100, 100], 600), update(rows, [10, 10, 10], 100)];
+    s = advanceTraining(plan, s, ups, seededRandom(2));
+    expect(s.round).toBe(1);
+    expect(s.slices).toHaveLength(4);
+    s = advanceTraining(plan, s, ups, seededRandom(2));
+    expect(s.round).toBe(2);
+    expect(s.slices).toHaveLength(1);
+    expect(s.candidateScores).toEqual([3, 2, 2, 10 / 3]);
+    expect(s.chosen).toBe(1);
+    expect(() => advanceTraining(plan, s, ups, seededRandom(2))).toThrow(RangeError);
+  });
+
+  it('moves a dead centroid next to the largest cluster and leaves live ones alone', () => {
+    const rows = reviveDead(update([[0, 0], [5, 5], [9, 9]], [10, 500, -3], 0, [false, false, true]), 0.5, seededRandom(4));
+    expect(rows[0]).toEqual([0, 0]);
+    expect(rows[1]).toEqual([5, 5]);
+    expect(Math.hypot((rows[2]?.[0] as number) - 5, (rows[2]?.[1] as number) - 5)).toBeCloseTo(0.5, 9);
+  });
+
+  it('selects the candidate and k by their scores', () => {
+    expect(selectCandidate([3, 2, 2, 5])).toBe(1);
+    expect(selectK([{ k: 4, silhouette: 0.2 }, { k: 6, silhouette: 0.25 }, { k: 8, silhouette: 0.25 }])).toBe(6);
+  });
+
+  it('sets the minimum count from the count noise', () => {
+    const sigma2 = plan.budget.rounds[0]?.sigma2 ?? { num: 1n, den: 1n };
+    const one = minCountFor(sigma2, encoding, 1, 2);
+    expect(minCountFor(sigma2, encoding, 4, 2)).toBeCloseTo(2 * one, 9);
+    expect(one).toBeGreaterThan(0);
+  });
+});
