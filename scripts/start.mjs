@@ -14,6 +14,7 @@ const HELPER = `http://${HOST}:${HELPER_PORT}`;
 const { created } = await ensureDevKeys();
 if (created) console.log('edgeseg: generated dev keys in .dev.vars and helper/.dev.vars (git-ignored; never commit them)');
 await import('./build-sdk.mjs');
+await import('./build-pages.mjs');
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 const common = ['--ip', HOST, '--show-interactive-dev-session=false', '--log-level', 'warn'];
