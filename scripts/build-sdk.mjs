@@ -38,6 +38,8 @@ const outputs = [
   { entry: 'client-sdk/src/index.ts', file: 'edgeseg.min.js', options: { target: 'es2019' } },
   // The chunk needs BigInt (@hpke/common) and is reached through import(): ES2020 runtimes only.
   { entry: 'client-sdk/src/contribute/index.ts', file: 'contribute.min.js', options: { target: 'es2020', plugins: [hpkeCommonWithoutFallbacks] } },
+  // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).
+  { entry: 'client-sdk/src/preferences/index.ts', file: 'preferences.min.js', options: { target: 'es2019' } },
 ];
 
 mkdirSync(join(ROOT, 'worker/public/sdk'), { recursive: true });
