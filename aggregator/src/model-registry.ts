@@ -59,6 +59,21 @@ export class ModelRegistry extends DurableObject<unknown> {
   }
 
   /**
+   * Versions that carry at least one campaign and were published before `beforeMs`: the
+   * models a device could have sent impression reports against until then.
+   *
+   * @example
+   * await registry.versionsWithCampaigns(periodStart(p) + 8 * 86_400_000) // [5, 6, 9]
+   */
+  versionsWithCampaigns(beforeMs: number): number[] {
+    const rows = this.ctx.storage.sql.exec<{ version: number }>(
+      `SELECT version FROM ${TABLE_MODELS} WHERE published_at < ? AND json_array_length(manifest, '$.campaigns') > 0 ORDER BY version`,
+      beforeMs,
+    );
+    return rows.toArray().map((r) => r.version);
+  }
+
+  /**
    * Publishes a model if its version is newer than the current one, and returns the
    * current model afterwards (the caller's, or the one that won a race).
    *

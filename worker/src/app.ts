@@ -8,10 +8,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/model.ts';
 import { contributionRoutes } from './routes/contributions.ts';
 import { hpkeConfigRoutes } from './routes/hpke-configs.ts';
+import { impressionRoutes } from './routes/impressions.ts';
 import { internalRoutes } from './routes/internal.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roundRoutes } from './routes/rounds.ts';
@@ -35,7 +37,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   // Apps embed the SDK on their own origin: device routes answer any origin, without
   // credentials (the SDK never sends cookies). Marketer routes stay same-origin.
   const deviceCors = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'if-none-match'], exposeHeaders: ['etag'], maxAge: 86_400 });
-  for (const path of ['/v1/model', '/v1/reports', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
+  for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
   app.route('/', hpkeConfigRoutes);
@@ -43,6 +45,8 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   app.route('/', roundRoutes);
   app.route('/', contributionRoutes);
   app.route('/', segmentRoutes);
+  app.route('/', campaignRoutes);
+  app.route('/', impressionRoutes);
   return withErrors(app);
 }
 

@@ -17,6 +17,7 @@ export const PROBLEMS = {
   'body-too-large': { status: 413, title: 'Body is larger than this route accepts' },
   'unsupported-media-type': { status: 415, title: 'Body must be application/json' },
   replayed: { status: 409, title: 'Every item in this request was already accepted' },
+  'campaign-exists': { status: 409, title: 'A campaign with this id already exists' },
   undecryptable: { status: 400, title: 'A ciphertext could not be opened with this aggregator’s key' },
   'round-not-open': { status: 409, title: 'The round is not accepting contributions' },
   'no-open-round': { status: 404, title: 'No round is open' },
