@@ -1,7 +1,8 @@
 // Builds what the pages (/dashboard, /demo) load at run time into worker/public/vendor/
 // (git-ignored, rebuilt by `npm run build` and `npm start`): uPlot (ESM, minified) and its
-// stylesheet for the dashboard charts, and describeCentroid from @edgeseg/shared as one
-// small ES module, so the dashboard and the device word segment profiles with the same code.
+// stylesheet for the dashboard charts, and the few @edgeseg/shared functions the pages
+// use (describeCentroid, parseManifest) as one small ES module, so the dashboard and the
+// device read the model and word segment profiles with the project's own code.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,6 @@ await build({ ...common, entryPoints: [join(ROOT, 'node_modules/uplot/dist/uPlot
 copyFileSync(join(ROOT, 'node_modules/uplot/dist/uPlot.min.css'), join(VENDOR, 'uPlot.min.css'));
 await build({
   ...common,
-  stdin: { contents: "export { describeCentroid } from './shared/src/profile.ts';", resolveDir: ROOT, loader: 'ts' },
-  outfile: join(VENDOR, 'profile.js'),
+  stdin: { contents: "export { describeCentroid, parseManifest, GENRE_FAMILIES, LIFECYCLE_STAGES } from './shared/src/index.ts';", resolveDir: ROOT, loader: 'ts' },
+  outfile: join(VENDOR, 'edgeseg-shared.js'),
 });

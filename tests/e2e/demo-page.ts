@@ -3,6 +3,7 @@
  * IndexedDB directly, check report and contribution bodies against the allowed wire
  * fields, and open a round on the shared stack.
  */
+import { readFileSync } from 'node:fs';
 import type { Segmenter } from '@edgeseg/client-sdk';
 import { FEATURE_NAMES_V1, isoWeekPeriod, REPORT_FIELDS, type RoundDescriptor } from '@edgeseg/shared';
 import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
@@ -20,11 +21,25 @@ export interface Seen {
   body: string | null;
 }
 
-export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg'];
+/** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
+export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
+export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg', ...DEMO_ASSETS];
 export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json'];
 /** What the page may also GET under model_improvement: the open round and the contribution chunk. */
 export const ROUND_FETCHES = ['/v1/rounds/current', '/sdk/contribute.min.js'];
-export const CONTENT_IDS = ['sb-001', 'sb-002', 'sb-003', 'sb-004', 'sb-005', 'sb-006', 'sb-007', 'sb-008'];
+/** A title of the demo catalogue (worker/public/demo/catalogue.json, built by scripts/build-catalogue.mjs). */
+export interface CatalogueTitle {
+  id: string;
+  movieId: number;
+  title: string;
+  year: number | null;
+  genres: string[];
+  row: string;
+  minutes: number;
+}
+export const CATALOGUE = JSON.parse(readFileSync(new URL('../../worker/public/demo/catalogue.json', import.meta.url), 'utf8')) as { credit: string; titles: CatalogueTitle[] };
+/** Every content id of the catalogue: none may appear in an outbound body. */
+export const CONTENT_IDS = CATALOGUE.titles.map((t) => t.id);
 
 /**
  * Records every request any page of `context` makes, in order.

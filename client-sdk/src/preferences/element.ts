@@ -153,7 +153,7 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
           payload: h('pre', { id: `${purpose}-payload` }),
           details: h('details', { hidden: '' }),
         };
-        parts.details.append(h('summary', {}, `Show the exact ${title.toLowerCase()} payload`), parts.payload);
+        parts.details.append(h('summary', { id: `${purpose}-show` }, `Show the exact ${title.toLowerCase()} payload`), parts.payload);
         this.parts.set(purpose, parts);
         list.append(
           h(
