@@ -44,8 +44,8 @@ function writeDevVars(file, vars) {
 
 /**
  * Makes sure both aggregators have their dev secrets: the leader's model and token
- * signing keys, each aggregator's own HPKE key, and the token the leader presents to
- * the helper. Returns the leader's variables.
+ * signing keys, each aggregator's own HPKE key, the token the leader presents to the
+ * helper, and the helper operator's admin token. Returns the leader's variables.
  */
 export async function ensureDevKeys() {
   const leader = readDevVars(DEV_VARS);
@@ -62,6 +62,8 @@ export async function ensureDevKeys() {
   await fill(leader, 'HPKE_PRIVATE_JWK', () => generateHpkeJwk(1));
   await fill(leader, 'LEADER_TOKEN', async () => hex(32));
   await fill(helper, 'HPKE_PRIVATE_JWK', () => generateHpkeJwk(2));
+  // The helper's own operator rotates the helper's key with this; never the leader's token.
+  await fill(helper, 'HELPER_ADMIN_TOKEN', async () => hex(32));
   if (helper.LEADER_TOKEN !== leader.LEADER_TOKEN) {
     helper.LEADER_TOKEN = leader.LEADER_TOKEN;
     created = true;

@@ -11,3 +11,6 @@ export { publicRound, type RoundRecord, type PublicRound, type RoundResult } fro
 export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './round/kmeans-update.ts';
 export { closeKmeansRound, selectorOf, type BatchSelector } from './round/close.ts';
 export * from './training/index.ts';
+export { KeyRing, type RingState } from './key-ring.ts';
+export { currentModelSigningKey, keyRingOf, publishSignedModel, type RingSigningEnv } from './ring-signing.ts';
+export { currentKey, hpkeKeyForShare, keptHpkeKeys, neededConfigIds, publishedSigningKeys, type HpkeKeyRow, type SigningKeyRow } from './key-rotation.ts';

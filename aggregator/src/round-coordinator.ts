@@ -8,7 +8,8 @@ import { mergeBucket, emptyBucket, type Bucket } from './round/bucket.ts';
 import { closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps } from './round/close.ts';
 import { publicRound, type PublicRound, type RoundRecord } from './round/record.ts';
 import type { RoundShard } from './round-shard.ts';
-import { importSigningKey, signModel } from './signing.ts';
+import { publishSignedModel } from './ring-signing.ts';
+import type { KeyRing } from './key-ring.ts';
 
 const TABLE_ROUNDS = 'rounds';
 const TABLE_RELEASES = 'releases';
@@ -19,6 +20,7 @@ export interface CoordinatorEnv {
   ROUND_SHARD: DurableObjectNamespace<RoundShard>;
   MODEL_REGISTRY?: DurableObjectNamespace<ModelRegistry>;
   MODEL_SIGNING_JWK?: string;
+  KEY_RING?: DurableObjectNamespace<KeyRing>;
   HELPER_URL?: string;
   LEADER_TOKEN?: string;
 }
@@ -287,7 +289,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     if (!current || !parsed?.ok) throw new Error('no valid current model to train from');
     const nowS = Math.floor(Date.now() / 1000);
     const next = { ...parsed.value, version: current.version + 1, centroids, issued_at: nowS, not_before: nowS - 60 };
-    const published = await registry.publish(await signModel(next, await importSigningKey(this.env.MODEL_SIGNING_JWK)));
+    const published = await publishSignedModel(this.env, registry, next); // the key ring's current key signs
     return published.version;
   }
 }

@@ -15,6 +15,7 @@ import { contributionRoutes } from './routes/contributions.ts';
 import { hpkeConfigRoutes } from './routes/hpke-configs.ts';
 import { impressionRoutes } from './routes/impressions.ts';
 import { internalRoutes } from './routes/internal.ts';
+import { helperKeyRoutes, keyRoutes } from './routes/keys.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -32,6 +33,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
     app.route('/', healthRoutes);
     app.route('/', hpkeConfigRoutes);
     app.route('/', internalRoutes);
+    app.route('/', helperKeyRoutes);
     return withErrors(app);
   }
   // Apps embed the SDK on their own origin: device routes answer any origin, without
@@ -45,6 +47,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   app.route('/', roundRoutes);
   app.route('/', contributionRoutes);
   app.route('/', segmentRoutes);
+  app.route('/', keyRoutes);
   app.route('/', campaignRoutes);
   app.route('/', impressionRoutes);
   return withErrors(app);

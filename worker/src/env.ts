@@ -1,4 +1,4 @@
-import type { ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
+import type { KeyRing, ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
 
 /**
  * Bindings of the edgeseg Worker (wrangler.toml vars + secrets + Durable Objects). The
@@ -12,10 +12,14 @@ export interface Env {
   MODEL_REGISTRY: DurableObjectNamespace<ModelRegistry>;
   ROUND_SHARD: DurableObjectNamespace<RoundShard>;
   ROUND_COORDINATOR: DurableObjectNamespace<RoundCoordinator>;
+  /** This aggregator's rotated model-signing and HPKE keys (the secrets hold the initial ones). */
+  KEY_RING: DurableObjectNamespace<KeyRing>;
   /** This aggregator's private HPKE key (P-256 ECDH JWK, kid = config id). Secret. */
   HPKE_PRIVATE_JWK: string;
   /** Bearer token the leader presents to the helper's internal routes. Secret on both. */
   LEADER_TOKEN: string;
+  /** Helper: bearer token of the helper's own operator, for its key rotation route. Secret. */
+  HELPER_ADMIN_TOKEN?: string;
   /** Leader: base URL of the helper aggregator. */
   HELPER_URL?: string;
   /** RoundShard DOs per round (default 8). */

@@ -5,7 +5,7 @@
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
 
-export { ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
+export { KeyRing, ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
 
 const leader = createApp('leader');
 const helper = createApp('helper');

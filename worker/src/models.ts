@@ -2,7 +2,7 @@
  * Signing and publishing models. The registry DO holds the bytes; this module signs
  * (the Worker holds the key, the DO never does) and bootstraps version 1 on first use.
  */
-import { signModel, type PublishedModel } from '@edgeseg/aggregator';
+import { publishSignedModel, type PublishedModel } from '@edgeseg/aggregator';
 import { parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { bootstrapManifest } from './bootstrap-model.ts';
 import type { Env } from './env.ts';
@@ -14,15 +14,15 @@ function registry(env: Env) {
 }
 
 /**
- * Signs a manifest as a compact JWS (ES256, `typ` edgeseg-model+json) and publishes it.
- * Returns whatever the registry holds afterwards.
+ * Signs a manifest as a compact JWS (ES256, `typ` edgeseg-model+json) with the current
+ * key of the key ring and publishes it. Returns whatever the registry holds afterwards.
  *
  * @example
  * await publishModel(env, { ...manifest, version: manifest.version + 1 });
  */
 export async function publishModel(env: Env, manifest: ModelManifest): Promise<PublishedModel> {
-  const key = await signingKey(env.MODEL_SIGNING_JWK, 'MODEL_SIGNING_JWK');
-  return registry(env).publish(await signModel(manifest, key));
+  await signingKey(env.MODEL_SIGNING_JWK, 'MODEL_SIGNING_JWK'); // a missing or broken secret is a 500 problem that says how to fix it
+  return publishSignedModel(env, registry(env), manifest);
 }
 
 /**

@@ -3,7 +3,7 @@ import { CONTRIBUTION_INFO, contributionAad, openShare, parseSecureContribution,
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { aggregatorHpke } from '../hpke-key.ts';
+import { checkHelperConfigId, shareOpeningKey } from '../hpke-key.ts';
 import { ProblemError } from '../problem.ts';
 import { coordinator } from './rounds.ts';
 
@@ -27,8 +27,9 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
   if (body.group >= round.groups) throw new ProblemError('invalid-body', `group: round has groups 0..${round.groups - 1}`);
 
   const length = vectorLength(round.kind, round.k, round.d);
-  const { config, privateKey } = await aggregatorHpke(c.env);
-  if (body.leader.config_id !== config.config_id) throw new ProblemError('undecryptable', `leader share is sealed to config ${body.leader.config_id}; this leader's config is ${config.config_id}`);
+  // Each share names its key: the current one, or a retired key this round names (key rotation).
+  const privateKey = await shareOpeningKey(c.env, body.leader.config_id, round.hpke.leader.config_id);
+  await checkHelperConfigId(c.env, body.helper.config_id, round.hpke.helper?.config_id ?? null);
   let share: Uint8Array;
   try {
     share = await openShare(privateKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));

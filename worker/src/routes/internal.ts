@@ -5,13 +5,19 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { aggregatorHpke } from '../hpke-key.ts';
+import { shareOpeningKey } from '../hpke-key.ts';
 import { ProblemError } from '../problem.ts';
 import { coordinator } from './rounds.ts';
 
 const INTERNAL_MAX_BYTES = 2 * 1024 * 1024;
 
-function timingSafeEqual(a: string, b: string): boolean {
+/**
+ * Compares two secrets in time that depends only on their length.
+ *
+ * @example
+ * if (!timingSafeEqual(token, c.env.LEADER_TOKEN)) throw new ProblemError('unauthorized');
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
@@ -44,12 +50,12 @@ export const internalRoutes = new Hono<AppEnv>()
     if (!record || record.state !== 'open') throw new ProblemError('round-not-open', `round ${String(body.round_id)} is not open here`);
     const round = record.descriptor;
     const length = vectorLength(round.kind, round.k, round.d);
-    const { privateKey } = await aggregatorHpke(c.env);
     const byShard = new Map<number, ShardItem[]>();
     const rejected: string[] = [];
     for (const raw of body.items as { id: string; slice: number; group: number; sealed: string }[]) {
       try {
         const sealed = JSON.parse(raw.sealed) as SealedShare;
+        const privateKey = await shareOpeningKey(c.env, sealed.config_id, round.hpke.helper?.config_id ?? null);
         const seed = await openShare(privateKey, sealed, CONTRIBUTION_INFO, contributionAad({ round_id: round.round_id, id: raw.id, slice: raw.slice, group: raw.group }, 'helper'));
         if (seed.byteLength !== SEED_BYTES) throw new Error('seed length');
         const share = uint32ToBytesLE(await expandSeed(seed, length));

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { signingKey } from '../keys.ts';
+import { publishedJwks } from '../keys.ts';
 import { currentModel } from '../models.ts';
 
 /**
  * `GET /v1/model` (the signed manifest as a compact JWS, with ETag revalidation) and
- * `GET /.well-known/jwks.json` (the public keys devices verify it with).
+ * `GET /.well-known/jwks.json` (the public keys devices verify it with: the current
+ * signing key first, then retired ones until their retention ends).
  */
 export const modelRoutes = new Hono<AppEnv>()
   .get('/v1/model', async (c) => {
@@ -16,7 +17,7 @@ export const modelRoutes = new Hono<AppEnv>()
     return c.body(model.jws, 200, { ...headers, 'content-type': 'application/jose' });
   })
   .get('/.well-known/jwks.json', async (c) => {
-    const key = await signingKey(c.env.MODEL_SIGNING_JWK, 'MODEL_SIGNING_JWK');
+    const jwks = await publishedJwks(c.env);
     c.header('cache-control', 'public, max-age=300');
-    return c.json({ keys: [key.publicJwk] });
+    return c.json(jwks);
   });
