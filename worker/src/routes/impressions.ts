@@ -9,9 +9,9 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+// Same body shape as /v1/reports (a device sends one a week, a relay or the simulator up to 100), so the same cap.
+import { REPORTS_MAX_BYTES } from './reports.ts';
 
-/** A device sends one report a week (two after being offline): 4 KB is plenty. */
-export const IMPRESSIONS_MAX_BYTES = 4 * 1024;
 
 /**
  * The impression tally of one (model version, period). Named apart from segment tallies
@@ -38,7 +38,7 @@ async function checkAgainstModels(env: Env, reports: ImpressionReport[]): Promis
 
 /** `POST /v1/impressions` → 202 `{ accepted, duplicates }`; 409 when every id was already accepted. */
 export const impressionRoutes = new Hono<AppEnv>().post('/v1/impressions', async (c) => {
-  const parsed = parseImpressionBatch(await readJsonBody(c.req.raw, IMPRESSIONS_MAX_BYTES));
+  const parsed = parseImpressionBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
   const { reports } = parsed.value;
   await checkAgainstModels(c.env, reports);

@@ -1,0 +1,167 @@
+import { estimateImpressions, grrEncode, impressionEpsilon, openPeriods, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
+import { env, runInDurableObject } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mintToken } from '../support/keys.ts';
+
+const BASE = 'http://edgeseg.test';
+const worker = exports.default;
+let marketer: string;
+let seq = 0;
+
+const campaigns: Campaign[] = [
+  { id: 'drama-week', segment: 0, kind: 'message', title: 'A new drama every evening' },
+  { id: 'comedy-row', segment: 1, kind: 'content_row', title: 'Quick laughs', items: ['tt0118715'] },
+];
+
+function report(model: ModelManifest, period: string, value: number, overrides: Record<string, unknown> = {}) {
+  seq += 1;
+  return { id: `imp-${String(seq).padStart(5, '0')}-${crypto.randomUUID().slice(0, 12)}`, model_version: model.version, period, value, ...overrides };
+}
+
+function postImpressions(body: unknown, init: { raw?: string; contentType?: string } = {}) {
+  return worker.fetch(
+    new Request(`${BASE}/v1/impressions`, { method: 'POST', headers: { 'content-type': init.contentType ?? 'application/json' }, body: init.raw ?? JSON.stringify(body) }),
+  );
+}
+
+async function createCampaign(campaign: Campaign): Promise<ModelManifest> {
+  const res = await worker.fetch(new Request(`${BASE}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${marketer}`, 'content-type': 'application/json' }, body: JSON.stringify(campaign) }));
+  expect(res.status).toBe(201);
+  return currentManifest();
+}
+
+async function currentManifest(): Promise<ModelManifest> {
+  const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
+  const parsed = parseManifest(JSON.parse((await registry.current())?.manifest ?? 'null'));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return parsed.value;
+}
+
+/** Rows the impression tally of (version, period) stored: exactly what the server knows. */
+function storedRows(version: number, period: string): Promise<Record<string, unknown>[]> {
+  const stub = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`impressions:${version}:${period}`));
+  return runInDurableObject(stub, (_, state) => state.storage.sql.exec('SELECT * FROM reports').toArray());
+}
+
+async function expectProblem(res: Response, status: number, type: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  expect(((await res.json()) as { type: string }).type).toBe(`https://edgeseg.dev/problems/${type}`);
+}
+
+/** `truth[i]` devices saw campaign i, the rest of `n` saw none; each sends its GRR value as the SDK would. */
+function deviceValues(model: ModelManifest, truth: number[], n: number, seed: number): number[] {
+  const random = seededRandom(seed);
+  const values = model.campaigns?.length ?? 0;
+  const truths = truth.flatMap((t, i) => new Array<number>(t).fill(i)).concat(new Array<number>(n - truth.reduce((a, b) => a + b, 0)).fill(values));
+  return truths.map((t) => grrEncode(t, values + 1, impressionEpsilon(model), random));
+}
+
+async function postAll(model: ModelManifest, period: string, values: number[]): Promise<void> {
+  for (let i = 0; i < values.length; i += 100) {
+    const res = await postImpressions({ reports: values.slice(i, i + 100).map((v) => report(model, period, v)) });
+    expect(res.status).toBe(202);
+  }
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+beforeAll(async () => {
+  marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+  expect((await worker.fetch(new Request(`${BASE}/v1/model`))).status).toBe(200); // bootstraps v1
+});
+
+describe('POST /v1/impressions → GET /v1/campaigns/impressions', () => {
+  it('estimates devices reached per campaign across model versions, only once the period is closed, with the same numbers every time', async () => {
+    const open = openPeriods(Date.now());
+    const period = open[open.length - 1] as string;
+    const v1 = await createCampaign(campaigns[0] as Campaign); // campaigns: [drama]
+    const v2 = await createCampaign(campaigns[1] as Campaign); // campaigns: [drama, comedy]
+    // 1,500 devices on the older model (600 saw drama), 2,500 on the newer (700 drama, 900 comedy).
+    const old = deviceValues(v1, [600], 1500, 1);
+    const recent = deviceValues(v2, [700, 900], 2500, 2);
+    await postAll(v1, period, old);
+    await postAll(v2, period, recent);
+
+    // The server holds a random id and a randomized value per report, nothing else.
+    const rows = await storedRows(v2.version, period);
+    expect(rows).toHaveLength(2500);
+    expect(Object.keys(rows[0] as object).sort()).toEqual(['id', 'value']);
+
+    const query = (token: string) => worker.fetch(new Request(`${BASE}/v1/campaigns/impressions?period=${period}`, { headers: { authorization: `Bearer ${token}` } }));
+    await expectProblem(await query(marketer), 409, 'period-open');
+
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(periodStart(period) + 8 * 86_400_000 + 60_000);
+    const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+    const res = await query(later);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { period: string; campaigns: { id: string; estimate: number; ci95: [number, number]; suppressed: boolean }[] };
+    expect(body.period).toBe(period);
+    const count = (vals: number[], size: number) => Array.from({ length: size }, (_, v) => vals.filter((x) => x === v).length);
+    const expected = estimateImpressions(
+      [
+        { campaignIds: ['drama-week'], counts: count(old, 2), epsilon: impressionEpsilon(v1) },
+        { campaignIds: ['drama-week', 'comedy-row'], counts: count(recent, 3), epsilon: impressionEpsilon(v2) },
+      ],
+      5,
+    );
+    expect(body.campaigns).toEqual(expected);
+    for (const [id, truth] of [['drama-week', 1300], ['comedy-row', 900]] as const) {
+      const line = body.campaigns.find((c) => c.id === id);
+      expect(line?.suppressed).toBe(false);
+      expect(line?.ci95[0]).toBeLessThanOrEqual(truth);
+      expect(line?.ci95[1]).toBeGreaterThanOrEqual(truth);
+    }
+    expect(await (await query(later)).json()).toEqual(body);
+    await expectProblem(await postImpressions({ reports: [report(v2, period, 0)] }), 422, 'stale-period');
+    expect(await (await query(later)).json()).toEqual(body);
+  });
+});
+
+describe('bad impression reports get problem+json and change no state', () => {
+  let model: ModelManifest;
+  let period: string;
+  beforeAll(async () => {
+    model = await currentManifest();
+    if (!model.campaigns?.length) model = await createCampaign({ id: 'refusals', segment: 2, kind: 'message', title: 'Hi' });
+    period = openPeriods(Date.now())[0] as string;
+  });
+
+  const cases: [string, () => Promise<Response>, number, string][] = [
+    ['malformed JSON', () => postImpressions(null, { raw: '{"reports": [' }), 400, 'invalid-json'],
+    ['a wrong type', () => postImpressions({ reports: [{ ...report(model, period, 0), value: 'one' }] }), 422, 'invalid-body'],
+    ['a per-device segment field', () => postImpressions({ reports: [{ ...report(model, period, 0), segment: 1 }] }), 422, 'invalid-body'],
+    ['a value past "none"', () => postImpressions({ reports: [report(model, period, 0), report(model, period, (model.campaigns?.length ?? 0) + 1)] }), 422, 'unknown-segment'],
+    ['an unknown model version', () => postImpressions({ reports: [report(model, period, 0, { model_version: 9999 })] }), 422, 'unknown-model'],
+    ['a closed period', () => postImpressions({ reports: [report(model, '2020-W01', 0)] }), 422, 'stale-period'],
+    ['a non-JSON media type', () => postImpressions(null, { raw: 'value=1', contentType: 'text/plain' }), 415, 'unsupported-media-type'],
+    ['an oversize body', () => postImpressions({ reports: [report(model, period, 0)], pad: 'x'.repeat(64 * 1024) }), 413, 'body-too-large'],
+  ];
+  for (const [name, send, status, type] of cases) {
+    it(`refuses ${name} (${status} ${type})`, async () => {
+      const before = await storedRows(model.version, period);
+      await expectProblem(await send(), status, type);
+      expect(await storedRows(model.version, period)).toEqual(before);
+    });
+  }
+
+  it('stores a replayed id once: a full replay is 409, a partial one stores only the new id', async () => {
+    const batch = { reports: [report(model, period, 0), report(model, period, 1)] };
+    expect((await postImpressions(batch)).status).toBe(202);
+    const before = (await storedRows(model.version, period)).length;
+    await expectProblem(await postImpressions(batch), 409, 'replayed');
+    const mixed = await postImpressions({ reports: [...batch.reports, report(model, period, 0)] });
+    expect(await mixed.json()).toEqual({ accepted: 1, duplicates: 2 });
+    expect((await storedRows(model.version, period)).length).toBe(before + 1);
+  });
+
+  it('answers CORS preflight like the other device routes', async () => {
+    const res = await worker.fetch(new Request(`${BASE}/v1/impressions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }));
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
