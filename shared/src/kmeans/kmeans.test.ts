@@ -47,6 +47,39 @@ describe('kmeans', () => {
     expect(again.inertia).toBeCloseTo(r.inertia, 9);
   });
 
+  it('gives exactly the labels of plain Lloyd (Hamerly bounds only skip work)', () => {
+    const random = seededRandom(21);
+    const w = new Uint32Array(1);
+    const n = 600;
+    const d = 5;
+    const data = new Float64Array(n * d);
+    for (let i = 0; i < data.length; i++) {
+      random(w);
+      data[i] = ((w[0] as number) / 2 ** 32) * 4 + (i % 3);
+    }
+    const init = kmeansPlusPlus(data, d, 6, seededRandom(2));
+    // Plain Lloyd, written out: assign, average, repeat until no label changes.
+    const c = Float64Array.from(init);
+    let labels = inertiaOf(data, d, c).labels;
+    for (let it = 0; it < 300; it++) {
+      const sums = new Float64Array(6 * d);
+      const counts = new Float64Array(6);
+      for (let i = 0; i < n; i++) {
+        const l = labels[i] as number;
+        counts[l]++;
+        for (let j = 0; j < d; j++) sums[l * d + j] += data[i * d + j] as number;
+      }
+      for (let l = 0; l < 6; l++) if ((counts[l] as number) > 0) for (let j = 0; j < d; j++) c[l * d + j] = (sums[l * d + j] as number) / (counts[l] as number);
+      const next = inertiaOf(data, d, c).labels;
+      const same = next.every((v, i) => v === labels[i]);
+      labels = next;
+      if (same) break;
+    }
+    const fast = lloyd(data, d, init);
+    expect([...fast.labels]).toEqual([...labels]);
+    expect(fast.inertia).toBeCloseTo(inertiaOf(data, d, c).inertia, 6);
+  });
+
   it('matches the textbook answer on a tiny 1-D case', () => {
     const data = Float64Array.of(1, 2, 3, 10, 11, 12);
     const r = kmeans(data, 1, 2, { restarts: 4, seed: 1 });

@@ -136,6 +136,8 @@ export function kmeansPlusPlus(data: Matrix, d: number, k: number, random: Rando
 /**
  * Lloyd iterations from `initial` (not modified) until no row changes cluster or
  * `maxIterations`. An empty cluster is moved to the row farthest from its centroid.
+ * Hamerly's bounds (2010) skip rows that provably keep their centroid, so each iteration
+ * gives exactly the assignment plain Lloyd would, only faster.
  *
  * @example
  * const result = lloyd(data, 31, kmeansPlusPlus(data, 31, 8, seededRandom(1)));
@@ -144,11 +146,32 @@ export function lloyd(data: Matrix, d: number, initial: Float64Array, maxIterati
   const n = data.length / d;
   const k = initial.length / d;
   const centroids = Float64Array.from(initial);
-  const labels = new Int32Array(n).fill(-1);
-  const dists = new Float64Array(n);
+  const labels = new Int32Array(n);
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  let { inertia } = assignRows(data, d, centroids, labels, dists);
+  const moved = new Float64Array(k);
+  const halfGap = new Float64Array(k);
+  const previous = new Float64Array(k * d);
+  // Exact nearest and second-nearest for one row: sets label and both bounds.
+  const full = (i: number): void => {
+    let best = 0;
+    let bestDist = Infinity;
+    let second = Infinity;
+    for (let c = 0; c < k; c++) {
+      const dist = sqDist(data, i, centroids, c, d);
+      if (dist < bestDist) {
+        second = bestDist;
+        bestDist = dist;
+        best = c;
+      } else if (dist < second) second = dist;
+    }
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestDist);
+    lower[i] = Math.sqrt(second);
+  };
+  for (let i = 0; i < n; i++) full(i);
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations) {
@@ -162,24 +185,58 @@ export function lloyd(data: Matrix, d: number, initial: Float64Array, maxIterati
       const b = c * d;
       for (let j = 0; j < d; j++) sums[b + j] = (sums[b + j] as number) + (data[a + j] as number);
     }
+    previous.set(centroids);
+    let emptied = false;
     for (let c = 0; c < k; c++) {
       const m = counts[c] as number;
       if (m > 0) {
         for (let j = 0; j < d; j++) centroids[c * d + j] = (sums[c * d + j] as number) / m;
         continue;
       }
+      // Empty: take the row farthest from its centroid (upper bounds are exact after a full pass).
       let far = 0;
-      for (let i = 1; i < n; i++) if ((dists[i] as number) > (dists[far] as number)) far = i;
+      for (let i = 0; i < n; i++) full(i);
+      for (let i = 1; i < n; i++) if ((upper[i] as number) > (upper[far] as number)) far = i;
       centroids.set(data.subarray(far * d, far * d + d), c * d);
-      dists[far] = 0;
+      emptied = true;
     }
-    const step = assignRows(data, d, centroids, labels, dists);
-    inertia = step.inertia;
-    if (step.changed === 0) {
+    let maxMove = 0;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += ((centroids[c * d + j] as number) - (previous[c * d + j] as number)) ** 2;
+      moved[c] = Math.sqrt(s);
+      maxMove = Math.max(maxMove, moved[c] as number);
+    }
+    for (let c = 0; c < k; c++) {
+      let nearest = Infinity;
+      for (let o = 0; o < k; o++) {
+        if (o === c) continue;
+        let s = 0;
+        for (let j = 0; j < d; j++) s += ((centroids[c * d + j] as number) - (centroids[o * d + j] as number)) ** 2;
+        nearest = Math.min(nearest, s);
+      }
+      halfGap[c] = Math.sqrt(nearest) / 2;
+    }
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const c = labels[i] as number;
+      upper[i] = (upper[i] as number) + (moved[c] as number);
+      lower[i] = (lower[i] as number) - maxMove;
+      const bound = Math.max(lower[i] as number, halfGap[c] as number);
+      if (!emptied && (upper[i] as number) <= bound) continue;
+      upper[i] = Math.sqrt(sqDist(data, i, centroids, c, d));
+      if (!emptied && (upper[i] as number) <= bound) continue;
+      full(i);
+      // Ties go to the lowest index, as in assignRows: keep the old label only if strictly nearer.
+      if (labels[i] !== c) changed++;
+    }
+    if (changed === 0 && !emptied) {
       converged = true;
       break;
     }
   }
+  const dists = new Float64Array(n);
+  const { inertia } = assignRows(data, d, centroids, labels, dists);
   return { centroids, labels, inertia, iterations, converged };
 }
 
