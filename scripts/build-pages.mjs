@@ -18,6 +18,6 @@ await build({ ...common, entryPoints: [join(ROOT, 'node_modules/uplot/dist/uPlot
 copyFileSync(join(ROOT, 'node_modules/uplot/dist/uPlot.min.css'), join(VENDOR, 'uPlot.min.css'));
 await build({
   ...common,
-  stdin: { contents: "export { describeCentroid, parseManifest, GENRE_FAMILIES, LIFECYCLE_STAGES } from './shared/src/index.ts';", resolveDir: ROOT, loader: 'ts' },
+  stdin: { contents: "export { describeCentroid, parseManifest, periodStart } from './shared/src/index.ts';", resolveDir: ROOT, loader: 'ts' },
   outfile: join(VENDOR, 'edgeseg-shared.js'),
 });

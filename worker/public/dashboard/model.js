@@ -6,8 +6,14 @@
  */
 import { parseManifest } from '/vendor/edgeseg-shared.js';
 
-/** @param {string} s base64url text */
-function base64urlBytes(s) {
+/**
+ * The bytes of base64url text (JWS and JWT parts).
+ *
+ * @example
+ * new TextDecoder().decode(base64urlBytes('aGk')) // 'hi'
+ * @param {string} s
+ */
+export function base64urlBytes(s) {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 }
