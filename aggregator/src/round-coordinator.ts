@@ -6,6 +6,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { ModelRegistry } from './model-registry.ts';
 import { mergeBucket, emptyBucket, type Bucket } from './round/bucket.ts';
 import { closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps } from './round/close.ts';
+import { closeCountsRound } from './round/close-counts.ts';
+import type { TallySummary } from './tally.ts';
 import { publicRound, type PublicRound, type RoundRecord } from './round/record.ts';
 import type { RoundShard } from './round-shard.ts';
 import { publishSignedModel } from './ring-signing.ts';
@@ -137,14 +139,33 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * The open round devices should contribute to now, or null.
+   * The open round of `kind` devices should contribute to now, or null.
    *
    * @example
-   * const round = await coordinator.current(Date.now() / 1000);
+   * const round = await coordinator.current(Date.now() / 1000, 'kmeans');
    */
-  current(nowS: number): RoundDescriptor | null {
-    const row = this.ctx.storage.sql.exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state = 'open' AND closes_at > ? ORDER BY closes_at ASC LIMIT 1`, nowS).toArray()[0];
-    return row ? (JSON.parse(row.record) as RoundRecord).descriptor : null;
+  current(nowS: number, kind: RoundDescriptor['kind'] = 'kmeans'): RoundDescriptor | null {
+    const rows = this.ctx.storage.sql.exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state = 'open' AND closes_at > ? ORDER BY closes_at ASC`, nowS).toArray();
+    for (const row of rows) {
+      const { descriptor } = JSON.parse(row.record) as RoundRecord;
+      if (descriptor.kind === kind) return descriptor;
+    }
+    return null;
+  }
+
+  /**
+   * Leader: the released summary of a counts round, the reason it was abandoned, or
+   * null while it has not closed (or never existed).
+   *
+   * @example
+   * const s = await coordinator.countsRelease('c-2026-W47-v3');
+   */
+  countsRelease(roundId: string): { summary: TallySummary } | { abandoned: string } | null {
+    const r = this.get(roundId);
+    if (!r || r.descriptor.kind !== 'counts') return null;
+    if (r.state === 'released' && r.summary) return { summary: r.summary };
+    if (r.state === 'abandoned') return { abandoned: r.reason ?? 'abandoned' };
+    return null;
   }
 
   /**
@@ -251,18 +272,30 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   private async close(r: RoundRecord): Promise<void> {
     r.state = 'closing';
     this.save(r);
+    const secure = r.descriptor.mode === 'secure';
     const deps: CloseDeps = {
-      gather: () => this.gather(r, { seal: true, relay: true }),
+      gather: () => this.gather(r, { seal: true, relay: secure }),
       helperAggregate: (selector) => this.askHelper(r.descriptor.round_id, selector),
       noisy: async (key, sums) => this.noisy(r, key, sums),
       publish: (centroids) => this.publishNext(centroids),
     };
+    if (r.descriptor.kind === 'counts') {
+      const outcome = await closeCountsRound(r, deps, { kThreshold: r.counts?.k_threshold ?? 50, labels: r.counts?.labels ?? [] });
+      if (outcome.state === 'released') r.summary = outcome.summary;
+      else r.reason = outcome.reason;
+      this.finish(r, outcome.state, outcome.contributions);
+      return;
+    }
     const outcome = await closeKmeansRound(r, deps);
-    r.state = outcome.state;
-    r.closed_at = Math.floor(Date.now() / 1000);
-    r.contributions = outcome.contributions;
     if (outcome.state === 'released') r.result = outcome.result;
     else r.reason = outcome.reason;
+    this.finish(r, outcome.state, outcome.contributions);
+  }
+
+  private finish(r: RoundRecord, state: 'released' | 'abandoned', contributions: number): void {
+    r.state = state;
+    r.closed_at = Math.floor(Date.now() / 1000);
+    r.contributions = contributions;
     this.save(r);
   }
 

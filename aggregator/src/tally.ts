@@ -15,9 +15,10 @@ export interface SegmentCount {
 }
 
 export interface TallySummary {
-  /** Number of reports received (the only exact figure, and not per segment). */
+  /** Number of reports (GRR) or contributions (secure counts) received: the only exact figure, and not per segment. */
   reports: number;
-  mechanism: 'grr';
+  /** `grr`: randomized reports, debiased; `secure-counts`: a secret-shared one-hot sum with central discrete Gaussian noise. */
+  mechanism: 'grr' | 'secure-counts';
   epsilon: number;
   kThreshold: number;
   segments: SegmentCount[];
@@ -43,4 +44,25 @@ export function summariseTally(input: { counts: readonly number[]; epsilon: numb
     return { segment, label, count: Math.round(est), ci95: [Math.max(0, Math.round(est - half)), Math.round(est + half)], suppressed: false };
   });
   return { reports: counts.reduce((a, b) => a + b, 0), mechanism: 'grr', epsilon, kThreshold, segments };
+}
+
+/**
+ * What marketers may see of a secure counts round: the noisy one-hot sums (k segments,
+ * then "no segment"), each with the 95% interval of the noise actually added (both
+ * aggregators' discrete Gaussians, total variance `noiseVariance`), and suppression
+ * under the k-anonymity threshold. `contributions` is the exact batch size both
+ * aggregators agreed on before releasing.
+ *
+ * @example
+ * summariseSecureCounts({ noisy: [812, 40, 7], noiseVariance: 2 * 9.3, epsilon: 1, kThreshold: 50, labels: ['a', 'b'], contributions: 860 })
+ */
+export function summariseSecureCounts(input: { noisy: ArrayLike<number>; noiseVariance: number; epsilon: number; kThreshold: number; labels: readonly string[]; contributions: number }): TallySummary {
+  const { noisy, noiseVariance, epsilon, kThreshold, labels, contributions } = input;
+  const half = Z_95 * Math.sqrt(noiseVariance);
+  const segments = labels.map((label, segment): SegmentCount => {
+    const est = noisy[segment] ?? 0;
+    if (est < kThreshold) return { segment, label, count: null, ci95: null, suppressed: true };
+    return { segment, label, count: Math.round(est), ci95: [Math.max(0, Math.round(est - half)), Math.round(est + half)], suppressed: false };
+  });
+  return { reports: contributions, mechanism: 'secure-counts', epsilon, kThreshold, segments };
 }

@@ -24,6 +24,8 @@ export interface Env {
   HELPER_URL?: string;
   /** RoundShard DOs per round (default 8). */
   ROUND_SHARDS?: string;
+  /** `grr` (default): devices count segments by randomized reports; `secure`: by secret-shared one-hot counts rounds on both aggregators. */
+  MEASUREMENT?: string;
   /** Minimum debiased count a segment needs before it is published (default 50). */
   K_THRESHOLD: string;
   /** `iss` of marketer/admin tokens. */
@@ -34,10 +36,14 @@ export interface Env {
   MODEL_SIGNING_JWK: string;
   /** Private ES256 JWK (JSON) that signs API tokens; only its public half verifies here. Secret. */
   AUTH_SIGNING_JWK: string;
+  /** Leader: requests per client address on device POST routes (see rate-limit.ts). */
+  DEVICE_RATE_LIMIT?: RateLimit;
+  /** Leader: requests per token subject on marketer/admin routes (see rate-limit.ts). */
+  API_RATE_LIMIT?: RateLimit;
 }
 
 /** Hono context typing for this app. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { role: string };
+  Variables: { role: string; subject: string };
 }

@@ -37,14 +37,26 @@ export async function currentModel(env: Env): Promise<PublishedModel> {
   const parsed = current ? parseManifest(JSON.parse(current.manifest)) : null;
   const aggregators = await pinnedAggregators(env);
   if (current && parsed?.ok) {
-    // Keys rotated (or first learned): republish the same centroids pinning the new keys.
-    if (!aggregators || JSON.stringify(parsed.value.aggregators) === JSON.stringify(aggregators)) return current;
-    return publishModel(env, { ...parsed.value, version: current.version + 1, aggregators, issued_at: Math.floor(Date.now() / 1000) });
+    // While the helper is unreachable, nothing about the pinned keys or the mechanism is known: keep the model.
+    const measurement = aggregators ? measurementOf(env, aggregators) : (parsed.value.measurement ?? 'grr');
+    // Keys rotated (or first learned), or the counting mechanism changed: republish the
+    // same centroids pinning the new keys and naming the mechanism devices must use.
+    const sameKeys = !aggregators || JSON.stringify(parsed.value.aggregators) === JSON.stringify(aggregators);
+    if (sameKeys && (parsed.value.measurement ?? 'grr') === measurement) return current;
+    return publishModel(env, { ...parsed.value, version: current.version + 1, ...(aggregators ? { aggregators } : {}), measurement, issued_at: Math.floor(Date.now() / 1000) });
   }
   // Fresh deployment, or the stored model predates this code's feature schema (devices
   // would refuse it): publish the bootstrap model as the next version.
   const bootstrap = bootstrapManifest(Math.floor(Date.now() / 1000));
-  return publishModel(env, { ...bootstrap, version: (current?.version ?? 0) + 1, ...(aggregators ? { aggregators } : {}) });
+  return publishModel(env, { ...bootstrap, version: (current?.version ?? 0) + 1, ...(aggregators ? { aggregators } : {}), measurement: measurementOf(env, aggregators) });
+}
+
+/**
+ * How devices count segments: `secure` counts rounds when the deployment asks for them
+ * (`MEASUREMENT = "secure"`) and both aggregators' keys are pinned; randomized reports otherwise.
+ */
+function measurementOf(env: Env, aggregators: ModelManifest['aggregators'] | null): 'grr' | 'secure' {
+  return env.MEASUREMENT === 'secure' && aggregators ? 'secure' : 'grr';
 }
 
 /**

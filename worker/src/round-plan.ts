@@ -3,7 +3,7 @@
  * slices) into the record both aggregators store and the descriptor devices see.
  */
 import type { RoundRecord } from '@edgeseg/aggregator';
-import { cryptoRandom, type ContributionEncoding, type HpkeConfig, type ModelManifest } from '@edgeseg/shared';
+import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 
 /**
@@ -25,7 +25,10 @@ export interface RoundPlanInput {
   slices: number;
   shards: number;
   encoding: ContributionEncoding;
-  hpke: { leader: HpkeConfig; helper: HpkeConfig };
+  /** Secure rounds name both aggregators; a local round (single operator) only the leader. */
+  hpke: { leader: HpkeConfig; helper?: HpkeConfig };
+  /** `secure` (default): shares to two aggregators, each adding the full noise; `local`: each device adds it. */
+  mode?: 'secure' | 'local';
 }
 
 function randomHex(bytes: number): string {
@@ -56,12 +59,15 @@ function dataIndependentStart(k: number, d: number): number[][] {
 export function planRound(p: RoundPlanInput): RoundRecord {
   const { manifest } = p;
   const d = manifest.features.length;
+  const mode = p.mode ?? 'secure';
+  // Secure: each aggregator adds σ² for (ε, δ) itself. Local: each device adds the same
+  // σ² to its own vector, so it alone gives (ε, δ) — far noisier in total (n·σ²).
   const sigma2 = sigma2ForEpsilon(p.epsilon, p.delta, p.encoding.bound);
   return {
     descriptor: {
       round_id: `r-${p.nowS}-${randomHex(4)}`,
       kind: 'kmeans',
-      mode: 'secure',
+      mode,
       model_version: manifest.version,
       k: manifest.k,
       d,
@@ -71,6 +77,78 @@ export function planRound(p: RoundPlanInput): RoundRecord {
       epsilon: p.epsilon,
       delta: p.delta,
       closes_at: p.nowS + p.durationS,
+      ...(mode === 'local' ? { local_sigma2: Number(sigma2.num) / Number(sigma2.den) } : {}),
+      hpke: mode === 'local' ? { leader: p.hpke.leader } : p.hpke,
+    },
+    shards: p.shards,
+    min_devices: p.minDevices,
+    sigma2: `${sigma2.num}/${sigma2.den}`,
+    state: 'open',
+    opened_at: p.nowS,
+    closed_at: null,
+    contributions: null,
+    reason: null,
+    result: null,
+  };
+}
+
+/**
+ * Counts rounds carry one-hot vectors of 0/1 (bound 1): the weights are unused there but
+ * must form a valid encoding (Σ w² = 1).
+ */
+export const COUNTS_ENCODING: ContributionEncoding = { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } };
+
+/**
+ * The id of the counts round of one (period, model version): deterministic, so the
+ * leader, the helper and concurrent requests all name the same round.
+ *
+ * @example
+ * countsRoundId('2026-W48', 3) // 'c-2026-W48-v3'
+ */
+export function countsRoundId(period: Period, modelVersion: number): string {
+  return `c-${period}-v${modelVersion}`;
+}
+
+export interface CountsPlanInput {
+  manifest: ModelManifest;
+  period: Period;
+  nowS: number;
+  minDevices: number;
+  kThreshold: number;
+  delta: number;
+  shards: number;
+  hpke: { leader: HpkeConfig; helper: HpkeConfig };
+}
+
+/**
+ * The record of a period's secure counts round: devices contribute the one-hot of their
+ * segment under `measurement`, charged the model's report ε; it closes once the week and
+ * its grace period are over, so an open week is never released. Each aggregator adds the
+ * full σ² for (ε, δ) at L2 sensitivity 1 (one device added or removed).
+ *
+ * @example
+ * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minDevices: 50, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
+ */
+export function planCountsRound(p: CountsPlanInput): RoundRecord {
+  const { manifest } = p;
+  const epsilon = manifest.epsilon.report;
+  const sigma2 = sigma2ForEpsilon(epsilon, p.delta, COUNTS_ENCODING.bound);
+  const closesAt = Math.ceil((periodStart(p.period) + 7 * 86_400_000 + REPORT_GRACE_MS) / 1000);
+  return {
+    descriptor: {
+      round_id: countsRoundId(p.period, manifest.version),
+      kind: 'counts',
+      mode: 'secure',
+      model_version: manifest.version,
+      k: manifest.k,
+      d: 0,
+      slices: [manifest.centroids.map(() => [])],
+      groups: 1,
+      encoding: COUNTS_ENCODING,
+      epsilon,
+      delta: p.delta,
+      closes_at: closesAt,
+      period: p.period,
       hpke: p.hpke,
     },
     shards: p.shards,
@@ -82,5 +160,7 @@ export function planRound(p: RoundPlanInput): RoundRecord {
     contributions: null,
     reason: null,
     result: null,
+    counts: { k_threshold: p.kThreshold, labels: [...manifest.labels] },
+    summary: null,
   };
 }

@@ -37,6 +37,42 @@ export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
   return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: checksumHex(b.checksum) }]));
 }
 
+/** The batch both sides agreed on, combined: per bucket, the noisy total as signed integers. */
+export type AgreedBatch =
+  | { ok: true; contributions: number; combined: Map<string, Int32Array> }
+  | { ok: false; contributions: number; reason: string };
+
+/**
+ * The part every kind of round shares at close: gather this aggregator's buckets, refuse
+ * a batch under the minimum, have the helper release its noisy shares for exactly the
+ * same batch (secure mode), and combine. In local mode the devices added the noise, so
+ * the leader's sums are the release and no helper is asked.
+ *
+ * @example
+ * const batch = await agreeOnBatch(record, deps);
+ * if (batch.ok) for (const [key, total] of batch.combined) use(key, total);
+ */
+export async function agreeOnBatch(record: RoundRecord, deps: Omit<CloseDeps, 'publish'>): Promise<AgreedBatch> {
+  const buckets = await deps.gather();
+  const contributions = [...buckets.values()].reduce((n, b) => n + b.count, 0);
+  if (contributions < record.min_devices) {
+    return { ok: false, contributions, reason: `${contributions} contributions, under the minimum batch of ${record.min_devices}` };
+  }
+  const combined = new Map<string, Int32Array>();
+  if (record.descriptor.mode === 'local') {
+    for (const [key, bucket] of buckets) combined.set(key, new Int32Array(bucket.sums.buffer.slice(0)));
+    return { ok: true, contributions, combined };
+  }
+  const helper = await deps.helperAggregate(selectorOf(buckets));
+  if (!helper.ok) return { ok: false, contributions, reason: `helper refused to release: ${helper.reason}` };
+  for (const [key, bucket] of buckets) {
+    const helperShare = helper.shares[key];
+    if (!helperShare) return { ok: false, contributions, reason: `helper released no share for bucket ${key}` };
+    combined.set(key, combineShares(await deps.noisy(key, bucket.sums), helperShare));
+  }
+  return { ok: true, contributions, combined };
+}
+
 /**
  * Closes a k-means round: abandons it under the minimum batch size, otherwise releases
  * the combined noisy aggregate and publishes the next model.
@@ -46,19 +82,12 @@ export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
  */
 export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Promise<CloseOutcome> {
   const { descriptor: round } = record;
-  const buckets = await deps.gather();
-  const contributions = [...buckets.values()].reduce((n, b) => n + b.count, 0);
-  if (contributions < record.min_devices) {
-    return { state: 'abandoned', contributions, reason: `${contributions} contributions, under the minimum batch of ${record.min_devices}` };
-  }
-  const helper = await deps.helperAggregate(selectorOf(buckets));
-  if (!helper.ok) return { state: 'abandoned', contributions, reason: `helper refused to release: ${helper.reason}` };
+  const batch = await agreeOnBatch(record, deps);
+  const { contributions } = batch;
+  if (!batch.ok) return { state: 'abandoned', contributions, reason: batch.reason };
 
   const bySlice = new Map<number, DecodedAggregate[]>();
-  for (const [key, bucket] of buckets) {
-    const helperShare = helper.shares[key];
-    if (!helperShare) return { state: 'abandoned', contributions, reason: `helper released no share for bucket ${key}` };
-    const combined = combineShares(await deps.noisy(key, bucket.sums), helperShare);
+  for (const [key, combined] of batch.combined) {
     const slice = Number(key.split(':')[0]);
     const list = bySlice.get(slice) ?? [];
     list.push(decodeKmeansAggregate(combined, round.k, round.d, round.encoding));

@@ -3,6 +3,7 @@
  * server-side settings and outcome. Pure types and helpers, shared by both aggregators.
  */
 import type { RoundDescriptor } from '@edgeseg/shared';
+import type { TallySummary } from '../tally.ts';
 
 export type RoundState = 'open' | 'closing' | 'released' | 'abandoned';
 
@@ -33,6 +34,10 @@ export interface RoundRecord {
   contributions: number | null;
   reason: string | null;
   result: RoundResult | null;
+  /** Counts rounds: what the release needs to label and suppress (fixed when the round opens). */
+  counts?: { k_threshold: number; labels: string[] };
+  /** Counts rounds, once released: the marketers' view (not public: served by `/v1/segments` to marketers only). */
+  summary?: TallySummary | null;
 }
 
 /** What `GET /v1/rounds` and the public privacy ledger show of a round. */

@@ -1,5 +1,5 @@
 import { publicRound, type RoundRecord } from '@edgeseg/aggregator';
-import { isIntIn, isNumberIn, isObject, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
+import { isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
@@ -8,7 +8,7 @@ import type { AppEnv, Env } from '../env.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
-import { DEFAULT_ENCODING, planRound } from '../round-plan.ts';
+import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
 
 /** The coordinator DO of this aggregator. */
 export function coordinator(env: Env) {
@@ -18,13 +18,56 @@ export function coordinator(env: Env) {
 const ADMIN_ROUND_MAX_BYTES = 4 * 1024;
 
 /**
+ * Opens a round on this leader, after the helper has opened its side (a secure round the
+ * helper does not know could never release). Idempotent for the same round id.
+ */
+async function openRound(env: Env, record: RoundRecord): Promise<RoundRecord> {
+  if (record.descriptor.mode === 'secure') {
+    const opened = await fetch(`${env.HELPER_URL}/internal/v1/rounds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.LEADER_TOKEN}` },
+      body: JSON.stringify(record),
+    });
+    if (!opened.ok) throw new ProblemError('internal', `the helper refused to open the round (${opened.status})`);
+  }
+  return (await coordinator(env).open(record)) as RoundRecord;
+}
+
+/**
+ * The counts round of this week for the current model, opened on first demand when the
+ * signed model asks devices to count securely; null when it counts by GRR.
+ */
+async function currentCountsRound(env: Env): Promise<RoundDescriptor | null> {
+  const manifest = await manifestOf(env, (await currentModel(env)).version);
+  if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return null;
+  const nowMs = Date.now();
+  const period = isoWeekPeriod(nowMs);
+  const existing = await coordinator(env).get(countsRoundId(period, manifest.version));
+  if (existing) return existing.state === 'open' ? existing.descriptor : null;
+  const kThreshold = Number(env.K_THRESHOLD ?? '50');
+  const record = planCountsRound({
+    manifest,
+    period,
+    nowS: Math.floor(nowMs / 1000),
+    minDevices: Math.max(2, kThreshold),
+    kThreshold,
+    delta: 1e-9,
+    shards: Number(env.ROUND_SHARDS ?? '8'),
+    hpke: manifest.aggregators,
+  });
+  return (await openRound(env, record)).descriptor;
+}
+
+/**
  * Device and public round routes on the leader: `GET /v1/rounds/current`,
  * `GET /v1/rounds`, `GET /v1/privacy-ledger`, and the admin `POST /v1/admin/rounds`.
  */
 export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/rounds/current', async (c) => {
-    const round = await coordinator(c.env).current(Date.now() / 1000);
-    if (!round) throw new ProblemError('no-open-round', 'no round is open; try again after the next model');
+    const kind = c.req.query('kind') ?? 'kmeans';
+    if (kind !== 'kmeans' && kind !== 'counts') throw new ProblemError('invalid-body', "kind: must be 'kmeans' or 'counts'");
+    const round = kind === 'counts' ? await currentCountsRound(c.env) : ((await coordinator(c.env).current(Date.now() / 1000, 'kmeans')) as RoundDescriptor | null);
+    if (!round) throw new ProblemError('no-open-round', kind === 'counts' ? 'this deployment counts segments by randomized reports; no counts round is open' : 'no round is open; try again after the next model');
     c.header('cache-control', 'no-store');
     return c.json(round);
   })
@@ -39,8 +82,9 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .post('/v1/admin/rounds', requireRole('admin'), async (c) => {
     const body = await readJsonBody(c.req.raw, ADMIN_ROUND_MAX_BYTES);
     if (!isObject(body)) throw new ProblemError('invalid-body', 'body: must be a JSON object');
-    const errors = unknownKeys(body, ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices']).map((k) => `${k}: unknown field`);
-    const { duration_s = 3600, min_devices = 100, epsilon = 1, delta = 1e-9, groups = 8, slices = 1 } = body as Record<string, unknown>;
+    const errors = unknownKeys(body, ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices', 'mode']).map((k) => `${k}: unknown field`);
+    const { duration_s = 3600, min_devices = 100, epsilon = 1, delta = 1e-9, groups = 8, slices = 1, mode = 'secure' } = body as Record<string, unknown>;
+    if (mode !== 'secure' && mode !== 'local') errors.push("mode: must be 'secure' or 'local'");
     if (!isIntIn(duration_s, 10, 30 * 86_400)) errors.push('duration_s: must be an integer in [10, 2592000]');
     if (!isIntIn(min_devices, 2, 10_000_000)) errors.push('min_devices: must be an integer in [2, 10000000]');
     if (!isNumberIn(epsilon, 0.01, 20)) errors.push('epsilon: must be in [0.01, 20]');
@@ -52,7 +96,8 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     const model = await currentModel(c.env);
     const manifest = await manifestOf(c.env, model.version);
     if (!manifest) throw new ProblemError('misconfigured', 'no current model');
-    const [leader, helper] = await Promise.all([aggregatorHpke(c.env), helperHpkeConfig(c.env)]);
+    const local = mode === 'local';
+    const [leader, helper] = await Promise.all([aggregatorHpke(c.env), local ? undefined : helperHpkeConfig(c.env)]);
     const record = planRound({
       manifest,
       nowS: Math.floor(Date.now() / 1000),
@@ -64,20 +109,18 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
       slices: slices as number,
       shards: Number(c.env.ROUND_SHARDS ?? '8'),
       encoding: DEFAULT_ENCODING,
-      hpke: { leader: leader.config, helper },
+      hpke: { leader: leader.config, ...(helper ? { helper } : {}) },
+      mode: local ? 'local' : 'secure',
     });
-    // The helper opens its side first: a round the helper does not know could never release.
-    const opened = await fetch(`${c.env.HELPER_URL}/internal/v1/rounds`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${c.env.LEADER_TOKEN}` },
-      body: JSON.stringify(record),
-    });
-    if (!opened.ok) throw new ProblemError('internal', `the helper refused to open the round (${opened.status})`);
-    const stored: RoundRecord = await coordinator(c.env).open(record);
+    const stored = await openRound(c.env, record);
     return c.json({ round: stored.descriptor satisfies RoundDescriptor, vector_length: vectorLength('kmeans', manifest.k, manifest.features.length), public: publicRound(stored) }, 201);
   })
   .post('/v1/admin/rounds/:id/close', requireRole('admin'), async (c) => {
-    const r = await coordinator(c.env).closeNow(c.req.param('id'));
+    const existing = (await coordinator(c.env).get(c.req.param('id'))) as RoundRecord | null;
+    const period = existing?.descriptor.kind === 'counts' ? existing.descriptor.period : undefined;
+    // A counts round releases its week's counts: never while that week can still change.
+    if (period && isPeriod(period) && !isReleasable(period, Date.now())) throw new ProblemError('period-open', `round ${existing?.descriptor.round_id} counts ${period}, which is not over yet; it closes by itself afterwards`);
+    const r = (await coordinator(c.env).closeNow(c.req.param('id'))) as RoundRecord | null;
     if (!r) throw new ProblemError('not-found', `no round ${c.req.param('id')}`);
     return c.json({ round: publicRound(r) }, 202);
   });

@@ -1,11 +1,13 @@
 import type { SegmentCount, TallySummary } from '@edgeseg/aggregator';
-import { isIntIn, isPeriod, isReleasable, latestReleasablePeriod, periodStart, periodsUpTo, REPORT_GRACE_MS, type ModelManifest } from '@edgeseg/shared';
+import { isIntIn, isPeriod, isReleasable, latestReleasablePeriod, periodStart, periodsUpTo, REPORT_GRACE_MS, type ModelManifest, type Period } from '@edgeseg/shared';
 import { Hono, type Context } from 'hono';
 import { requireRole } from '../auth.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+import { countsRoundId } from '../round-plan.ts';
 import { tallyStub } from './reports.ts';
+import { coordinator } from './rounds.ts';
 
 const HISTORY_WEEKS = 12;
 const WEEK_MS = 7 * 86_400_000;
@@ -25,9 +27,23 @@ async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
   return manifest;
 }
 
-/** The release of a closed period (computed once by its SegmentTally, then stored). */
-async function releaseOf(env: Env, manifest: ModelManifest, period: string): Promise<PeriodRelease> {
-  const summary = await tallyStub(env, manifest.version, period).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold: Number(env.K_THRESHOLD ?? '50'), labels: manifest.labels });
+/**
+ * The release of a closed period, by the mechanism the model's devices used: the GRR
+ * reports' release (computed once by its SegmentTally, then stored), or the secure
+ * counts round's (noise drawn once at its close). A counts round that has not closed yet
+ * answers `null` (`wait`), or, when `wait` is false, a fully suppressed line, as does a
+ * period without any round or with an abandoned one.
+ */
+async function releaseOf(env: Env, manifest: ModelManifest, period: Period, wait: boolean): Promise<PeriodRelease | null> {
+  const kThreshold = Number(env.K_THRESHOLD ?? '50');
+  if (manifest.measurement === 'secure') {
+    const release = (await coordinator(env).countsRelease(countsRoundId(period, manifest.version))) as { summary: TallySummary } | { abandoned: string } | null;
+    if (release && 'summary' in release) return { period, model_version: manifest.version, ...release.summary };
+    if (!release && wait && (await coordinator(env).get(countsRoundId(period, manifest.version)))) return null;
+    const segments = manifest.labels.map((label, segment): SegmentCount => ({ segment, label, count: null, ci95: null, suppressed: true }));
+    return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments };
+  }
+  const summary = await tallyStub(env, manifest.version, period).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
   return { period, model_version: manifest.version, ...(summary as TallySummary) };
 }
 
@@ -62,7 +78,8 @@ export const segmentRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     if (!isReleasable(period, now)) {
       throw new ProblemError('period-open', `${period} is released from ${new Date(periodStart(period) + WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
     }
-    const release = await releaseOf(c.env, await modelFor(c), period);
+    const release = await releaseOf(c.env, await modelFor(c), period, true);
+    if (!release) throw new ProblemError('period-open', `${period} is counted by a secure counts round that has not closed yet; try again shortly`);
     c.header('cache-control', 'private, no-store');
     if (wantsCsv(c)) return c.body([CSV_HEADER, ...csvRows(release)].join('\n') + '\n', 200, { 'content-type': 'text/csv; charset=utf-8' });
     return c.json(release);
@@ -70,7 +87,7 @@ export const segmentRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/segments/history', async (c) => {
     const manifest = await modelFor(c);
     const periods = periodsUpTo(latestReleasablePeriod(Date.now()), HISTORY_WEEKS);
-    const releases = await Promise.all(periods.map((p) => releaseOf(c.env, manifest, p)));
+    const releases = (await Promise.all(periods.map((p) => releaseOf(c.env, manifest, p, false)))) as PeriodRelease[];
     c.header('cache-control', 'private, no-store');
     if (wantsCsv(c)) return c.body([CSV_HEADER, ...releases.flatMap(csvRows)].join('\n') + '\n', 200, { 'content-type': 'text/csv; charset=utf-8' });
     return c.json({ model_version: manifest.version, periods: releases });

@@ -1,0 +1,120 @@
+import { seededRandom } from '@edgeseg/shared';
+import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
+import { encodeCountContribution, expandSeed, splitWithSeed } from '@edgeseg/shared/secure';
+import { describe, expect, it } from 'vitest';
+import { addToBucket, emptyBucket, idDigest, type Bucket } from './bucket.ts';
+import { closeCountsRound, countNoiseVariance } from './close-counts.ts';
+import { selectorOf } from './close.ts';
+import type { RoundRecord } from './record.ts';
+
+const K = 4;
+const SIGMA2 = '9/1';
+
+function record(overrides: Partial<RoundRecord> = {}, mode: 'secure' | 'local' = 'secure'): RoundRecord {
+  return {
+    descriptor: {
+      round_id: 'c-2026-W47-v3', kind: 'counts', mode, model_version: 3, k: K, d: 0, slices: [[[], [], [], []]], groups: 1,
+      encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
+      epsilon: 1, delta: 1e-9, closes_at: 0, period: '2026-W47', hpke: { leader: { config_id: 1, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'x' } },
+    },
+    shards: 1, min_devices: 50, sigma2: SIGMA2, state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
+    counts: { k_threshold: 20, labels: ['a', 'b', 'c', 'd'] },
+    ...overrides,
+  };
+}
+
+/** Both aggregators' buckets for devices with these segments (null: no segment), split as devices split them. */
+async function shares(segments: (number | null)[]): Promise<{ leader: Bucket; helper: Bucket }> {
+  const random = seededRandom(7);
+  const leader = emptyBucket(K + 1);
+  const helper = emptyBucket(K + 1);
+  for (const [i, segment] of segments.entries()) {
+    const { leader: share, helperSeed } = await splitWithSeed(encodeCountContribution(segment, K, 1), random);
+    const digest = await idDigest(`device-${String(i).padStart(12, '0')}`);
+    addToBucket(leader, share, digest);
+    addToBucket(helper, await expandSeed(helperSeed, K + 1), digest);
+  }
+  return { leader, helper };
+}
+
+describe('closeCountsRound', () => {
+  const truth = [300, 120, 40, 0];
+  const segments = truth.flatMap((n, s) => Array.from({ length: n }, () => s as number | null)).concat([null, null]);
+
+  it('releases each segment count within the noise of both aggregators, with that noise in the interval', async () => {
+    const { leader, helper } = await shares(segments);
+    const noisy = (sums: Uint32Array) => addDiscreteGaussianNoise(new Uint32Array(sums), rational(9), seededRandom(11));
+    let askedWith: unknown;
+    const outcome = await closeCountsRound(record(), {
+      gather: async () => new Map([['0:0', leader]]),
+      helperAggregate: async (selector) => {
+        askedWith = selector;
+        return { ok: true, shares: { '0:0': noisy(helper.sums) } };
+      },
+      noisy: async (_key, sums) => noisy(sums),
+    }, { kThreshold: 20, labels: ['a', 'b', 'c', 'd'] });
+
+    expect(askedWith).toEqual(selectorOf(new Map([['0:0', leader]])));
+    if (outcome.state !== 'released') throw new Error(outcome.reason);
+    expect(outcome.contributions).toBe(segments.length);
+    const { summary } = outcome;
+    expect(summary.mechanism).toBe('secure-counts');
+    expect(summary.reports).toBe(segments.length);
+    // σ² = 9 on each side: 6σ of the summed noise is 6·√18 ≈ 25.
+    for (const s of [0, 1, 2]) expect(Math.abs((summary.segments[s]?.count as number) - (truth[s] as number))).toBeLessThanOrEqual(26);
+    const half = 1.959964 * Math.sqrt(countNoiseVariance(record(), segments.length, 1));
+    const first = summary.segments[0];
+    expect(first?.ci95).toEqual([Math.round((first?.count as number) - half), Math.round((first?.count as number) + half)]);
+    expect(summary.segments[3]).toEqual({ segment: 3, label: 'd', count: null, ci95: null, suppressed: true });
+  });
+
+  it('abandons a batch under the minimum without asking the helper', async () => {
+    const { leader } = await shares([0, 1, 2]);
+    let asked = false;
+    const outcome = await closeCountsRound(record(), {
+      gather: async () => new Map([['0:0', leader]]),
+      helperAggregate: async () => {
+        asked = true;
+        return { ok: false, reason: 'unused' };
+      },
+      noisy: async (_key, sums) => sums,
+    }, { kThreshold: 20, labels: [] });
+    expect(outcome).toEqual({ state: 'abandoned', contributions: 3, reason: '3 contributions, under the minimum batch of 50' });
+    expect(asked).toBe(false);
+  });
+
+  it('abandons when the helper refuses, releasing nothing', async () => {
+    const { leader } = await shares(segments);
+    const outcome = await closeCountsRound(record(), {
+      gather: async () => new Map([['0:0', leader]]),
+      helperAggregate: async () => ({ ok: false, reason: 'batch mismatch: leader has 462 contributions, helper 460' }),
+      noisy: async (_key, sums) => sums,
+    }, { kThreshold: 20, labels: [] });
+    expect(outcome.state).toBe('abandoned');
+    expect('summary' in outcome).toBe(false);
+  });
+
+  it('in local mode sums the devices’ noised vectors without a helper, and widens the interval to n·σ²', async () => {
+    const random = seededRandom(3);
+    const bucket = emptyBucket(K + 1);
+    for (const [i, segment] of segments.entries()) {
+      const v = addDiscreteGaussianNoise(new Uint32Array(encodeCountContribution(segment, K, 1).buffer), rational(9), random);
+      addToBucket(bucket, v, await idDigest(`local-${String(i).padStart(12, '0')}`));
+    }
+    const outcome = await closeCountsRound(record({}, 'local'), {
+      gather: async () => new Map([['0:0', bucket]]),
+      helperAggregate: async () => {
+        throw new Error('local mode has no helper');
+      },
+      noisy: async () => {
+        throw new Error('local mode: the server adds no noise');
+      },
+    }, { kThreshold: 20, labels: ['a', 'b', 'c', 'd'] });
+    if (outcome.state !== 'released') throw new Error(outcome.reason);
+    const variance = countNoiseVariance(record({}, 'local'), segments.length, 1);
+    expect(variance).toBe(segments.length * 9);
+    // 6σ of n·σ² ≈ 6·√4158 ≈ 387: loose, as local mode is.
+    expect(Math.abs((outcome.summary.segments[0]?.count as number) - 300)).toBeLessThanOrEqual(387);
+  });
+});
+

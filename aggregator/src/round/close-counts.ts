@@ -1,0 +1,56 @@
+/**
+ * Closing a counts round (one ISO week's segment counts, DESIGN.md §5): the same agreed
+ * batch as a k-means round, decoded into k + 1 noisy counts (the last is "no segment")
+ * with intervals from the noise that was actually added. Pure over injected I/O.
+ */
+import { decodeCountAggregate } from '@edgeseg/shared/secure';
+import { summariseSecureCounts, type TallySummary } from '../tally.ts';
+import { agreeOnBatch, type CloseDeps } from './close.ts';
+import type { RoundRecord } from './record.ts';
+
+export type CountsOutcome =
+  | { state: 'released'; contributions: number; summary: TallySummary }
+  | { state: 'abandoned'; contributions: number; reason: string };
+
+/**
+ * Total noise variance of one released count, summed over `buckets`: in secure mode each
+ * of the two aggregators adds a discrete Gaussian of variance ≤ σ² per bucket (slightly
+ * under σ², so the interval is conservative); in local mode every device added its own,
+ * so n·σ² in all.
+ *
+ * @example
+ * countNoiseVariance(record, 1000, 1) // 2σ² (secure) or 1000σ² (local)
+ */
+export function countNoiseVariance(record: RoundRecord, contributions: number, buckets: number): number {
+  const [num, den] = record.sigma2.split('/').map(Number) as [number, number];
+  const sigma2 = num / (den || 1);
+  return record.descriptor.mode === 'secure' ? 2 * sigma2 * buckets : contributions * sigma2;
+}
+
+/**
+ * Closes a counts round: abandoned under the minimum batch or if the helper refuses;
+ * otherwise the summary marketers see (noisy counts, 95% intervals, suppression).
+ *
+ * @example
+ * const outcome = await closeCountsRound(record, deps, { kThreshold: 50, labels });
+ */
+export async function closeCountsRound(record: RoundRecord, deps: Omit<CloseDeps, 'publish'>, opts: { kThreshold: number; labels: readonly string[] }): Promise<CountsOutcome> {
+  const round = record.descriptor;
+  const batch = await agreeOnBatch(record, deps);
+  if (!batch.ok) return { state: 'abandoned', contributions: batch.contributions, reason: batch.reason };
+  const noisy = new Float64Array(round.k + 1);
+  for (const combined of batch.combined.values()) {
+    const decoded = decodeCountAggregate(combined, round.k, round.encoding.bound);
+    for (let i = 0; i <= round.k; i++) noisy[i] = (noisy[i] as number) + (decoded[i] as number);
+  }
+  const labels = Array.from({ length: round.k }, (_, i) => opts.labels[i] ?? `Segment ${i + 1}`);
+  const summary = summariseSecureCounts({
+    noisy,
+    noiseVariance: countNoiseVariance(record, batch.contributions, batch.combined.size),
+    epsilon: round.epsilon,
+    kThreshold: opts.kThreshold,
+    labels,
+    contributions: batch.contributions,
+  });
+  return { state: 'released', contributions: batch.contributions, summary };
+}
