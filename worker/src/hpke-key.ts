@@ -25,7 +25,7 @@ let helperConfigs: { value: HpkeConfig[]; at: number } | null = null;
 const RING_REFRESH_MIN_MS = 1000;
 /** How long an isolate reuses the list of published configs (it costs a look at every open round). */
 const PUBLISHED_TTL_MS = 10_000;
-let publishedCache: { value: HpkeConfig[]; at: number } | null = null;
+const publishedCaches = new WeakMap<object, { value: HpkeConfig[]; at: number }>(); // per ring binding, like the ring cache
 
 function importOnce(jwkText: string): Promise<HpkeRecipientKey> {
   let key = imported.get(jwkText);
@@ -89,7 +89,7 @@ export async function aggregatorHpke(env: Env): Promise<AggregatorHpke> {
 export async function shareOpeningKey(env: Env, configId: number, roundConfigId: number | null): Promise<HpkeRecipientKey> {
   let row = hpkeKeyForShare(await hpkeRows(env), configId, roundConfigId);
   // Another isolate may have rotated a moment ago: look once more (not more than once a second).
-  if (!row && ringAgeMs() >= RING_REFRESH_MIN_MS) row = hpkeKeyForShare(await hpkeRows(env, true), configId, roundConfigId);
+  if (!row && ringAgeMs(env) >= RING_REFRESH_MIN_MS) row = hpkeKeyForShare(await hpkeRows(env, true), configId, roundConfigId);
   if (!row) throw new ProblemError('undecryptable', `no HPKE key ${configId} here for this round: shares are sealed to the round's key or the current one`);
   return privateKeyOf(env, row);
 }
@@ -104,7 +104,8 @@ export async function shareOpeningKey(env: Env, configId: number, roundConfigId:
  */
 export async function publishedHpkeConfigs(env: Env): Promise<HpkeConfig[]> {
   const now = Date.now();
-  if (publishedCache && now - publishedCache.at < PUBLISHED_TTL_MS) return publishedCache.value;
+  const cached = publishedCaches.get(env.KEY_RING);
+  if (cached && now - cached.at < PUBLISHED_TTL_MS) return cached.value;
   const rows = await hpkeRows(env);
   let kept = rows; // the current key alone while nothing was retired
   if (rows.some((r) => r.retired_at !== null)) {
@@ -117,7 +118,7 @@ export async function publishedHpkeConfigs(env: Env): Promise<HpkeConfig[]> {
     }
   }
   const value = kept.map((r) => r.config);
-  publishedCache = { value, at: now };
+  if (env.KEY_RING) publishedCaches.set(env.KEY_RING, { value, at: now });
   return value;
 }
 
@@ -150,7 +151,7 @@ export async function rotateHpkeKey(env: Env): Promise<HpkeConfig> {
   const { privateKeyJwk } = await generateHpkeKeyPair(0); // the ring assigns the real config id
   const row = await ring.rotateHpke(genesis, JSON.stringify(privateKeyJwk));
   await ringState(env, { fresh: true });
-  publishedCache = null;
+  if (env.KEY_RING) publishedCaches.delete(env.KEY_RING);
   helperConfigs = null; // a leader rotating its key also re-reads the helper's on next use
   return row.config;
 }

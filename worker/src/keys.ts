@@ -35,7 +35,8 @@ export function signingKey(secret: string | undefined, name: string): Promise<Si
 
 /** How long an isolate trusts its copy of the ring (rotation refreshes its own isolate at once). */
 const RING_TTL_MS = 10_000;
-let ringCache: { state: Promise<RingState>; at: number } | null = null;
+/** Per ring binding, so that an isolate serving one role (as in production) or tests mixing both never share a copy. */
+const ringCaches = new WeakMap<object, { state: Promise<RingState>; at: number }>();
 
 /**
  * This aggregator's key ring rows, cached per isolate for {@link RING_TTL_MS};
@@ -46,20 +47,27 @@ let ringCache: { state: Promise<RingState>; at: number } | null = null;
  */
 export function ringState(env: Env, opts: { fresh?: boolean } = {}): Promise<RingState> {
   const now = Date.now();
-  if (!opts.fresh && ringCache && now - ringCache.at < RING_TTL_MS) return ringCache.state;
   const ring = keyRingOf(env);
-  const state = ring ? ring.state() : Promise.resolve<RingState>({ signing: [], hpke: [] });
-  const entry = { state, at: now };
-  ringCache = entry;
-  state.catch(() => {
-    if (ringCache === entry) ringCache = null;
+  if (!ring) return Promise.resolve({ signing: [], hpke: [] });
+  const cached = ringCaches.get(env.KEY_RING);
+  if (!opts.fresh && cached && now - cached.at < RING_TTL_MS) return cached.state;
+  const entry = { state: ring.state(), at: now };
+  ringCaches.set(env.KEY_RING, entry);
+  entry.state.catch(() => {
+    if (ringCaches.get(env.KEY_RING) === entry) ringCaches.delete(env.KEY_RING);
   });
-  return state;
+  return entry.state;
 }
 
-/** Age of this isolate's copy of the ring, in ms (Infinity when it has none). */
-export function ringAgeMs(): number {
-  return ringCache ? Date.now() - ringCache.at : Infinity;
+/**
+ * Age of this isolate's copy of the ring, in ms (Infinity when it has none).
+ *
+ * @example
+ * if (ringAgeMs(env) > 1000) await ringState(env, { fresh: true });
+ */
+export function ringAgeMs(env: Env): number {
+  const cached = env.KEY_RING ? ringCaches.get(env.KEY_RING) : undefined;
+  return cached ? Date.now() - cached.at : Infinity;
 }
 
 /**

@@ -1,0 +1,264 @@
+// Key rotation on workerd: the leader's routes run in the real Worker; the helper is the
+// same Worker code (createApp('helper')) with its own HPKE key, its own admin token and
+// its own Durable Object instances (names prefixed `helper:`), reached through `fetch`
+// exactly as the leader reaches it in production.
+import { SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
+import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { buildSecureContribution, generateHpkeKeyPair, sealShare, CONTRIBUTION_INFO, contributionAad, vectorLength } from '@edgeseg/shared/secure';
+import { env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { verifyCompactJws, type PublicJwk } from '../../client-sdk/src/jws.ts';
+import { createApp } from '../../worker/src/app.ts';
+import type { Env } from '../../worker/src/env.ts';
+import { generateHpkeJwk, generateSigningJwk, mintToken } from '../support/keys.ts';
+
+const BASE = 'http://edgeseg.test';
+const worker = exports.default;
+const HELPER_ADMIN_TOKEN = 'helper-admin-test-token';
+const helperApp = createApp('helper');
+let helperEnv: Env;
+let admin: string;
+let marketer: string;
+
+/** A Durable Object namespace whose instance names carry a prefix: the helper's own storage in this one isolate. */
+function prefixed<N extends { idFromName(name: string): DurableObjectId; get(id: DurableObjectId): unknown }>(ns: N, prefix: string): N {
+  return { idFromName: (name: string) => ns.idFromName(prefix + name), get: (id: DurableObjectId) => ns.get(id) } as unknown as N;
+}
+
+function ring(e: Env = env) {
+  return e.KEY_RING.get(e.KEY_RING.idFromName('global'));
+}
+
+async function expectProblem(res: Response, status: number, type: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = (await res.json()) as { type: string; status: number };
+  expect(body.type).toBe(`https://edgeseg.dev/problems/${type}`);
+  expect(body.status).toBe(status);
+}
+
+function post(path: string, init: { token?: string | null; body?: string; contentType?: string } = {}) {
+  const headers: Record<string, string> = {};
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
+  return worker.fetch(new Request(`${BASE}${path}`, { method: 'POST', headers, ...(init.body !== undefined ? { body: init.body } : {}) }));
+}
+
+function postHelper(path: string, token: string | null) {
+  return helperApp.fetch(new Request(`${env.HELPER_URL}${path}`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} }), helperEnv);
+}
+
+async function jwks(): Promise<PublicJwk[]> {
+  return ((await (await worker.fetch(new Request(`${BASE}/.well-known/jwks.json`))).json()) as { keys: PublicJwk[] }).keys;
+}
+
+async function model(): Promise<{ jws: string; manifest: ModelManifest }> {
+  const jws = new TextDecoder().decode(await (await worker.fetch(new Request(`${BASE}/v1/model`))).arrayBuffer());
+  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(jws.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0)))));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return { jws, manifest: parsed.value };
+}
+
+/** The device's own check: the SDK's ES256 verifier, then the manifest schema. */
+async function deviceVerify(jws: string, keys: readonly PublicJwk[]): Promise<ModelManifest> {
+  const parsed = parseManifest(JSON.parse(await verifyCompactJws(jws, keys, MODEL_JWS_TYPE)));
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return parsed.value;
+}
+
+function kidOf(jws: string): string {
+  return (JSON.parse(atob(jws.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/'))) as { kid: string }).kid;
+}
+
+beforeAll(async () => {
+  admin = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin' });
+  marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+  helperEnv = {
+    ...env,
+    ROLE: 'helper',
+    HPKE_PRIVATE_JWK: await generateHpkeJwk(2),
+    HELPER_ADMIN_TOKEN,
+    KEY_RING: prefixed(env.KEY_RING, 'helper:'),
+    ROUND_COORDINATOR: prefixed(env.ROUND_COORDINATOR, 'helper:'),
+    ROUND_SHARD: prefixed(env.ROUND_SHARD, 'helper:'),
+  };
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    return req.url.startsWith(env.HELPER_URL as string) ? helperApp.fetch(req, helperEnv) : realFetch(req);
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+describe('refused rotations change nothing', () => {
+  it('answers 401/403/4xx problem+json for missing, forged, expired or wrong-role tokens and bad bodies, and leaves both rings as they were', async () => {
+    const before = { leader: await ring().state(), helper: await ring(helperEnv).state(), jwks: await jwks() };
+    const forged = await mintToken(await generateSigningJwk('forged'), { role: 'admin' });
+    const expired = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin', expSecondsFromNow: -60 });
+    for (const path of ['/v1/admin/keys/signing/rotate', '/v1/admin/keys/hpke/rotate']) {
+      await expectProblem(await post(path), 401, 'unauthorized');
+      await expectProblem(await post(path, { token: forged }), 401, 'unauthorized');
+      await expectProblem(await post(path, { token: expired }), 401, 'unauthorized');
+      await expectProblem(await post(path, { token: marketer }), 403, 'forbidden');
+      await expectProblem(await post(path, { token: admin, body: '{"surprise":1}' }), 422, 'invalid-body');
+      await expectProblem(await post(path, { token: admin, body: '[]' }), 422, 'invalid-body');
+      await expectProblem(await post(path, { token: admin, body: '{"republish":' }), 400, 'invalid-json');
+      await expectProblem(await post(path, { token: admin, body: JSON.stringify({ republish: true, pad: 'x'.repeat(2000) }) }), 413, 'body-too-large');
+      await expectProblem(await post(path, { token: admin, body: '{}', contentType: 'text/plain' }), 415, 'unsupported-media-type');
+    }
+    await expectProblem(await post('/v1/admin/keys/signing/rotate', { token: admin, body: '{"republish":"yes"}' }), 422, 'invalid-body');
+    // The helper's route: only the helper operator's own token, never the leader's credentials.
+    await expectProblem(await postHelper('/v1/admin/keys/hpke/rotate', null), 401, 'unauthorized');
+    await expectProblem(await postHelper('/v1/admin/keys/hpke/rotate', env.LEADER_TOKEN), 403, 'forbidden');
+    await expectProblem(await postHelper('/v1/admin/keys/hpke/rotate', admin), 401, 'unauthorized');
+    await expectProblem(await postHelper('/v1/admin/keys/hpke/rotate', `${HELPER_ADMIN_TOKEN}x`), 401, 'unauthorized');
+    // The leader has no helper-token route, and the helper no signing route.
+    await expectProblem(await post('/v1/admin/keys/hpke/rotate', { token: HELPER_ADMIN_TOKEN }), 401, 'unauthorized');
+    await expectProblem(await postHelper('/v1/admin/keys/signing/rotate', HELPER_ADMIN_TOKEN), 404, 'not-found');
+    expect({ leader: await ring().state(), helper: await ring(helperEnv).state(), jwks: await jwks() }).toEqual(before);
+    expect(before.leader).toEqual({ signing: [], hpke: [] });
+  });
+});
+
+describe('model-signing rotation', () => {
+  it('publishes both keys, signs the next model with the new one (devices verify it), and the old model still verifies', async () => {
+    const old = await model();
+    const oldKid = kidOf(old.jws);
+    expect((await jwks()).map((k) => k.kid)).toEqual([oldKid]);
+
+    const res = await post('/v1/admin/keys/signing/rotate', { token: admin, body: '{"republish":true}' });
+    expect(res.status).toBe(201);
+    const rotated = (await res.json()) as { kid: string; jwks: string[]; model_version: number; model_kid: string };
+    expect(rotated.kid).not.toBe(oldKid);
+    expect(rotated.jwks).toEqual([rotated.kid, oldKid]);
+    expect(rotated.model_version).toBe(old.manifest.version + 1);
+
+    const keys = await jwks();
+    expect(keys.map((k) => k.kid)).toEqual([rotated.kid, oldKid]);
+    for (const k of keys) expect(k).not.toHaveProperty('d');
+    const fresh = await model();
+    expect(kidOf(fresh.jws)).toBe(rotated.kid);
+    const now = Date.now();
+    const verifiedNew = await deviceVerify(fresh.jws, keys);
+    expect(verifiedNew.version).toBe(old.manifest.version + 1);
+    expect(verifiedNew.centroids).toEqual(old.manifest.centroids);
+    expect((await deviceVerify(old.jws, keys)).version).toBe(old.manifest.version);
+    // A model signed with a key the JWKS does not hold is refused (the verifier really checks).
+    await expect(deviceVerify(fresh.jws, keys.slice(1))).rejects.toThrow(/no key/);
+
+    // The ring forgot the retired key's private half at once.
+    const { signing } = await ring().state();
+    expect(signing.filter((r) => r.private_jwk !== null).map((r) => r.kid)).toEqual([rotated.kid]);
+
+    // After the retention the old key leaves the JWKS; the new model still verifies, the old one no longer does.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now + SIGNING_RETENTION_MS + 60_000);
+    const later = await jwks();
+    expect(later.map((k) => k.kid)).toEqual([rotated.kid]);
+    expect((await deviceVerify(fresh.jws, later)).version).toBe(old.manifest.version + 1);
+    await expect(deviceVerify(old.jws, later)).rejects.toThrow(/no key/);
+  });
+});
+
+describe('HPKE rotation mid-round', () => {
+  let round: RoundDescriptor;
+  let oldKeys: { leader: HpkeConfig; helper: HpkeConfig };
+  let newKeys: { leader: HpkeConfig; helper: HpkeConfig };
+  const features = () => Float32Array.from({ length: round.d }, (_, j) => Math.sin(j + 1));
+  const newId = () => `k-${crypto.randomUUID().replace(/-/g, '')}`;
+
+  async function contribute(keys: { leader: HpkeConfig; helper: HpkeConfig }, id = newId()) {
+    const { body } = await buildSecureContribution({ ...round, hpke: keys }, features(), id);
+    const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    return { res, body };
+  }
+
+  async function counted(e: Env): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < 8; i++) {
+      const summary = await e.ROUND_SHARD.get(e.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).summary(vectorLength(round.kind, round.k, round.d));
+      for (const b of Object.values(summary)) n += b.count;
+    }
+    return n;
+  }
+
+  it('opens shares sealed to either key exactly once, refuses unknown config ids with no state change, and names the new keys from then on', async () => {
+    const opened = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 3600, min_devices: 2, groups: 1 }) });
+    expect(opened.status).toBe(201);
+    round = ((await opened.json()) as { round: RoundDescriptor }).round;
+    oldKeys = { leader: round.hpke.leader, helper: round.hpke.helper as HpkeConfig };
+
+    // The helper's operator rotates the helper's key, then the leader's admin the leader's.
+    const h = await postHelper('/v1/admin/keys/hpke/rotate', HELPER_ADMIN_TOKEN);
+    expect(h.status).toBe(201);
+    const helperNew = ((await h.json()) as { config: HpkeConfig }).config;
+    const l = await post('/v1/admin/keys/hpke/rotate', { token: admin });
+    expect(l.status).toBe(201);
+    const leaderRotation = (await l.json()) as { config: HpkeConfig; published: HpkeConfig[]; model_version: number };
+    newKeys = { leader: leaderRotation.config, helper: helperNew };
+    expect(newKeys.leader.config_id).not.toBe(oldKeys.leader.config_id);
+    expect(newKeys.helper.config_id).not.toBe(oldKeys.helper.config_id);
+    expect(newKeys.leader.public_key).not.toBe(oldKeys.leader.public_key);
+
+    // Current key first, then the retired one the open round still names.
+    const configs = (await (await worker.fetch(new Request(`${BASE}/.well-known/hpke-configs`))).json()) as { leader: HpkeConfig; helper: HpkeConfig; keys: { leader: HpkeConfig[]; helper: HpkeConfig[] } };
+    expect(configs.leader).toEqual(newKeys.leader);
+    expect(configs.helper).toEqual(newKeys.helper);
+    expect(configs.keys.leader).toEqual([newKeys.leader, oldKeys.leader]);
+    expect(configs.keys.helper).toEqual([newKeys.helper, oldKeys.helper]);
+
+    // The next model pins the new keys.
+    const pinned = await model();
+    expect(pinned.manifest.version).toBe(leaderRotation.model_version);
+    expect(pinned.manifest.aggregators).toEqual(newKeys);
+
+    // Shares sealed to the round's (retired) keys, to the new keys, and mixed: each counted once.
+    const ids: string[] = [];
+    for (const keys of [oldKeys, newKeys, { leader: oldKeys.leader, helper: newKeys.helper }, { leader: newKeys.leader, helper: oldKeys.helper }]) {
+      const { res, body } = await contribute(keys);
+      expect(res.status).toBe(202);
+      ids.push(body.id);
+    }
+    const { res: replay } = await contribute(newKeys, ids[1]);
+    await expectProblem(replay, 409, 'replayed');
+    expect(await counted(env)).toBe(4);
+
+    // Unknown config ids, leader side or helper side: 400 problem+json, nothing stored.
+    const stranger = await generateHpkeKeyPair(77);
+    const { res: unknownLeader } = await contribute({ leader: stranger.config, helper: newKeys.helper });
+    await expectProblem(unknownLeader, 400, 'undecryptable');
+    const { res: unknownHelper } = await contribute({ leader: newKeys.leader, helper: { ...stranger.config, config_id: 99 } });
+    await expectProblem(unknownHelper, 400, 'undecryptable');
+    // A known id with another key's bytes does not open either.
+    const { res: wrongBytes } = await contribute({ leader: { ...stranger.config, config_id: newKeys.leader.config_id }, helper: newKeys.helper });
+    await expectProblem(wrongBytes, 400, 'undecryptable');
+    expect(await counted(env)).toBe(4);
+
+    // The leader relays the still-sealed helper seeds; the helper opens each with the key its config_id names.
+    for (let i = 0; i < 100 && (await counted(helperEnv)) < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await counted(helperEnv)).toBe(4);
+
+    // A round opened after the rotation names the new keys, and a retired key of another round does not open there.
+    const second = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 7200, min_devices: 2, groups: 1 }) });
+    expect(second.status).toBe(201);
+    const next = ((await second.json()) as { round: RoundDescriptor }).round;
+    expect(next.hpke).toEqual(newKeys);
+    const binding = { round_id: next.round_id, id: newId(), slice: 0, group: 0 };
+    const seed = new Uint8Array(16);
+    const body = {
+      ...binding,
+      leader: await sealShare(oldKeys.leader, new Uint8Array(vectorLength(next.kind, next.k, next.d) * 4), CONTRIBUTION_INFO, contributionAad(binding, 'leader')),
+      helper: await sealShare(newKeys.helper, seed, CONTRIBUTION_INFO, contributionAad(binding, 'helper')),
+    };
+    const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    await expectProblem(res, 400, 'undecryptable');
+  });
+});
