@@ -1,0 +1,165 @@
+/**
+ * `--via-http URL`: the simulated devices talk to a running stack's real API instead of
+ * running in-process, so the local dashboard fills with real traffic:
+ *
+ * 1. `GET /v1/model`: the signed model (its JWS payload is read, not verified: the
+ *    simulator trusts the stack it was pointed at); devices standardise their features
+ *    with its scaling and take the nearest centroid, as the SDK does;
+ * 2. `POST /v1/reports`: one GRR report per device (`grrEncode`, the model's ε) for the
+ *    current ISO week, each with its own random id, sent in batches of up to 100;
+ * 3. `--rounds` secure k-means rounds, each opened as admin (`POST /v1/admin/rounds`,
+ *    ε per round from the training plan), read back from `GET /v1/rounds/current`, every
+ *    device sealing its contribution with `buildSecureContribution` and posting it to
+ *    `POST /v1/contributions`, then closed (`POST /v1/admin/rounds/:id/close`) and polled
+ *    on `GET /v1/rounds` until released or abandoned; the next round uses the new model.
+ *
+ * At most 8 requests are in flight; a 429 waits its Retry-After. The admin token is
+ * `--token`, else minted from `.dev.vars` by `scripts/dev-token.mjs`' `mintDevToken`.
+ */
+import {
+  assignSegment,
+  flattenCentroids,
+  grrEncode,
+  isoWeekPeriod,
+  MAX_REPORTS_PER_BATCH,
+  parseManifest,
+  standardise,
+  type ModelManifest,
+  type RoundDescriptor,
+  type SegmentReport,
+} from '@edgeseg/shared';
+import { buildSecureContribution, parseRoundDescriptor } from '@edgeseg/shared/secure';
+import { planTraining } from '../../../aggregator/src/training/index.ts';
+import type { SimOptions } from '../args.ts';
+import { UsageError } from '../data/errors.ts';
+import { buildPopulation } from '../population.ts';
+import { ENCODING } from '../simulate.ts';
+import type { StageClock } from '../stages.ts';
+import { mapBounded, send } from './client.ts';
+
+const CONCURRENCY = 8;
+
+export interface HttpRoundOutcome {
+  round_id: string;
+  epsilon: number;
+  sent: number;
+  accepted: number;
+  state: string;
+  model_version: number | null;
+  reason: string | null;
+}
+
+export interface HttpRunResult {
+  baseUrl: string;
+  dataset: string;
+  clients: number;
+  model_version: number;
+  reports: { period: string; sent: number; accepted: number; duplicates: number };
+  rounds: HttpRoundOutcome[];
+  stages: Record<string, number>;
+  seconds: number;
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return Buffer.from(bytes).toString('base64url');
+}
+
+async function currentModel(baseUrl: string): Promise<ModelManifest> {
+  const res = await fetch(`${baseUrl}/v1/model`);
+  if (!res.ok) throw new UsageError(`--via-http: GET ${baseUrl}/v1/model answered ${res.status}`);
+  const jws = await res.text();
+  const payload = jws.split('.')[1] ?? '';
+  const parsed = parseManifest(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+  if (!parsed.ok) throw new Error(`--via-http: the stack's model is not a valid manifest: ${parsed.errors.join('; ')}`);
+  return parsed.value;
+}
+
+async function adminToken(opts: SimOptions): Promise<string> {
+  if (opts.token) return opts.token;
+  const path = new URL('../../../scripts/dev-token.mjs', import.meta.url).href;
+  const mod = (await import(path)) as { mintDevToken(role: string): Promise<string> };
+  return mod.mintDevToken('admin');
+}
+
+/**
+ * Drives a running stack with the simulated devices.
+ *
+ * @example
+ * const out = await runViaHttp(parseSimArgs(['--dataset', 'synthetic', '--clients', '300', '--via-http', 'http://127.0.0.1:8787']), clock);
+ */
+export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<HttpRunResult> {
+  const started = performance.now();
+  const baseUrl = opts.viaHttp as string;
+  const pop = clock.time('features', () => buildPopulation({ dataset: opts.dataset, dataDir: opts.dataDir ?? '', clients: opts.clients, k: opts.k, seed: opts.seed }));
+  const token = await adminToken(opts);
+  let model = await currentModel(baseUrl);
+  const d = pop.d;
+  const standardised = (m: ModelManifest): Float32Array[] => Array.from({ length: pop.n }, (_, i) => standardise(pop.raw.subarray(i * d, i * d + d), m.scaling.mean, m.scaling.scale));
+
+  // 1. One GRR report per device for this week.
+  const period = isoWeekPeriod(Date.now());
+  const reportTally = await clock.timeAsync('reports (POST /v1/reports)', async () => {
+    const xs = standardised(model);
+    const centroids = flattenCentroids(model.centroids);
+    const reports: SegmentReport[] = xs.map((x) => ({ id: randomId(), model_version: model.version, period, value: grrEncode(assignSegment(x, centroids), model.k, model.epsilon.report) }));
+    const batches: SegmentReport[][] = [];
+    for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_BATCH) batches.push(reports.slice(i, i + MAX_REPORTS_PER_BATCH));
+    const answers = await mapBounded(batches, CONCURRENCY, (reportsBatch) =>
+      send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: reportsBatch }) }),
+    );
+    let accepted = 0;
+    let duplicates = 0;
+    for (const a of answers) {
+      if (a.status !== 202) throw new Error(`POST /v1/reports answered ${a.status}: ${a.text.slice(0, 300)}`);
+      const b = a.body as { accepted: number; duplicates: number };
+      accepted += b.accepted;
+      duplicates += b.duplicates;
+    }
+    return { period, sent: reports.length, accepted, duplicates };
+  });
+
+  // 2. Secure k-means rounds, ε per round from the same plan as in-process runs.
+  const plan = planTraining({ k: model.k, d, epsilon: opts.epsilon, delta: opts.delta, rounds: opts.rounds, candidates: 1, candidateRounds: 0, encoding: ENCODING });
+  const rounds: HttpRoundOutcome[] = [];
+  const auth = { authorization: `Bearer ${token}` };
+  for (let r = 0; r < opts.rounds; r++) {
+    const epsilon = Math.min(20, Math.max(0.01, Number((plan.budget.rounds[r]?.epsilon ?? opts.epsilon).toPrecision(6))));
+    const outcome = await clock.timeAsync(`round ${r + 1} (open, ${pop.n} sealed contributions, close)`, async () => {
+      const opened = await send(`${baseUrl}/v1/admin/rounds`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ duration_s: 3600, min_devices: Math.max(2, Math.min(100, pop.n)), epsilon, delta: opts.delta, groups: opts.groups, slices: 1 }),
+      });
+      if (opened.status !== 201) throw new Error(`POST /v1/admin/rounds answered ${opened.status}: ${opened.text.slice(0, 300)}`);
+      const current = await send(`${baseUrl}/v1/rounds/current`);
+      const parsed = parseRoundDescriptor(current.body);
+      if (current.status !== 200 || !parsed.ok) throw new Error(`GET /v1/rounds/current answered ${current.status}: ${current.text.slice(0, 300)}`);
+      const round: RoundDescriptor = parsed.value;
+      const xs = standardised(model);
+      const answers = await mapBounded(xs, CONCURRENCY, async (x) => {
+        const { body } = await buildSecureContribution(round, x, randomId());
+        return send(`${baseUrl}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      });
+      const accepted = answers.filter((a) => a.status === 202).length;
+      const refused = answers.find((a) => a.status !== 202);
+      if (refused) clock.note(`round ${r + 1}: ${answers.length - accepted} contribution(s) refused, first ${refused.status}: ${refused.text.slice(0, 200)}`);
+      const closed = await send(`${baseUrl}/v1/admin/rounds/${round.round_id}/close`, { method: 'POST', headers: auth });
+      if (closed.status !== 202) throw new Error(`close ${round.round_id} answered ${closed.status}: ${closed.text.slice(0, 300)}`);
+      const until = Date.now() + 180_000;
+      for (;;) {
+        const list = (await send(`${baseUrl}/v1/rounds`)).body as { rounds: { round_id: string; state: string; result?: { model_version?: number } | null; reason?: string | null }[] };
+        const mine = list.rounds.find((x) => x.round_id === round.round_id);
+        if (mine && (mine.state === 'released' || mine.state === 'abandoned')) {
+          return { round_id: round.round_id, epsilon, sent: xs.length, accepted, state: mine.state, model_version: mine.result?.model_version ?? null, reason: mine.reason ?? null };
+        }
+        if (Date.now() > until) throw new Error(`round ${round.round_id} did not close within 180 s`);
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    });
+    rounds.push(outcome);
+    clock.note(`round ${r + 1}: ${outcome.accepted} of ${outcome.sent} accepted, ${outcome.state}${outcome.model_version ? `, model v${outcome.model_version}` : ''}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+    if (outcome.state === 'released') model = await currentModel(baseUrl);
+  }
+  return { baseUrl, dataset: pop.dataset, clients: pop.n, model_version: model.version, reports: reportTally, rounds, stages: clock.seconds, seconds: (performance.now() - started) / 1000 };
+}

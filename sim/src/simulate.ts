@@ -1,0 +1,140 @@
+/**
+ * One simulation run: population → non-private baseline → private training → scores,
+ * as the JSON object of `--json`.
+ */
+import { adjustedRandIndex, type ContributionEncoding } from '@edgeseg/shared';
+import { DEFAULT_ENCODING } from '../../worker/src/round-plan.ts';
+import type { SimOptions } from './args.ts';
+import { nonPrivateRuns, scoreCentroids, segmentCountError, type SegmentCountError } from './evaluate.ts';
+import { buildPopulation, type Population } from './population.ts';
+import type { StageClock } from './stages.ts';
+import { trainPrivately, type RoundTrace, type TrainOutput } from './train.ts';
+
+/** The `--json` object (the issue's fields, plus details). */
+export interface SimResult {
+  dataset: string;
+  users: number;
+  clients: number;
+  k: number;
+  rounds: number;
+  mode: 'secure' | 'local';
+  groups: number;
+  candidates: number;
+  dropout: number;
+  seed: number;
+  epsilon: { total: number; perRound: number[]; delta: number; rho: number; rhoPerRound: number[]; composed: number };
+  nonPrivate: { inertia: number; silhouette: number };
+  private: { inertia: number; silhouette: number; privateSilhouette: number };
+  lossRatio: number;
+  ari: number;
+  stabilityAri: number;
+  /** Synthetic data only: ARI of each clustering against the true segments. */
+  truthAri: { private: number; nonPrivate: number } | null;
+  segmentCounts: { rmse: number; relativeRmse: number; theoreticalRmse: number; epsilon: number };
+  convergence: RoundTrace[];
+  candidateScores: number[] | null;
+  chosenCandidate: number | null;
+  encryption: { devices: number; secondsPerDevice: number } | null;
+  stages: Record<string, number>;
+  seconds: number;
+}
+
+/** Everything a run made, for exports and the report. */
+export interface SimRun {
+  result: SimResult;
+  population: Population;
+  baselineCentroids: Float64Array;
+  baselineLabels: Int32Array;
+  privateCentroids: Float64Array;
+  privateLabels: Int32Array;
+  training: TrainOutput;
+  counts: SegmentCountError;
+}
+
+/** The encoding devices use: the Worker's default (worker/src/round-plan.ts). */
+export const ENCODING: ContributionEncoding = DEFAULT_ENCODING;
+
+/**
+ * Trains privately with the run's options at (ε, mode), on a population already built.
+ *
+ * @example
+ * const out = trainWith(opts, pop, 0.5, 'local');
+ */
+export function trainWith(opts: SimOptions, pop: Population, epsilon: number, mode: 'secure' | 'local', k = opts.k, matrix = pop.matrix): TrainOutput {
+  return trainPrivately({
+    mode,
+    matrix,
+    d: pop.d,
+    k,
+    epsilon,
+    delta: opts.delta,
+    rounds: opts.rounds,
+    groups: opts.groups,
+    candidates: opts.candidates,
+    candidateRounds: opts.candidateRounds,
+    dropout: opts.dropout,
+    seed: opts.seed,
+    encoding: ENCODING,
+  });
+}
+
+/**
+ * Runs the whole simulation in-process.
+ *
+ * @example
+ * const run = runSimulation(parseSimArgs(['--dataset', 'synthetic', '--clients', '2000']), clock);
+ */
+export function runSimulation(opts: SimOptions, clock: StageClock, population?: Population): SimRun {
+  const started = performance.now();
+  const pop =
+    population ??
+    clock.time('features', () =>
+      buildPopulation({
+        dataset: opts.dataset,
+        dataDir: opts.dataDir ?? '',
+        clients: opts.clients,
+        k: opts.k,
+        seed: opts.seed,
+        progress: (done, total) => clock.note(`features: ${done} of ${total} devices`),
+      }),
+    );
+  const { d, k } = { d: pop.d, k: opts.k };
+  const { baseline, stabilityAri } = nonPrivateRuns(pop.matrix, d, k, opts.restarts, opts.seed, (name, s) => clock.add(name, s));
+  const training = trainWith(opts, pop, opts.epsilon, opts.mode);
+  const roundSeconds = training.trace.reduce((a, r) => a + r.secondsDevices + r.secondsAggregate, 0);
+  clock.add(`training (${opts.rounds} rounds × ${pop.n} devices, ${opts.mode})`, roundSeconds);
+  const scored = clock.time('scoring', () => {
+    const priv = scoreCentroids(pop.matrix, d, k, training.centroids, opts.seed);
+    const nonPrivSilhouette = scoreCentroids(pop.matrix, d, k, baseline.centroids, opts.seed).silhouette;
+    return { priv, nonPrivSilhouette };
+  });
+  const counts = clock.time('segment reports (GRR)', () => segmentCountError(scored.priv.labels, k, opts.reportEpsilon, opts.seed + 17));
+  const budget = training.plan.budget;
+  const result: SimResult = {
+    dataset: pop.dataset,
+    users: pop.users,
+    clients: pop.n,
+    k,
+    rounds: opts.rounds,
+    mode: opts.mode,
+    groups: opts.groups,
+    candidates: opts.candidates,
+    dropout: opts.dropout,
+    seed: opts.seed,
+    epsilon: { total: opts.epsilon, perRound: budget.rounds.map((r) => r.epsilon), delta: opts.delta, rho: budget.rho, rhoPerRound: budget.rounds.map((r) => r.rho), composed: budget.composedEpsilon },
+    nonPrivate: { inertia: baseline.inertia, silhouette: scored.nonPrivSilhouette },
+    private: { inertia: scored.priv.inertia, silhouette: scored.priv.silhouette, privateSilhouette: training.privateSilhouette },
+    lossRatio: scored.priv.inertia / baseline.inertia,
+    ari: adjustedRandIndex(scored.priv.labels, baseline.labels),
+    stabilityAri,
+    truthAri: pop.truth ? { private: adjustedRandIndex(scored.priv.labels, pop.truth), nonPrivate: adjustedRandIndex(baseline.labels, pop.truth) } : null,
+    segmentCounts: { rmse: counts.rmse, relativeRmse: counts.relativeRmse, theoreticalRmse: counts.theoreticalRmse, epsilon: counts.epsilon },
+    convergence: training.trace,
+    candidateScores: training.candidateScores,
+    chosenCandidate: training.chosen,
+    encryption: null,
+    stages: clock.seconds,
+    seconds: (performance.now() - started) / 1000,
+  };
+  return { result, population: pop, baselineCentroids: baseline.centroids, baselineLabels: baseline.labels, privateCentroids: training.centroids, privateLabels: scored.priv.labels, training, counts };
+}
