@@ -32,6 +32,7 @@ beforeAll(async () => {
 
 async function withBrowser(run: (browser: FreshContext) => Promise<void>): Promise<void> {
   const browser = await launchChromium();
+  if (process.env.PREFS_DEBUG) browser.context.on('console', (m) => console.error('[page]', m.text()));
   try {
     await run(browser);
   } finally {
@@ -154,7 +155,7 @@ describe('consent through <edgeseg-preferences>, with a network audit', () => {
       expect(await Promise.all(PURPOSES.map((p) => switchState(page, p)))).toEqual(['true', 'false', 'false']);
       expect((await idbCounts(page)).outbox).toBe(0);
     });
-  });
+  }, 150_000); // nine consent changes, each stored, flushed and re-read, on a shared 2-core machine
 
   it('withdrawing through the element deletes what is still queued: nothing leaves once the network is back', async () => {
     await withBrowser(async ({ context }) => {

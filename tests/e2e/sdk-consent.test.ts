@@ -56,6 +56,7 @@ describe('network audit under every consent combination', () => {
         const expected = [
           'GET /v1/model',
           'GET /.well-known/jwks.json',
+          'GET /sdk/verify.min.js', // a fresh device verifies its first model
           ...(reporting ? ['POST /v1/reports'] : []),
           ...(contributing ? ['GET /v1/rounds/current', 'GET /sdk/contribute.min.js', 'POST /v1/contributions'] : []),
         ];
@@ -128,7 +129,7 @@ describe('withdrawal', () => {
       await prefs.goto(`${base}/preferences`);
       await prefs.waitForSelector('body[data-ready="true"]');
       await prefs.uncheck('#measurement');
-      await prefs.waitForFunction(() => document.getElementById('status')?.textContent?.includes('off'));
+      await prefs.locator('edgeseg-preferences #status', { hasText: 'Measurement is off.' }).waitFor(); // the withdrawal is stored
       expect((await idbCounts(prefs)).outbox).toBe(0);
 
       await demo.waitForFunction(() => !(window as unknown as DemoWindow).edgeseg.consent.get().measurement);
