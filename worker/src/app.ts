@@ -8,6 +8,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
+import { limitByClientAddress } from './rate-limit.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/model.ts';
@@ -40,6 +41,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   // credentials (the SDK never sends cookies). Marketer routes stay same-origin.
   const deviceCors = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'if-none-match'], exposeHeaders: ['etag'], maxAge: 86_400 });
   for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
+  for (const path of ['/v1/reports', '/v1/impressions', '/v1/contributions']) app.use(path, limitByClientAddress);
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
   app.route('/', hpkeConfigRoutes);

@@ -7,6 +7,7 @@ import { jwtVerify } from 'jose';
 import type { AppEnv } from './env.ts';
 import { signingKey } from './keys.ts';
 import { ProblemError } from './problem.ts';
+import { limitBySubject } from './rate-limit.ts';
 
 /** Roles a token may carry. */
 export type Role = 'marketer' | 'admin';
@@ -24,6 +25,7 @@ export function requireRole(...roles: Role[]) {
     if (!match) throw new ProblemError('unauthorized', 'send Authorization: Bearer <token> (npm run dev-token prints one locally)');
     const key = await signingKey(c.env.AUTH_SIGNING_JWK, 'AUTH_SIGNING_JWK');
     let role: unknown;
+    let subject: unknown;
     try {
       const { payload } = await jwtVerify(match[1] as string, key.publicKey, {
         algorithms: ['ES256'],
@@ -32,11 +34,17 @@ export function requireRole(...roles: Role[]) {
         requiredClaims: ['exp', 'role'],
       });
       role = payload.role;
+      subject = payload.sub;
     } catch (err) {
       throw new ProblemError('unauthorized', err instanceof Error ? err.message : 'invalid token');
     }
     if (!roles.includes(role as Role)) throw new ProblemError('forbidden', `this route needs role ${roles.join(' or ')}`);
     c.set('role', role as string);
+    // Counted once per request, even where route modules stack two role checks.
+    if (c.get('subject') === undefined) {
+      c.set('subject', typeof subject === 'string' ? subject : `role:${String(role)}`);
+      await limitBySubject(c.env, c.req.raw, c.get('subject'));
+    }
     await next();
   });
 }

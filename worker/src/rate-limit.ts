@@ -1,0 +1,78 @@
+/**
+ * Rate limiting with the Workers Rate Limiting binding (`[[ratelimits]]` in
+ * wrangler.toml; miniflare runs the same fixed-window counter locally).
+ *
+ * Device POST routes are limited per client address (`CF-Connecting-IP`, which
+ * Cloudflare's edge always sets). Not per app: the SDK sends no app id, and an
+ * unauthenticated app id would only let one client multiply its budget by inventing ids.
+ * Marketer/admin routes are limited per token subject, after the token verifies.
+ *
+ * A refused request is answered 429 before its body is read, so it stores nothing.
+ */
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Env } from './env.ts';
+import { ProblemError } from './problem.ts';
+
+/**
+ * Window lengths of the two bindings in seconds: keep in step with `simple.period` in
+ * wrangler.toml. A fixed window has certainly rolled over after one period, so this is
+ * an honest Retry-After (an upper bound).
+ */
+export const RATE_LIMIT_PERIOD_S = { device: 10, api: 10 } as const;
+
+/**
+ * True for addresses no request through Cloudflare's edge can have (loopback, or none
+ * at all): local development, the test harness and the local stack's own traffic,
+ * which are not limited.
+ *
+ * @example
+ * isLocalClient(null) // true
+ * isLocalClient('203.0.113.7') // false
+ */
+export function isLocalClient(address: string | null): boolean {
+  return address === null || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** A 429 problem+json answer that says when to retry. */
+class RateLimited extends ProblemError {
+  constructor(
+    readonly retryAfterS: number,
+    detail: string,
+  ) {
+    super('rate-limited', detail);
+  }
+
+  override getResponse(): Response {
+    const response = super.getResponse();
+    response.headers.set('retry-after', String(this.retryAfterS));
+    return response;
+  }
+}
+
+/**
+ * Middleware for device POST routes: one budget per client address.
+ *
+ * @example
+ * app.post('/v1/reports', limitByClientAddress, handler);
+ */
+export const limitByClientAddress = createMiddleware<AppEnv>(async (c, next) => {
+  const address = c.req.header('cf-connecting-ip') ?? null;
+  if (c.req.method === 'POST' && c.env.DEVICE_RATE_LIMIT && !isLocalClient(address)) {
+    const { success } = await c.env.DEVICE_RATE_LIMIT.limit({ key: `ip:${address}` });
+    if (!success) throw new RateLimited(RATE_LIMIT_PERIOD_S.device, `too many requests from ${address}; retry after ${RATE_LIMIT_PERIOD_S.device} s`);
+  }
+  await next();
+});
+
+/**
+ * Counts one request of a verified token subject and refuses it over the budget
+ * (local clients, as for devices, are not limited).
+ *
+ * @example
+ * await limitBySubject(c.env, c.req.raw, payload.sub ?? `role:${role}`);
+ */
+export async function limitBySubject(env: Env, request: Request, subject: string): Promise<void> {
+  if (!env.API_RATE_LIMIT || isLocalClient(request.headers.get('cf-connecting-ip'))) return;
+  const { success } = await env.API_RATE_LIMIT.limit({ key: `sub:${subject}` });
+  if (!success) throw new RateLimited(RATE_LIMIT_PERIOD_S.api, `too many requests for ${subject}; retry after ${RATE_LIMIT_PERIOD_S.api} s`);
+}
