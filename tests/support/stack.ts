@@ -24,6 +24,8 @@ export interface RunningStack {
   readonly stateDirs: { readonly leader: string; readonly helper: string };
   /** The bearer token the leader presents to the helper (to test the helper's guards directly). */
   readonly leaderToken: string;
+  /** The helper operator's own token (HELPER_ADMIN_TOKEN), for the helper's key rotation route. */
+  readonly helperAdminToken: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -72,10 +74,11 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
   const authJwk = await generateSigningJwk('auth-e2e');
   const modelJwk = await generateSigningJwk('model-e2e');
   const leaderToken = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
+  const helperAdminToken = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
   const leaderEnv = join(dir, 'leader.env');
   const helperEnv = join(dir, 'helper.env');
   writeFileSync(leaderEnv, `MODEL_SIGNING_JWK='${modelJwk}'\nAUTH_SIGNING_JWK='${authJwk}'\nHPKE_PRIVATE_JWK='${await generateHpkeJwk(1)}'\nLEADER_TOKEN='${leaderToken}'\n`);
-  writeFileSync(helperEnv, `HPKE_PRIVATE_JWK='${await generateHpkeJwk(2)}'\nLEADER_TOKEN='${leaderToken}'\n`);
+  writeFileSync(helperEnv, `HPKE_PRIVATE_JWK='${await generateHpkeJwk(2)}'\nLEADER_TOKEN='${leaderToken}'\nHELPER_ADMIN_TOKEN='${helperAdminToken}'\n`);
   // Each wrangler dev also opens a devtools inspector port (9229 by default): two at once need two.
   const [port, helperPort, inspector, helperInspector] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -117,6 +120,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
     modelJwk,
     stateDirs: { leader: join(dir, 'state'), helper: join(dir, 'helper-state') },
     leaderToken,
+    helperAdminToken,
     async restart() {
       await down();
       await up();
