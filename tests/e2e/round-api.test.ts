@@ -478,9 +478,10 @@ describe('helper internal routes, called directly', () => {
     for (const path of ['/internal/v1/rounds', '/internal/v1/shares', `/internal/v1/rounds/${current.round_id}/aggregate`]) {
       await expectProblem(await postJson(`${stack.baseUrl}${path}`, {}), 404, 'not-found', `leader ${path}`);
     }
-    // What the helper does serve: its own HPKE config only.
+    // What the helper does serve: its own HPKE configs only (the current one, and under `keys` every one it still publishes).
     const configs = (await (await fetch(`${stack.helperUrl}/.well-known/hpke-configs`)).json()) as Record<string, unknown>;
-    expect(Object.keys(configs)).toEqual(['helper']);
+    expect(Object.keys(configs)).toEqual(['helper', 'keys']);
+    expect(Object.keys(configs.keys as object)).toEqual(['helper']);
   });
 
   it('the helper releases one batch once: not under the minimum, the same noisy share again for the same batch, nothing for another batch, no shares after', async () => {
