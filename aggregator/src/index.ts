@@ -10,6 +10,8 @@ export { idDigest, type Bucket } from './round/bucket.ts';
 export { publicRound, type RoundRecord, type PublicRound, type RoundResult } from './round/record.ts';
 export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './round/kmeans-update.ts';
 export { closeKmeansRound, selectorOf, type BatchSelector } from './round/close.ts';
+export { K_SENTINEL, chooseK, padCandidate, type KCandidate } from './round/k-select.ts';
+export { nextManifest, generatedLabels } from './round/next-model.ts';
 export * from './training/index.ts';
 export { KeyRing, type RingState } from './key-ring.ts';
 export { currentModelSigningKey, keyRingOf, publishSignedModel, type RingSigningEnv } from './ring-signing.ts';

@@ -7,6 +7,7 @@ import type { ModelRegistry } from './model-registry.ts';
 import { mergeBucket, emptyBucket, type Bucket } from './round/bucket.ts';
 import { closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps } from './round/close.ts';
 import { closeCountsRound } from './round/close-counts.ts';
+import { nextManifest } from './round/next-model.ts';
 import type { TallySummary } from './tally.ts';
 import { publicRound, type PublicRound, type RoundRecord } from './round/record.ts';
 import type { RoundShard } from './round-shard.ts';
@@ -320,8 +321,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const current = await registry.current();
     const parsed = current ? parseManifest(JSON.parse(current.manifest)) : null;
     if (!current || !parsed?.ok) throw new Error('no valid current model to train from');
-    const nowS = Math.floor(Date.now() / 1000);
-    const next = { ...parsed.value, version: current.version + 1, centroids, issued_at: nowS, not_before: nowS - 60 };
+    const next = nextManifest(parsed.value, centroids, Math.floor(Date.now() / 1000));
     const published = await publishSignedModel(this.env, registry, next); // the key ring's current key signs
     return published.version;
   }

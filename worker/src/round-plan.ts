@@ -2,7 +2,7 @@
  * Planning a round: turns an admin's request (duration, minimum batch, ε, δ, groups,
  * slices) into the record both aggregators store and the descriptor devices see.
  */
-import type { RoundRecord } from '@edgeseg/aggregator';
+import { padCandidate, type RoundRecord } from '@edgeseg/aggregator';
 import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 
@@ -29,6 +29,13 @@ export interface RoundPlanInput {
   hpke: { leader: HpkeConfig; helper?: HpkeConfig };
   /** `secure` (default): shares to two aggregators, each adding the full noise; `local`: each device adds it. */
   mode?: 'secure' | 'local';
+  /**
+   * Train a new k instead of refining the model: every slice starts a data-independent
+   * candidate with this many centroids, and the best by private inertia is published.
+   */
+  k?: number;
+  /** Choose k: slice s runs a data-independent candidate with `kCandidates[s]` centroids; the best private silhouette wins. */
+  kCandidates?: number[];
 }
 
 function randomHex(bytes: number): string {
@@ -60,6 +67,8 @@ export function planRound(p: RoundPlanInput): RoundRecord {
   const { manifest } = p;
   const d = manifest.features.length;
   const mode = p.mode ?? 'secure';
+  const slices = candidateSlices(p, d);
+  const k = slices[0]?.length ?? manifest.k;
   // Secure: each aggregator adds σ² for (ε, δ) itself. Local: each device adds the same
   // σ² to its own vector, so it alone gives (ε, δ) — far noisier in total (n·σ²).
   const sigma2 = sigma2ForEpsilon(p.epsilon, p.delta, p.encoding.bound);
@@ -69,9 +78,9 @@ export function planRound(p: RoundPlanInput): RoundRecord {
       kind: 'kmeans',
       mode,
       model_version: manifest.version,
-      k: manifest.k,
+      k,
       d,
-      slices: [manifest.centroids, ...Array.from({ length: p.slices - 1 }, () => dataIndependentStart(manifest.k, d))],
+      slices,
       groups: p.groups,
       encoding: p.encoding,
       epsilon: p.epsilon,
@@ -89,7 +98,22 @@ export function planRound(p: RoundPlanInput): RoundRecord {
     contributions: null,
     reason: null,
     result: null,
+    ...(p.kCandidates ? { k_candidates: [...p.kCandidates] } : {}),
   };
+}
+
+/**
+ * The centroid sets a k-means round starts from: the current model plus data-independent
+ * candidates (refinement), only candidates at a new k, or one candidate per k padded with
+ * sentinel rows to the largest (k selection).
+ */
+function candidateSlices(p: RoundPlanInput, d: number): number[][][] {
+  if (p.kCandidates) {
+    const kMax = Math.max(...p.kCandidates);
+    return p.kCandidates.map((k) => padCandidate(dataIndependentStart(k, d), kMax));
+  }
+  if (p.k !== undefined && p.k !== p.manifest.k) return Array.from({ length: p.slices }, () => dataIndependentStart(p.k as number, d));
+  return [p.manifest.centroids, ...Array.from({ length: p.slices - 1 }, () => dataIndependentStart(p.manifest.k, d))];
 }
 
 /**

@@ -7,6 +7,7 @@
 import { combineShares, decodeKmeansAggregate } from '@edgeseg/shared/secure';
 import { checksumHex, type Bucket } from './bucket.ts';
 import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
+import { chooseK, liveRows, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
 import type { RoundRecord, RoundResult } from './record.ts';
 
 /** What each aggregator checks before it releases: per bucket, the count and the id checksum. */
@@ -94,13 +95,14 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
     bySlice.set(slice, list);
   }
 
+  if (record.k_candidates) return selectK(record, bySlice, contributions, deps);
   // Initialisation rounds run one candidate per slice: keep the one with the lowest
   // private inertia per device (slices have different sizes).
   let best: { slice: number; update: CentroidUpdate; score: number } | null = null;
   for (const [slice, groups] of bySlice) {
     const previous = round.slices[slice];
     if (!previous) continue;
-    const update = updateCentroids(previous, groups, { minCount: record.min_devices / Math.max(1, round.k * 4) });
+    const update = updateCentroids(previous, groups, { minCount: minCountOf(record) });
     const size = update.counts.reduce((a, b) => a + b, 0);
     const score = size > 0 ? update.inertia / size : Infinity;
     if (!best || score < best.score) best = { slice, update, score };
@@ -109,4 +111,36 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
   const version = await deps.publish(best.update.centroids, best.update);
   const { counts, kept, inertia, silhouette } = best.update;
   return { state: 'released', contributions, result: { model_version: version, counts, kept, inertia, silhouette, slice: best.slice } };
+}
+
+/** A cluster whose noisy count is under this keeps its old centroid. */
+function minCountOf(record: RoundRecord): number {
+  return record.min_devices / Math.max(1, record.descriptor.k * 4);
+}
+
+/** k selection: each slice's candidate scored by private silhouette; the winner's live rows are published. */
+async function selectK(record: RoundRecord, bySlice: Map<number, DecodedAggregate[]>, contributions: number, deps: CloseDeps): Promise<CloseOutcome> {
+  const candidates: KCandidate[] = [];
+  const updates = new Map<number, CentroidUpdate>();
+  for (const [slice, groups] of bySlice) {
+    const rows = record.descriptor.slices[slice];
+    if (!rows) continue;
+    const update = updateCentroids(rows, groups, { minCount: minCountOf(record) });
+    updates.set(slice, update);
+    candidates.push(scoreCandidate(slice, rows, update));
+  }
+  candidates.sort((a, b) => a.slice - b.slice);
+  const best = chooseK(candidates);
+  const update = best && updates.get(best.slice);
+  const rows = best && record.descriptor.slices[best.slice];
+  if (!best || !update || !rows) return { state: 'abandoned', contributions, reason: 'no k candidate had contributions' };
+  const live = liveRows(rows);
+  const pick = <T>(xs: readonly T[]): T[] => live.map((c) => xs[c] as T);
+  const trimmed: CentroidUpdate = { ...update, centroids: trimToLive(update.centroids, rows), counts: pick(update.counts), kept: pick(update.kept) };
+  const version = await deps.publish(trimmed.centroids, trimmed);
+  return {
+    state: 'released',
+    contributions,
+    result: { model_version: version, counts: trimmed.counts, kept: trimmed.kept, inertia: trimmed.inertia, silhouette: trimmed.silhouette, slice: best.slice, candidates },
+  };
 }

@@ -4,6 +4,7 @@
  */
 import type { RoundDescriptor } from '@edgeseg/shared';
 import type { TallySummary } from '../tally.ts';
+import type { KCandidate } from './k-select.ts';
 
 export type RoundState = 'open' | 'closing' | 'released' | 'abandoned';
 
@@ -16,8 +17,10 @@ export interface RoundResult {
   kept: boolean[];
   inertia: number;
   silhouette: number;
-  /** The slice whose candidate won (initialisation rounds), by private inertia. */
+  /** The slice whose candidate won (initialisation rounds by private inertia; k selection by private silhouette). */
   slice: number;
+  /** k-selection rounds: every candidate's private scores; the winner's k is the published model's. */
+  candidates?: KCandidate[];
 }
 
 export interface RoundRecord {
@@ -34,6 +37,8 @@ export interface RoundRecord {
   contributions: number | null;
   reason: string | null;
   result: RoundResult | null;
+  /** k-selection rounds: slice s runs a candidate of `k_candidates[s]` live centroids (the rest are sentinel rows). */
+  k_candidates?: number[];
   /** Counts rounds: what the release needs to label and suppress (fixed when the round opens). */
   counts?: { k_threshold: number; labels: string[] };
   /** Counts rounds, once released: the marketers' view (not public: served by `/v1/segments` to marketers only). */

@@ -1,5 +1,5 @@
 import { publicRound, type RoundRecord } from '@edgeseg/aggregator';
-import { isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
+import { isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, MAX_SEGMENTS, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
@@ -82,8 +82,16 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .post('/v1/admin/rounds', requireRole('admin'), async (c) => {
     const body = await readJsonBody(c.req.raw, ADMIN_ROUND_MAX_BYTES);
     if (!isObject(body)) throw new ProblemError('invalid-body', 'body: must be a JSON object');
-    const errors = unknownKeys(body, ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices', 'mode']).map((k) => `${k}: unknown field`);
-    const { duration_s = 3600, min_devices = 100, epsilon = 1, delta = 1e-9, groups = 8, slices = 1, mode = 'secure' } = body as Record<string, unknown>;
+    const errors = unknownKeys(body, ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices', 'mode', 'k', 'k_candidates']).map((k) => `${k}: unknown field`);
+    const { duration_s = 3600, min_devices = 100, epsilon = 1, delta = 1e-9, groups = 8, mode = 'secure', k, k_candidates } = body as Record<string, unknown>;
+    let { slices = 1 } = body as Record<string, unknown>;
+    if (k !== undefined && !isIntIn(k, 2, MAX_SEGMENTS)) errors.push(`k: must be an integer in [2, ${MAX_SEGMENTS}]`);
+    if (k_candidates !== undefined) {
+      if (!Array.isArray(k_candidates) || k_candidates.length < 2 || k_candidates.length > 16 || !k_candidates.every((x) => isIntIn(x, 2, MAX_SEGMENTS)) || new Set(k_candidates).size !== k_candidates.length) {
+        errors.push(`k_candidates: must be 2 to 16 distinct integers in [2, ${MAX_SEGMENTS}]`);
+      } else if (k !== undefined || (body as Record<string, unknown>).slices !== undefined) errors.push('k_candidates: one slice per candidate; do not also send k or slices');
+      else slices = k_candidates.length;
+    }
     if (mode !== 'secure' && mode !== 'local') errors.push("mode: must be 'secure' or 'local'");
     if (!isIntIn(duration_s, 10, 30 * 86_400)) errors.push('duration_s: must be an integer in [10, 2592000]');
     if (!isIntIn(min_devices, 2, 10_000_000)) errors.push('min_devices: must be an integer in [2, 10000000]');
@@ -111,9 +119,11 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
       encoding: DEFAULT_ENCODING,
       hpke: { leader: leader.config, ...(helper ? { helper } : {}) },
       mode: local ? 'local' : 'secure',
+      ...(k !== undefined ? { k: k as number } : {}),
+      ...(Array.isArray(k_candidates) ? { kCandidates: k_candidates as number[] } : {}),
     });
     const stored = await openRound(c.env, record);
-    return c.json({ round: stored.descriptor satisfies RoundDescriptor, vector_length: vectorLength('kmeans', manifest.k, manifest.features.length), public: publicRound(stored) }, 201);
+    return c.json({ round: stored.descriptor satisfies RoundDescriptor, vector_length: vectorLength('kmeans', stored.descriptor.k, stored.descriptor.d), public: publicRound(stored) }, 201);
   })
   .post('/v1/admin/rounds/:id/close', requireRole('admin'), async (c) => {
     const existing = (await coordinator(c.env).get(c.req.param('id'))) as RoundRecord | null;
