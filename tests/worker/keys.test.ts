@@ -2,7 +2,7 @@
 // same Worker code (createApp('helper')) with its own HPKE key, its own admin token and
 // its own Durable Object instances (names prefixed `helper:`), reached through `fetch`
 // exactly as the leader reaches it in production.
-import { SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
+import { HPKE_RETIRED_MIN_MS, SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
 import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { buildSecureContribution, generateHpkeKeyPair, sealShare, CONTRIBUTION_INFO, contributionAad, vectorLength } from '@edgeseg/shared/secure';
 import { env } from 'cloudflare:test';
@@ -260,5 +260,30 @@ describe('HPKE rotation mid-round', () => {
     };
     const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     await expectProblem(res, 400, 'undecryptable');
+  });
+});
+
+describe('KeyRing Durable Object', () => {
+  it('gives concurrent HPKE rotations distinct config ids, and deletes retired private keys once no round names them', async () => {
+    const stub = env.KEY_RING.get(env.KEY_RING.idFromName('ring-under-test'));
+    const genesis = (await generateHpkeKeyPair(1)).config;
+    const fresh = async () => JSON.stringify((await generateHpkeKeyPair(0)).privateKeyJwk);
+    const jwks = await Promise.all(Array.from({ length: 5 }, fresh));
+    const rows = await Promise.all(jwks.map((jwk) => stub.rotateHpke(genesis, jwk)));
+    expect(new Set(rows.map((r) => r.config_id)).size).toBe(5);
+    expect(rows.map((r) => r.config_id)).not.toContain(1);
+    const { hpke } = await stub.state();
+    expect(hpke).toHaveLength(6); // the genesis key (held in the secret) and five rotated keys
+    expect(hpke.filter((r) => r.retired_at === null)).toHaveLength(1);
+    expect(hpke.find((r) => r.config_id === 1)?.private_jwk).toBeNull();
+
+    expect(await stub.pruneHpke([])).toEqual([]); // all retired minutes ago: kept
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + HPKE_RETIRED_MIN_MS + 1000);
+    const current = hpke.find((r) => r.retired_at === null)?.config_id as number;
+    const needed = (rows.map((r) => r.config_id).find((id) => id !== current)) as number;
+    const gone = await stub.pruneHpke([needed]);
+    expect(gone.sort((a, b) => a - b)).toEqual(hpke.map((r) => r.config_id).filter((id) => id !== current && id !== needed).sort((a, b) => a - b));
+    expect((await stub.state()).hpke.map((r) => r.config_id).sort((a, b) => a - b)).toEqual([current, needed].sort((a, b) => a - b));
   });
 });
