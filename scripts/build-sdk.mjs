@@ -1,7 +1,7 @@
 // Builds the client SDK: client-sdk/dist/edgeseg.min.js (minified ESM, what apps embed),
-// the contribution chunk client-sdk/dist/contribute.min.js (loaded by the SDK with
-// import() only when a device contributes under model_improvement), and copies of both
-// under worker/public/sdk/ so the local stack serves them.
+// the chunks the SDK loads with import() only when needed (verify.min.js: a new signed
+// model arrived; contribute.min.js: the device contributes to a round), the preference
+// centre, and copies of them under worker/public/sdk/ so the local stack serves them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { ROOT } from './dev-keys.mjs';
  * @hpke packages; @hpke/core never imports them, but their top-level statements keep
  * them in a bundle (about 1 KB gzip). For the chunk, resolve @hpke/common to its entry
  * without those re-exports: if @hpke/core ever imports one of them, the build fails
- * ("No matching export") instead of shipping a broken chunk.
+ * ("No matching export") instead of shipping a broken chunk. Its dnt shim goes too (below).
  */
 const hpkeCommonWithoutFallbacks = {
   name: 'hpke-common-without-fallbacks',
@@ -24,6 +24,15 @@ const hpkeCommonWithoutFallbacks = {
       if (real.errors.length) return { errors: real.errors };
       return { path: real.path, namespace: 'hpke-common' };
     });
+    // dnt's shim is a Proxy over globalThis with an overlay that nothing can fill (a
+    // module-private empty object), so it reads exactly as globalThis: use globalThis.
+    b.onLoad({ filter: /[\\/]@hpke[\\/]common[\\/]esm[\\/]_dnt\.shims\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.startsWith('const dntGlobals = {};\nexport const dntGlobalThis = createMergeProxy(globalThis, dntGlobals);') || /\bdntGlobals\s*[.[]/.test(text) || (text.match(/^export /gm) || []).length !== 1) {
+        throw new Error(`${args.path}: not the empty-overlay dnt shim; check the hpke-common-without-fallbacks plugin`);
+      }
+      return { contents: 'export const dntGlobalThis = globalThis;', loader: 'js' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'hpke-common' }, (args) => {
       const lines = readFileSync(args.path, 'utf8').split('\n');
       const kept = lines.filter((l) => !/\/src\/(hash|curve)\/|\/utils\/noble\.js/.test(l));
@@ -33,9 +42,33 @@ const hpkeCommonWithoutFallbacks = {
   },
 };
 
+/**
+ * idb's entry also installs, at import time, its database shortcut methods (`db.get`,
+ * `db.getAll`, …) and its cursor async iterators. The core uses neither (the `Store`
+ * type in client-sdk/src/store.ts leaves the shortcuts out, and nothing opens a cursor),
+ * and they cost about 500 B gzip. Load idb without those two blocks; if the markers are
+ * not found (another idb version), the build fails instead of shipping a broken bundle.
+ */
+const idbWithoutExtras = {
+  name: 'idb-without-extras',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]idb[\\/]build[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const from = text.indexOf('\nconst readMethods = ');
+      const to = text.indexOf('\nexport { deleteDB, openDB, unwrap, wrap };');
+      if (from < 0 || to < from || !text.slice(from, to).includes('async function* iterate(')) {
+        throw new Error(`${args.path}: idb's shortcut and iterator blocks not found; check the idb-without-extras plugin`);
+      }
+      return { contents: text.slice(0, from) + text.slice(to), loader: 'js' };
+    });
+  },
+};
+
 const common = { bundle: true, format: 'esm', minify: true, platform: 'browser', legalComments: 'none', logLevel: 'warning' };
 const outputs = [
-  { entry: 'client-sdk/src/index.ts', file: 'edgeseg.min.js', options: { target: 'es2019' } },
+  { entry: 'client-sdk/src/index.ts', file: 'edgeseg.min.js', options: { target: 'es2019', plugins: [idbWithoutExtras] } },
+  // Model verification (signature + manifest checks), loaded only when a new model arrives.
+  { entry: 'client-sdk/src/verify/index.ts', file: 'verify.min.js', options: { target: 'es2019' } },
   // The chunk needs BigInt (@hpke/common) and is reached through import(): ES2020 runtimes only.
   { entry: 'client-sdk/src/contribute/index.ts', file: 'contribute.min.js', options: { target: 'es2020', plugins: [hpkeCommonWithoutFallbacks] } },
   // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).

@@ -6,6 +6,6 @@
  * import { createSegmenter } from '@edgeseg/client-sdk';
  * const seg = createSegmenter({ endpoint: 'https://edge.example.com' });
  */
-export { createSegmenter, type ConsentApi, type Segmenter, type SegmenterOptions, type SegmentInfo } from './segmenter.ts';
+export { createSegmenter, type ConsentApi, type EdgesegExport, type Segmenter, type SegmenterOptions, type SegmentInfo } from './segmenter.ts';
 export type { ConsentState, Purpose } from './consent.ts';
-export type { PlaybackEvent, DeviceType, PlaybackEventType, LifecycleStage } from '@edgeseg/shared';
+export type { Campaign, PlaybackEvent, DeviceType, PlaybackEventType, LifecycleStage } from '@edgeseg/shared';

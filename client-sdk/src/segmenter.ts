@@ -5,114 +5,35 @@
  */
 import {
   assignSegment,
+  campaignsFor,
   DAY_MS,
   emptyFeatureState,
-  FEATURE_NAMES_V1,
   featureVector,
   flattenCentroids,
   grrEncode,
+  impressionEpsilon,
+  impressionValue,
   isoWeekPeriod,
   lifecycleStage,
   parsePlaybackEvent,
   standardise,
   updateFeatureState,
+  type Campaign,
   type FeatureState,
-  type LifecycleStage,
   type ModelManifest,
-  type PlaybackEvent,
 } from '@edgeseg/shared';
+import type { ConsentApi, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
 import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, type ConsentState } from './consent.ts';
+import { readExport } from './export.ts';
 import { randomId } from './ids.ts';
-import { epsilonSpent, withinBudget } from './ledger.ts';
-import { cachedManifest, fetchModel, get, verifyModel, type VerifiedModel } from './model.ts';
-import type { PublicJwk } from './jws.ts';
+import { base64urlText } from './jws.ts';
+import { fetchModel, type VerifyChunk } from './model.ts';
+import { fetchRoundHead, type RoundHead } from './rounds.ts';
+import { fits, queueOnce, type Release } from './release.ts';
 import { createSender } from './sender.ts';
-import type { IDBPTransaction } from 'idb';
-import {
-  DB_NAME,
-  openStore,
-  purgeBefore,
-  readKv,
-  STORE_NAMES,
-  type ConsentLogEntry,
-  type EdgesegDB,
-  type LedgerEntry,
-  type OutboxItem,
-  type SegmentHistoryEntry,
-  type Store,
-  type StoredEvent,
-} from './store.ts';
+import { DB_NAME, openStore, purgeBefore, readKv, STORE_NAMES, writeKv, type CachedModel, type SegmentHistoryEntry, type Store, type StoredEvent, type VerifiedModel } from './store.ts';
 
-export interface SegmenterOptions {
-  /** Base URL of the edgeseg Worker, e.g. `https://edge.example.com`. */
-  endpoint: string;
-  /** Your app's id; it namespaces what the SDK stores on the device. */
-  appId?: string;
-  /** A signed model shipped with the app (used until a newer one is fetched; verified like a fetched one). */
-  model?: { jws: string; jwks: { keys: PublicJwk[] } };
-  /** Consent before the viewer has chosen. Default: personalization on, measurement and model_improvement off. */
-  purposesDefault?: Partial<ConsentState>;
-  /** Called once per problem (invalid event, failed model fetch, storage error); never throws into your app. */
-  onError?: (error: Error) => void;
-  /** Days of events and segment history kept on the device (default 90). */
-  retentionDays?: number;
-  /** ε the device may spend per purpose in any 30 days (default 10 each). */
-  budget?: { measurement?: number; model_improvement?: number };
-  /** Where the contribution chunk is loaded from (default `${endpoint}/sdk/contribute.min.js`). */
-  contributeUrl?: string;
-}
-
-/** The viewer's current segment, computed on the device. */
-export interface SegmentInfo {
-  id: number;
-  label: string;
-  lifecycle: LifecycleStage | null;
-  modelVersion: number;
-  computedAt: number;
-}
-
-export interface ConsentApi {
-  /** The consent in force (stored choice with Global Privacy Control applied). */
-  get(): ConsentState;
-  /** Grants or withdraws purposes; withdrawal deletes that purpose's queued payloads at once. */
-  set(change: Partial<ConsentState>): Promise<void>;
-  /** Subscribes to changes; returns the unsubscribe function. */
-  onChange(cb: (consent: ConsentState) => void): () => void;
-}
-
-/** Everything the SDK keeps on this device, as `exportData()` returns it. */
-export interface EdgesegExport {
-  format: 'edgeseg-export/1';
-  exportedAt: string;
-  appId: string | null;
-  consent: { choice: ConsentState; effective: ConsentState; globalPrivacyControl: boolean };
-  events: StoredEvent[];
-  features: { state: FeatureState; vector: Record<string, number> | null };
-  segment: SegmentInfo | null;
-  segmentHistory: SegmentHistoryEntry[];
-  consentLog: ConsentLogEntry[];
-  privacyLedger: { entries: LedgerEntry[]; spentLast30Days: Record<LedgerEntry['purpose'], number>; cap: Record<LedgerEntry['purpose'], number> };
-  outbox: OutboxItem[];
-  model: { version: number } | null;
-}
-
-export interface Segmenter {
-  /** Resolves when stored state is loaded and the first model fetch has settled. Never rejects. */
-  readonly ready: Promise<void>;
-  /** Records a playback event. Invalid events go to `onError`; never throws. */
-  track(event: PlaybackEvent): void;
-  segment(): SegmentInfo | null;
-  onSegmentChange(cb: (segment: SegmentInfo | null) => void): () => void;
-  readonly consent: ConsentApi;
-  /** Everything stored on this device (events, features, segment history, consent log, privacy ledger). */
-  exportData(): Promise<EdgesegExport | null>;
-  /** Removes everything the SDK stored on this device. */
-  eraseData(): Promise<void>;
-  /** Writes queued events, finishes a contribution under way and sends queued payloads. Never rejects. */
-  flush(): Promise<void>;
-  /** Flushes, stops timers and listeners, and closes the store. */
-  shutdown(): Promise<void>;
-}
+export type { ConsentApi, EdgesegExport, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
 
 const DEFAULT_RETENTION_DAYS = 90;
 const DEFAULT_CAP = 10;
@@ -120,19 +41,10 @@ const DEFAULT_CAP = 10;
 /** The lazily loaded chunk (`contribute/index.ts`). */
 type ContributeChunk = typeof import('./contribute/index.ts');
 
-/**
- * The fields of a `GET /v1/rounds/current` answer the core compares before importing the
- * chunk, which validates the whole round (until then they are untrusted and only compared).
- */
-interface RoundHead {
-  round_id: string;
-  model_version: number;
-  epsilon: number;
-  closes_at: number;
+/** A cached model that carries its verified manifest (older caches do not: they are fetched again). */
+function usable(cached: CachedModel | undefined): CachedModel | undefined {
+  return cached && cached.manifest ? cached : undefined;
 }
-
-/** The `kv` keys that remember what was released: the report period, the round. */
-type Mark = 'reportedPeriod' | 'contributedRound';
 
 function sameSegment(a: SegmentInfo | null, b: SegmentInfo | null): boolean {
   return a === b || (!!a && !!b && a.id === b.id && a.lifecycle === b.lifecycle && a.modelVersion === b.modelVersion);
@@ -152,8 +64,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     appId = null,
     retentionDays = DEFAULT_RETENTION_DAYS,
     budget: { measurement = DEFAULT_CAP, model_improvement = DEFAULT_CAP } = {},
-    contributeUrl = `${endpoint}/sdk/contribute.min.js`, // a variable, so bundlers leave the import alone
+    contributeUrl = `${endpoint}/sdk/contribute.min.js`, // variables, so bundlers leave the imports alone
+    verifyUrl = `${endpoint}/sdk/verify.min.js`,
   } = options;
+  const verifier = async (): Promise<VerifyChunk['verifyModel']> => ((await import(verifyUrl)) as VerifyChunk).verifyModel;
   const dbName = appId ? `${DB_NAME}-${appId}` : DB_NAME;
   const retentionMs = retentionDays * DAY_MS;
   const caps = { measurement, model_improvement };
@@ -180,11 +94,16 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let writeScheduled = false;
   let settleScheduled = false;
   let dailyTimer: ReturnType<typeof setInterval> | undefined;
+  /** Fires when one of the current segment's campaigns starts or ends (at most a day ahead). */
+  let campaignTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The ids of the campaigns last announced to onCampaignsChange subscribers. */
+  let campaignIds = '';
   /** The open round last fetched, kept until this device has features to contribute. */
   let round: RoundHead | null = null;
   /** Contribution checks run one after another; flush() waits for them. */
   let contributing: Promise<void> = Promise.resolve();
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
+  const campaignListeners = new Set<(c: Campaign[]) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
 
   const consentNow = (): ConsentState => effectiveConsent(choice, globalPrivacyControl());
@@ -196,6 +115,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       notify(consentListeners, consentNow());
       recompute();
       void maybeReport();
+      void maybeReportImpressions();
     };
   }
   const sender = createSender({ endpoint, lockName: `${dbName}:send`, store: () => db, allowed: (item) => consentNow()[item.purpose], fail });
@@ -229,6 +149,33 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       scheduleWrite();
       notify(segmentListeners, current);
     }
+    checkCampaigns();
+  }
+
+  /** The active model's campaigns for the current segment, within their time window, at `nowMs`. */
+  function campaignsAt(nowMs: number): Campaign[] {
+    return model && model.campaigns && current ? campaignsFor(model.campaigns, current.id, nowMs / 1000) : [];
+  }
+
+  /**
+   * Announces a change of {@link campaignsAt} (new model, new segment, consent, a window
+   * opening or closing) and sets a timer for the next start or end among the current
+   * segment's campaigns, so that a window boundary takes effect without a new event.
+   */
+  function checkCampaigns(): void {
+    const now = Date.now();
+    const active = campaignsAt(now);
+    const ids = active.map((c) => c.id).join();
+    if (ids !== campaignIds) {
+      campaignIds = ids;
+      notify(campaignListeners, active);
+    }
+    clearTimeout(campaignTimer);
+    let next = now + DAY_MS;
+    for (const c of (model && current && model.campaigns) || []) {
+      for (const at of [c.starts_at, c.ends_at]) if (c.segment === (current as SegmentInfo).id && at !== undefined && at * 1000 > now) next = Math.min(next, at * 1000);
+    }
+    if (loaded) campaignTimer = setTimeout(checkCampaigns, next - now + 1);
   }
 
   /** Folds events into the features, in the device's current time zone. */
@@ -257,6 +204,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     recompute();
     void writeQueued();
     void maybeReport();
+    void maybeReportImpressions();
     if (round) void contribute(false);
   }
 
@@ -305,72 +253,96 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     }
   }
 
-  /**
-   * True when `mark` (the report period or round id) is not yet released and `epsilon`
-   * more keeps `purpose` within its 30-day cap, read inside `tx`.
-   */
-  async function fits(tx: IDBPTransaction<EdgesegDB, ['kv', 'ledger', ...'outbox'[]], IDBTransactionMode>, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, now: number): Promise<boolean> {
-    return (await tx.objectStore('kv').get(mark)) !== value && withinBudget(await tx.objectStore('ledger').getAll(), purpose, epsilon, caps[purpose], now);
+  /** Queues `r` once ({@link queueOnce}) under its purpose's cap, and sends when it queued. */
+  async function release(db: Store, r: Release, now: number): Promise<void> {
+    if (await queueOnce(db, r, caps[r.item.purpose], now)) await sender.deliver();
   }
 
-  /**
-   * Queues a release at most once per `value` of `mark`, atomically across tabs: the
-   * check ({@link fits}) and the writes (mark, ledger entry, outbox item) share one
-   * IndexedDB readwrite transaction, which browsers serialise. Sends when it queued.
-   */
-  async function queueOnce(db: Store, mark: Mark, value: string, epsilon: number, release: string, item: OutboxItem, now: number): Promise<void> {
-    const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
-    const created = await fits(tx, mark, value, item.purpose, epsilon, now);
-    await Promise.all([
-      ...(created ? [tx.objectStore('kv').put(value, mark), tx.objectStore('ledger').add({ at: now, purpose: item.purpose, epsilon, release }), tx.objectStore('outbox').put(item)] : []),
-      tx.done,
-    ]);
-    if (created) await sender.deliver();
-  }
-
-  /** Creates this period's report under measurement if none exists yet. */
+  /** Creates this period's randomized segment report under measurement if none exists yet. */
   async function maybeReport(): Promise<void> {
     if (!db || !model || !current || !consentNow().measurement) return;
-    const manifest = model;
+    const { version, k, epsilon } = model;
     const now = Date.now();
     const period = isoWeekPeriod(now);
     const id = randomId();
-    const report = { id, model_version: manifest.version, period, value: grrEncode(current.id, manifest.k, manifest.epsilon.report) };
+    const report = { id, model_version: version, period, value: grrEncode(current.id, k, epsilon.report) };
     try {
-      await queueOnce(db, 'reportedPeriod', period, manifest.epsilon.report, `report ${period}`, { id, purpose: 'measurement', createdAt: now, report }, now);
+      await release(db, { mark: 'reportedPeriod', value: period, epsilon: epsilon.report, label: `report ${period}`, item: { id, purpose: 'measurement', createdAt: now, report } }, now);
     } catch (err) {
       fail(err);
     }
   }
 
   /**
+   * Creates last week's impression report under measurement if none exists yet: every
+   * consenting device sends exactly one per week while its model carries campaigns,
+   * whatever it was shown (a randomized "none" when nothing), so neither the number nor
+   * the timing nor the fields of what is sent depend on its segment or on what it saw;
+   * only the randomized `value` does (shared/src/impressions.ts). A week is reported once
+   * it is over, so the report covers all of it; campaign ids no longer in the active
+   * model count as "none".
+   */
+  async function maybeReportImpressions(): Promise<void> {
+    const m = model;
+    if (!db || !m || !m.campaigns || !m.campaigns.length || !consentNow().measurement) return;
+    const now = Date.now();
+    const period = isoWeekPeriod(now - 7 * DAY_MS);
+    const id = randomId();
+    try {
+      const shown = (await readKv(db, 'shown')) || {};
+      const impression = { id, model_version: m.version, period, value: impressionValue(m, shown[period] || []) };
+      await release(db, { mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: now, impression } }, now);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Records, for this ISO week, that the app showed campaign `id` (kept for this week and last). */
+  async function recordShown(id: string): Promise<void> {
+    await ready;
+    if (!db) return;
+    const now = Date.now();
+    const period = isoWeekPeriod(now);
+    const lastWeek = isoWeekPeriod(now - 7 * DAY_MS);
+    const tx = db.transaction('kv', 'readwrite');
+    const stored = ((await tx.store.get('shown')) || {}) as Record<string, string[]>;
+    const shown: Record<string, string[]> = { [lastWeek]: stored[lastWeek] || [], [period]: stored[period] || [] };
+    if (!(shown[period] as string[]).includes(id)) (shown[period] as string[]).push(id);
+    await Promise.all([tx.store.put(shown, 'shown'), tx.done]);
+  }
+
+  /**
    * Checks the open round (when `fetchRound`) and contributes to it under
-   * model_improvement (with personalization, which the features need): once per round
-   * id ({@link queueOnce}), only to a round of the active model's version and within the
-   * 30-day ε cap. The chunk that validates the round and seals the contribution is
-   * imported only then; it hands the sealed item back to {@link queueOnce}, so the check,
-   * the ledger charge and the outbox stay here. Runs one after another; flush() waits for them.
+   * model_improvement (with personalization, which the features need), once per round
+   * id and within the 30-day ε cap ({@link queueOnce}). The chunk is imported only when
+   * the round is new to this device and fits the cap; it validates the round against the
+   * signed model, builds the contribution and hands it back to {@link release}. Runs one
+   * after another; flush() waits for them.
    */
   function contribute(fetchRound: boolean): Promise<void> {
     return (contributing = contributing.then(async () => {
       const m = model;
-      const pinned = m && m.aggregators;
       const ok = (): boolean => consentNow().personalization && consentNow().model_improvement;
-      if (!db || !pinned || !ok()) return;
+      if (!db || !m || !m.aggregators || !ok()) return;
       try {
-        if (fetchRound) {
-          const res = await get(endpoint, '/v1/rounds/current', 'contribute', 404, { cache: 'no-store' });
-          round = res.ok ? ((await res.json()) as RoundHead) : null; // 404: no open round
-        }
+        if (fetchRound) round = await fetchRoundHead(endpoint, 'kmeans');
         const r = round;
-        const now = Date.now();
-        const raw = featureVector(features, now);
+        const nowMs = Date.now();
+        const raw = featureVector(features, nowMs);
         if (!r || !raw) return; // no features yet: the round waits for the next burst of events
         round = null;
-        if (r.model_version !== m.version || !(r.closes_at * 1000 > now) || !(await fits(db.transaction(['kv', 'ledger']), 'contributedRound', r.round_id, 'model_improvement', r.epsilon, now))) return;
+        if (!(await fits(db.transaction(['kv', 'ledger']), 'contributedRound', r.round_id, 'model_improvement', r.epsilon, caps.model_improvement, nowMs))) return;
         const chunk = (await import(contributeUrl)) as ContributeChunk;
-        await chunk.contribute(r, standardise(raw, m.scaling.mean, m.scaling.scale), pinned, async (item) => {
-          if (db && ok()) await queueOnce(db, 'contributedRound', r.round_id, r.epsilon, `round ${r.round_id}`, item, item.createdAt);
+        await chunk.join({
+          kind: 'kmeans',
+          round: r,
+          model: m,
+          x: standardise(raw, m.scaling.mean, m.scaling.scale),
+          helper: options.aggregators && options.aggregators.helper,
+          nowMs,
+          async queue(item, { round_id, epsilon }) {
+            if (db && ok()) await release(db, { mark: 'contributedRound', value: round_id, epsilon, label: `round ${round_id}`, item }, nowMs);
+          },
         });
       } catch (err) {
         fail(err);
@@ -385,31 +357,39 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
 
   /** Stores a verified model as the last good one and makes it the active model. */
   async function adopt(db: Store, { manifest, cached }: VerifiedModel): Promise<void> {
-    await db.put('kv', cached, 'model');
+    await writeKv(db, 'model', cached);
     activate(manifest);
   }
 
   async function loadModel(): Promise<void> {
     if (!db) return;
     try {
-      const fresh = await fetchModel(endpoint, await readKv(db, 'model'));
+      const fresh = await fetchModel(endpoint, usable(await readKv(db, 'model')), verifier);
       if (fresh) {
         await adopt(db, fresh);
         recompute();
         await maybeReport();
       }
+      await maybeReportImpressions();
     } catch (err) {
       fail(err);
     }
     void contribute(true); // at start, once the model (a new version or the cached one) is settled
   }
 
+  /**
+   * Verifies and adopts the model bundled with the app when it is newer than the cached
+   * one; its unverified payload is only peeked at to skip the verification chunk when
+   * the cache is as new (the usual case after the first start).
+   */
   async function loadBundledModel(cachedVersion: number): Promise<void> {
-    if (!db || !options.model) return;
+    const bundled = options.model;
+    if (!db || !bundled) return;
     try {
-      await adopt(db, await verifyModel(options.model.jws, options.model.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null }));
+      if ((JSON.parse(base64urlText(bundled.jws.split('.')[1] || '')) as { version?: unknown }).version as number <= cachedVersion) return;
+      await adopt(db, await (await verifier())(bundled.jws, bundled.jwks.keys, { minVersion: cachedVersion + 1, nowMs: Date.now(), etag: null }));
     } catch (err) {
-      if (cachedVersion === 0) fail(err); // an older bundled model than the cache is expected, not an error
+      fail(err);
     }
   }
 
@@ -419,9 +399,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     await purge();
     const [storedFeatures, storedConsent, cachedModel] = await Promise.all([readKv(opened, 'features'), readKv(opened, 'consent'), readKv(opened, 'model')]);
     if (storedFeatures && storedFeatures.v === features.v) features = storedFeatures;
-    else fold(await opened.getAllFromIndex('events', 'at')); // none yet, or another layout (schema change): rebuild from the event log
+    else fold(await opened.transaction('events').store.index('at').getAll()); // none yet, or another layout (schema change): rebuild from the event log
     if (storedConsent) choice = { ...defaults, ...storedConsent };
-    const manifest = cachedModel ? cachedManifest(cachedModel) : null;
+    const cached = usable(cachedModel);
+    const manifest = cached ? (cached.manifest as ModelManifest) : null;
     if (manifest) activate(manifest);
     await loadBundledModel(manifest ? manifest.version : 0);
     loaded = true;
@@ -484,6 +465,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         notify(consentListeners, now);
         recompute();
         await maybeReport();
+        await maybeReportImpressions();
         if (!(before.personalization && before.model_improvement)) void contribute(true); // just granted: is a round open?
       } catch (err) {
         fail(err);
@@ -514,6 +496,15 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       }
     },
     segment: () => current,
+    campaigns: () => campaignsAt(Date.now()),
+    onCampaignsChange(cb) {
+      campaignListeners.add(cb);
+      return () => campaignListeners.delete(cb);
+    },
+    campaignShown(id) {
+      if (model && model.campaigns && model.campaigns.some((c) => c.id === id)) recordShown(id).catch(fail);
+      else fail(new Error(`edgeseg.campaignShown: ${String(id)} is not a campaign of the active model`));
+    },
     onSegmentChange(cb) {
       segmentListeners.add(cb);
       return () => segmentListeners.delete(cb);
@@ -523,35 +514,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         await ready;
         await writeQueued();
         if (!db) return null;
-        const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox']);
-        const [events, segmentHistory, consentLog, entries, outbox] = await Promise.all([
-          tx.objectStore('events').index('at').getAll(),
-          tx.objectStore('segmentHistory').getAll(),
-          tx.objectStore('consentLog').getAll(),
-          tx.objectStore('ledger').getAll(),
-          tx.objectStore('outbox').getAll(),
-        ]);
-        const now = Date.now();
-        const raw = featureVector(features, now);
-        const vector = raw ? Object.fromEntries(FEATURE_NAMES_V1.map((name, i) => [name, raw[i] as number])) : null;
-        return {
-          format: 'edgeseg-export/1',
-          exportedAt: new Date(now).toISOString(),
-          appId,
-          consent: { choice: { ...choice }, effective: consentNow(), globalPrivacyControl: globalPrivacyControl() },
-          events,
-          features: { state: features, vector },
-          segment: current,
-          segmentHistory,
-          consentLog,
-          privacyLedger: {
-            entries,
-            spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', now), model_improvement: epsilonSpent(entries, 'model_improvement', now) },
-            cap: { ...caps },
-          },
-          outbox,
-          model: model ? { version: model.version } : null,
-        };
+        const gpc = globalPrivacyControl();
+        return await readExport(db, { appId, choice: { ...choice }, effective: effectiveConsent(choice, gpc), gpc, features, segment: current, caps: { ...caps }, modelVersion: model && model.version }, Date.now());
       } catch (err) {
         fail(err);
         return null;
@@ -572,6 +536,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         const before = current;
         current = null;
         if (before) notify(segmentListeners, null);
+        checkCampaigns();
         notify(consentListeners, consentNow());
       } catch (err) {
         fail(err);
@@ -587,6 +552,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       await this.flush();
       sender.stop();
       clearInterval(dailyTimer);
+      clearTimeout(campaignTimer);
       listen(false);
       consentChannel?.close();
       db?.close();

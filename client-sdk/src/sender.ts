@@ -1,15 +1,19 @@
 /**
  * Delivers the outbox: one sender at a time across tabs (Web Locks), reports in batches
  * of up to 100, each contribution alone, retry with exponential backoff and jitter. An
- * item leaves the outbox only once the server has it (202, or 409 when it was already
+ * item leaves the outbox only once the server has it (2xx, or 409 when it was already
  * accepted or its round no longer takes it), so nothing is lost offline or across
- * reloads, and a resend after a lost answer is never counted twice.
+ * reloads, and a resend after a lost answer is never counted twice. On a 2xx the body is
+ * kept, per purpose, as the last payload that left the device (`lastSent`).
  */
 import { MAX_REPORTS_PER_BATCH } from '@edgeseg/shared';
-import type { OutboxItem, Store } from './store.ts';
+import type { KvValues, OutboxItem, Store } from './store.ts';
 
-/** What happened to a request: delivered (drop from outbox), rejected (drop, report) or retry. */
-export type DeliveryOutcome = 'delivered' | 'rejected' | 'retry';
+/**
+ * What happened to a request: sent (2xx: drop from the outbox, remember as `lastSent`),
+ * delivered (409, the server already had it: drop), rejected (drop, report) or retry.
+ */
+export type DeliveryOutcome = 'sent' | 'delivered' | 'rejected' | 'retry';
 
 /**
  * POSTs one JSON body (`/v1/reports` batch or `/v1/contributions`) and classifies the answer.
@@ -20,7 +24,7 @@ export type DeliveryOutcome = 'delivered' | 'rejected' | 'retry';
 export async function post(url: string, body: unknown, keepalive = false): Promise<DeliveryOutcome> {
   try {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'omit', keepalive });
-    return res.status === 202 || res.status === 409 ? 'delivered' : res.status >= 500 || res.status === 429 ? 'retry' : 'rejected';
+    return res.ok ? 'sent' : res.status === 409 ? 'delivered' : res.status >= 500 || res.status === 429 ? 'retry' : 'rejected';
   } catch {
     return 'retry';
   }
@@ -69,20 +73,31 @@ export function createSender(opts: SenderOptions): Sender {
     const db = opts.store();
     if (!db) return;
     for (;;) {
-      const queued = (await db.getAll('outbox')).filter(opts.allowed);
-      const contribution = queued[0] && queued[0].contribution;
-      // A contribution goes alone; reports go together.
-      const items = contribution ? queued.slice(0, 1) : queued.filter((i) => i.report).slice(0, MAX_REPORTS_PER_BATCH);
-      if (items.length === 0) return;
-      const outcome = await post(`${opts.endpoint}/v1/${contribution ? 'contributions' : 'reports'}`, contribution || { reports: items.map((i) => i.report) }, keepalive);
+      const queued = (await db.transaction('outbox').store.getAll()).filter(opts.allowed);
+      const first = queued[0];
+      if (!first) return;
+      const { contribution, report } = first;
+      // A contribution goes alone; segment reports go together, and so do impression reports.
+      const items = contribution ? [first] : queued.filter((i) => (report ? i.report : i.impression)).slice(0, MAX_REPORTS_PER_BATCH);
+      const url = `${opts.endpoint}/v1/${contribution ? 'contributions' : report ? 'reports' : 'impressions'}`;
+      const body = contribution || { reports: items.map((i) => i.report || i.impression) };
+      const outcome = await post(url, body, keepalive);
       if (outcome === 'retry') {
         scheduleRetry();
         return;
       }
       retryDelay = FIRST_RETRY_MS;
-      if (outcome === 'rejected') opts.fail(new Error(`edgeseg: the server refused ${contribution ? 'a contribution' : 'a report batch'}; it was dropped`));
-      const tx = db.transaction('outbox', 'readwrite');
-      await Promise.all([...items.map((i) => tx.store.delete(i.id)), tx.done]);
+      if (outcome === 'rejected') opts.fail(new Error(`edgeseg: the server refused ${url}; it was dropped`));
+      const tx = db.transaction(['outbox', 'kv'], 'readwrite');
+      const kv = tx.objectStore('kv');
+      const writes: Promise<unknown>[] = items.map((i) => tx.objectStore('outbox').delete(i.id));
+      if (outcome === 'sent') {
+        // one batch is one purpose: reports of either kind are all measurement, a contribution goes alone
+        const lastSent = ((await kv.get('lastSent')) || {}) as KvValues['lastSent'];
+        lastSent[(items[0] as OutboxItem).purpose] = { at: Date.now(), url, body };
+        writes.push(kv.put(lastSent, 'lastSent'));
+      }
+      await Promise.all([...writes, tx.done]);
     }
   }
 

@@ -2,7 +2,7 @@
  * The on-device store (IndexedDB through idb). Everything the SDK keeps is here, so
  * export, erase and retention each have one place to look.
  */
-import type { FeatureState, LifecycleStage, PlaybackEvent, SecureContribution, SegmentReport } from '@edgeseg/shared';
+import type { FeatureState, ImpressionReport, LifecycleStage, LocalContribution, ModelManifest, PlaybackEvent, SecureContribution, SegmentReport } from '@edgeseg/shared';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ConsentState, Purpose } from './consent.ts';
 
@@ -12,20 +12,37 @@ const DB_VERSION = 2;
 /** An event as stored: `at` is always set. */
 export type StoredEvent = PlaybackEvent & { at: number };
 
-/** A verified model as cached on the device. */
+/**
+ * A verified model as cached on the device: the JWS as served, and the manifest it
+ * carries, stored once verified so that a later start uses it without verifying again
+ * (whoever could rewrite this origin's IndexedDB could rewrite the SDK too).
+ */
 export interface CachedModel {
   jws: string;
   etag: string | null;
   version: number;
+  /** Absent in caches written before the manifest was kept: such a cache is fetched again. */
+  manifest?: ModelManifest;
 }
+
+/** A model that passed every check, ready to use and to cache. */
+export interface VerifiedModel {
+  manifest: ModelManifest;
+  cached: CachedModel;
+}
+
+/** A round contribution as uploaded: sealed shares (secure mode) or a locally noised vector (local mode). */
+export type RoundContribution = SecureContribution | LocalContribution;
 
 /**
  * A payload waiting to be sent, tagged with the purpose that allows it: a randomized
- * segment report (measurement) or a sealed round contribution (model_improvement).
+ * segment report or weekly impression report (measurement), or a round contribution
+ * (model_improvement for k-means rounds, measurement for counts rounds).
  */
 export type OutboxItem = { id: string; createdAt: number } & (
-  | { purpose: 'measurement'; report: SegmentReport; contribution?: undefined }
-  | { purpose: 'model_improvement'; contribution: SecureContribution; report?: undefined }
+  | { purpose: 'measurement'; report: SegmentReport; impression?: undefined; contribution?: undefined }
+  | { purpose: 'measurement'; impression: ImpressionReport; report?: undefined; contribution?: undefined }
+  | { purpose: LedgerEntry['purpose']; contribution: RoundContribution; report?: undefined; impression?: undefined }
 );
 
 /** One entry of the on-device privacy ledger: ε spent for a purpose. */
@@ -54,6 +71,14 @@ export interface SegmentHistoryEntry {
   modelVersion: number | null;
 }
 
+/** The exact last payload of one purpose that the server accepted (2xx), as `exportData()` shows it. */
+export interface SentPayload {
+  at: number;
+  url: string;
+  /** The JSON body as sent. */
+  body: unknown;
+}
+
 /** Values of the `kv` store, by key. */
 export interface KvValues {
   features: FeatureState;
@@ -63,6 +88,12 @@ export interface KvValues {
   reportedPeriod: string;
   /** The last round this device queued a contribution for (rounds are opened one after another). */
   contributedRound: string;
+  /** The last ISO week an impression report was created for (each week's report goes out the week after). */
+  impressionPeriod: string;
+  /** Campaign ids the app showed, per ISO week (this week and last week are kept). */
+  shown: Record<string, string[]>;
+  /** Per purpose, the last payload that left the device. */
+  lastSent: Partial<Record<LedgerEntry['purpose'], SentPayload>>;
 }
 
 /** The typed schema: what each object store holds, its keys and its indexes. */
@@ -75,7 +106,11 @@ export interface EdgesegDB extends DBSchema {
   segmentHistory: { key: number; value: SegmentHistoryEntry; indexes: { at: number } };
 }
 
-export type Store = IDBPDatabase<EdgesegDB>;
+/**
+ * The database, through transactions only: the build drops idb's database shortcut
+ * methods (`db.get`, `db.put`, …) to keep the core small, so the type leaves them out too.
+ */
+export type Store = Pick<IDBPDatabase<EdgesegDB>, 'transaction' | 'close'>;
 
 /** Every object store, for export and erase. */
 export const STORE_NAMES = ['events', 'kv', 'outbox', 'ledger', 'consentLog', 'segmentHistory'] as const;
@@ -111,7 +146,18 @@ export function openStore(name: string = DB_NAME): Promise<Store> {
  * const consent = await readKv(db, 'consent');
  */
 export function readKv<K extends keyof KvValues>(db: Store, key: K): Promise<KvValues[K] | undefined> {
-  return db.get('kv', key) as Promise<KvValues[K] | undefined>;
+  return db.transaction('kv').store.get(key) as Promise<KvValues[K] | undefined>;
+}
+
+/**
+ * Writes one typed value to the key-value store; resolves once committed.
+ *
+ * @example
+ * await writeKv(db, 'consent', choice);
+ */
+export async function writeKv<K extends keyof KvValues>(db: Store, key: K, value: KvValues[K]): Promise<void> {
+  const tx = db.transaction('kv', 'readwrite');
+  await Promise.all([tx.store.put(value, key), tx.done]);
 }
 
 /**

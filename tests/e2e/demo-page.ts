@@ -24,7 +24,8 @@ export interface Seen {
 /** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
 export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
 export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg', ...DEMO_ASSETS];
-export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json'];
+/** The model fetch, and the verification chunk the SDK loads when a model it has not verified yet arrives. */
+export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json', '/sdk/verify.min.js'];
 /** What the page may also GET under model_improvement: the open round and the contribution chunk. */
 export const ROUND_FETCHES = ['/v1/rounds/current', '/sdk/contribute.min.js'];
 /** A title of the demo catalogue (worker/public/demo/catalogue.json, built by scripts/build-catalogue.mjs). */

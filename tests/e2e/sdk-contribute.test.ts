@@ -60,6 +60,9 @@ describe('contributions under model_improvement', () => {
       const contributions = seen.filter((r) => r.path === '/v1/contributions');
       expect(contributions).toHaveLength(1);
       expectAllowedContributionBody(contributions[0]?.body as string, round);
+      const lastSent = (await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.lastSent)) ?? {};
+      expect(lastSent.model_improvement?.url).toBe(`${base}/v1/contributions`);
+      expect(lastSent.model_improvement?.body).toEqual(JSON.parse(contributions[0]?.body as string));
       expect(errors).toEqual([]);
       expect((await idbCounts(page)).outbox).toBe(0);
     } finally {

@@ -76,9 +76,16 @@ describe('exportData and eraseData', () => {
     try {
       const page = await browser.context.newPage();
       await openDemo(page, base);
+      const posted = page.waitForRequest((r) => r.url().endsWith('/v1/reports'));
       await page.check('#measurement');
       await finishTitles(page, ['sb-001', 'sb-002']);
+      const sentBody = JSON.parse((await posted).postData() as string) as unknown;
+      await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.flush());
       const exported = await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.exportData());
+      // "What leaves this device": the exact body the server accepted, per purpose.
+      expect(exported?.lastSent.measurement?.url).toBe(`${base}/v1/reports`);
+      expect(exported?.lastSent.measurement?.body).toEqual(sentBody);
+      expect(exported?.lastSent.model_improvement).toBeUndefined();
       expect(exported?.format).toBe('edgeseg-export/1');
       expect(exported?.events.map((e) => `${e.type}:${e.contentId}`)).toEqual(['play:sb-001', 'complete:sb-001', 'play:sb-002', 'complete:sb-002']);
       expect(exported?.features.vector?.completion_rate).toBe(1);
@@ -93,6 +100,7 @@ describe('exportData and eraseData', () => {
       expect(Object.keys(counts).length).toBeGreaterThanOrEqual(6);
       expect(Object.values(counts).every((n) => n === 0), JSON.stringify(counts)).toBe(true);
       expect(await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.segment())).toBeNull();
+      expect((await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.exportData()))?.lastSent).toEqual({});
       expect(await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.consent.get().measurement)).toBe(false);
     } finally {
       await browser.close();

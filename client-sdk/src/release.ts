@@ -1,0 +1,54 @@
+/**
+ * Releases: everything that leaves the device is queued here, at most once per period
+ * or round, and charged to the privacy ledger in the same IndexedDB transaction as the
+ * outbox write, so two tabs can never release the same thing twice or overspend.
+ */
+import type { IDBPTransaction } from 'idb';
+import { withinBudget } from './ledger.ts';
+import type { EdgesegDB, KvValues, LedgerEntry, OutboxItem, Store } from './store.ts';
+
+/** The `kv` keys that remember what was released last (a period or a round id). */
+export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'contributedRound';
+
+/** One thing to release once: the outbox item, what it spends, and the mark that makes it once-only. */
+export interface Release {
+  mark: Mark;
+  /** The period or round id stored under `mark` once released. */
+  value: string;
+  epsilon: number;
+  /** The ledger's words for it, e.g. "report 2026-W48". */
+  label: string;
+  item: OutboxItem;
+}
+
+type ReleaseTx = IDBPTransaction<EdgesegDB, ['kv', 'ledger', ...'outbox'[]], IDBTransactionMode>;
+
+/**
+ * True when `value` is not yet released under `mark` and `epsilon` more keeps `purpose`
+ * within `cap` over the ledger's 30-day window, read inside `tx`.
+ *
+ * @example
+ * if (await fits(db.transaction(['kv', 'ledger']), 'contributedRound', round.round_id, 'model_improvement', 1, 10, Date.now())) loadChunk();
+ */
+export async function fits(tx: ReleaseTx, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, cap: number, now: number): Promise<boolean> {
+  return (await tx.objectStore('kv').get(mark)) !== (value as KvValues[Mark]) && withinBudget(await tx.objectStore('ledger').getAll(), purpose, epsilon, cap, now);
+}
+
+/**
+ * Queues `r.item` unless it does not {@link fits}: the check and the writes (mark, ledger
+ * entry, outbox item) share one readwrite transaction, which browsers serialise across
+ * tabs. Resolves with whether it queued.
+ *
+ * @example
+ * if (await queueOnce(db, { mark: 'reportedPeriod', value: period, epsilon: 1, label: `report ${period}`, item }, 10, Date.now())) await sender.deliver();
+ */
+export async function queueOnce(db: Store, r: Release, cap: number, now: number): Promise<boolean> {
+  const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
+  const { purpose } = r.item;
+  const created = await fits(tx, r.mark, r.value, purpose, r.epsilon, cap, now);
+  await Promise.all([
+    ...(created ? [tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose: purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)] : []),
+    tx.done,
+  ]);
+  return created;
+}
