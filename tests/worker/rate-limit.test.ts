@@ -49,15 +49,26 @@ beforeAll(async () => {
 });
 
 describe('device POST routes: per client address', () => {
-  it('trips at the limit with 429 + Retry-After, stores nothing refused, leaves other addresses alone, and resets after the window', { timeout: 30_000 }, async () => {
+  it('trips at the limit with 429 + Retry-After, stores nothing refused, leaves other addresses alone, and resets after the window', { timeout: 60_000 }, async () => {
     expect(RATE_LIMIT_PERIOD_S.device).toBe(10);
-    await freshWindow(RATE_LIMIT_PERIOD_S.device);
-    const before = await reportCount();
-    for (let i = 0; i < DEVICE_LIMIT; i++) expect((await postReport('203.0.113.7')).status).toBe(202);
+    const windowOf = () => Math.floor(Date.now() / (RATE_LIMIT_PERIOD_S.device * 1000));
+    // The limiter counts in fixed windows: a burst that a busy machine stretches over a
+    // window boundary proves nothing, so it is repeated from a fresh address and window.
+    let address = '';
+    let before = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      address = `203.0.113.${attempt + 7}`;
+      await freshWindow(RATE_LIMIT_PERIOD_S.device);
+      const window = windowOf();
+      before = await reportCount();
+      for (let i = 0; i < DEVICE_LIMIT; i++) expect((await postReport(address)).status).toBe(202);
+      if (windowOf() === window) break;
+    }
     expect(await reportCount()).toBe(before + DEVICE_LIMIT);
 
-    await expectRateLimited(await postReport('203.0.113.7'), RATE_LIMIT_PERIOD_S.device);
-    const impression = await worker.fetch(new Request(`${BASE}/v1/impressions`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.7' }, body: '{}' }));
+    await expectRateLimited(await postReport(address), RATE_LIMIT_PERIOD_S.device);
+    const impression = await worker.fetch(new Request(`${BASE}/v1/impressions`, { method: 'POST', headers: { 'content-type': 'application/json', 'cf-connecting-ip': address, origin: 'https://app.example' }, body: '{}' }));
+    expect(impression.headers.get('access-control-allow-origin')).toBe('*'); // the SDK in a browser can read the 429
     await expectRateLimited(impression, RATE_LIMIT_PERIOD_S.device); // one budget for all device POST routes, checked before the body
     expect(await reportCount()).toBe(before + DEVICE_LIMIT);
 
@@ -65,7 +76,7 @@ describe('device POST routes: per client address', () => {
     expect((await postReport('2001:db8::5')).status).toBe(202);
 
     await new Promise((r) => setTimeout(r, RATE_LIMIT_PERIOD_S.device * 1000 + 200)); // Retry-After later
-    expect((await postReport('203.0.113.7')).status).toBe(202);
+    expect((await postReport(address)).status).toBe(202);
     expect(await reportCount()).toBe(before + DEVICE_LIMIT + 3);
   });
 
@@ -81,11 +92,17 @@ describe('device POST routes: per client address', () => {
 
 describe('marketer and admin routes: per token subject', () => {
   it('trips for one subject only, after the token verifies, and refuses without changing campaigns', async () => {
-    await freshWindow(RATE_LIMIT_PERIOD_S.api);
-    const alice = await signWithSubject('alice');
     const bob = await signWithSubject('bob');
     const get = (token: string, address = '203.0.113.50') => worker.fetch(new Request(`${BASE}/v1/campaigns`, { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': address } }));
-    for (let i = 0; i < API_LIMIT; i++) expect((await get(alice, `203.0.113.${i + 1}`)).status).toBe(200); // the subject, not the address, is counted
+    const windowOf = () => Math.floor(Date.now() / (RATE_LIMIT_PERIOD_S.api * 1000));
+    let alice = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      alice = await signWithSubject(`alice-${attempt}`); // a fresh subject if a burst straddled a window boundary
+      await freshWindow(RATE_LIMIT_PERIOD_S.api);
+      const window = windowOf();
+      for (let i = 0; i < API_LIMIT; i++) expect((await get(alice, `203.0.113.${i + 1}`)).status).toBe(200); // the subject, not the address, is counted
+      if (windowOf() === window) break;
+    }
     await expectRateLimited(await get(alice), RATE_LIMIT_PERIOD_S.api);
     const create = await worker.fetch(
       new Request(`${BASE}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.50' }, body: JSON.stringify({ id: 'over-budget', segment: 0, kind: 'message', title: 'x' }) }),
