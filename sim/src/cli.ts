@@ -42,7 +42,7 @@ async function run(opts: SimOptions): Promise<number> {
     process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : `${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
-  const sim = runSimulation(opts, clock);
+  const sim = await runSimulation(opts, clock);
   if (opts.encrypt) sim.result.encryption = await clock.timeAsync('encryption (HPKE, --encrypt)', () => measureEncryption(opts, sim));
   if (opts.exportFeatures) {
     const file = opts.exportFeatures;

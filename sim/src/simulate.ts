@@ -3,7 +3,7 @@
  * as the JSON object of `--json`.
  */
 import { adjustedRandIndex, type ContributionEncoding } from '@edgeseg/shared';
-import { DEFAULT_ENCODING } from '../../worker/src/round-plan.ts';
+import { TRAINING_ENCODING as DEFAULT_ENCODING } from '../../aggregator/src/training/index.ts';
 import type { SimOptions } from './args.ts';
 import { nonPrivateRuns, scoreCentroids, segmentCountError, type SegmentCountError } from './evaluate.ts';
 import { buildPopulation, type Population } from './population.ts';
@@ -51,7 +51,7 @@ export interface SimRun {
   counts: SegmentCountError;
 }
 
-/** The encoding devices use: the Worker's default (worker/src/round-plan.ts). */
+/** The encoding devices use: the Worker's default (worker/src/round-plan.ts DEFAULT_ENCODING, same values). */
 export const ENCODING: ContributionEncoding = DEFAULT_ENCODING;
 
 /**
@@ -82,13 +82,13 @@ export function trainWith(opts: SimOptions, pop: Population, epsilon: number, mo
  * Runs the whole simulation in-process.
  *
  * @example
- * const run = runSimulation(parseSimArgs(['--dataset', 'synthetic', '--clients', '2000']), clock);
+ * const run = await runSimulation(parseSimArgs(['--dataset', 'synthetic', '--clients', '2000']), clock);
  */
-export function runSimulation(opts: SimOptions, clock: StageClock, population?: Population): SimRun {
+export async function runSimulation(opts: SimOptions, clock: StageClock, population?: Population): Promise<SimRun> {
   const started = performance.now();
   const pop =
     population ??
-    clock.time('features', () =>
+    (await clock.timeAsync('features', () =>
       buildPopulation({
         dataset: opts.dataset,
         dataDir: opts.dataDir ?? '',
@@ -97,7 +97,7 @@ export function runSimulation(opts: SimOptions, clock: StageClock, population?: 
         seed: opts.seed,
         progress: (done, total) => clock.note(`features: ${done} of ${total} devices`),
       }),
-    );
+    ));
   const { d, k } = { d: pop.d, k: opts.k };
   const { baseline, stabilityAri } = nonPrivateRuns(pop.matrix, d, k, opts.restarts, opts.seed, (name, s) => clock.add(name, s));
   const training = trainWith(opts, pop, opts.epsilon, opts.mode);

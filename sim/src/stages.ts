@@ -13,7 +13,7 @@ export interface StageClock {
  *
  * @example
  * const clock = stageClock((m) => process.stderr.write(`${m}\n`));
- * const pop = clock.time('features', () => buildPopulation(opts));
+ * const baseline = clock.time('baseline', () => kmeans(matrix, 31, 8));
  */
 export function stageClock(log: (message: string) => void): StageClock {
   const seconds: Record<string, number> = {};

@@ -14,3 +14,4 @@ export {
   type TrainingPlan,
   type TrainingState,
 } from './schedule.ts';
+export { TRAINING_ENCODING } from './encoding.ts';

@@ -66,8 +66,8 @@ describe('kmeans', () => {
       const counts = new Float64Array(6);
       for (let i = 0; i < n; i++) {
         const l = labels[i] as number;
-        counts[l]++;
-        for (let j = 0; j < d; j++) sums[l * d + j] += data[i * d + j] as number;
+        counts[l] = (counts[l] as number) + 1;
+        for (let j = 0; j < d; j++) sums[l * d + j] = (sums[l * d + j] as number) + (data[i * d + j] as number);
       }
       for (let l = 0; l < 6; l++) if ((counts[l] as number) > 0) for (let j = 0; j < d; j++) c[l * d + j] = (sums[l * d + j] as number) / (counts[l] as number);
       const next = inertiaOf(data, d, c).labels;

@@ -35,7 +35,10 @@ export function silhouette(data: Matrix, d: number, labels: Int32Array, k: numbe
   }
   const m = rows.length;
   const size = new Float64Array(k);
-  for (let i = 0; i < m; i++) size[labels[rows[i] as number] as number]++;
+  for (let i = 0; i < m; i++) {
+    const c = labels[rows[i] as number] as number;
+    size[c] = (size[c] as number) + 1;
+  }
   const toCluster = new Float64Array(k);
   let total = 0;
   for (let i = 0; i < m; i++) {
@@ -86,9 +89,9 @@ export function adjustedRandIndex(a: Int32Array, b: Int32Array): number {
   for (let i = 0; i < n; i++) {
     const x = a[i] as number;
     const y = b[i] as number;
-    table[x * kb + y]++;
-    rowSums[x]++;
-    colSums[y]++;
+    table[x * kb + y] = (table[x * kb + y] as number) + 1;
+    rowSums[x] = (rowSums[x] as number) + 1;
+    colSums[y] = (colSums[y] as number) + 1;
   }
   let index = 0;
   for (const v of table) index += choose2(v);

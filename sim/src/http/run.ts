@@ -91,7 +91,7 @@ async function adminToken(opts: SimOptions): Promise<string> {
 export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<HttpRunResult> {
   const started = performance.now();
   const baseUrl = opts.viaHttp as string;
-  const pop = clock.time('features', () => buildPopulation({ dataset: opts.dataset, dataDir: opts.dataDir ?? '', clients: opts.clients, k: opts.k, seed: opts.seed }));
+  const pop = await clock.timeAsync('features', () => buildPopulation({ dataset: opts.dataset, dataDir: opts.dataDir ?? '', clients: opts.clients, k: opts.k, seed: opts.seed }));
   const token = await adminToken(opts);
   let model = await currentModel(baseUrl);
   const d = pop.d;
