@@ -205,6 +205,29 @@ describe('consent through <edgeseg-preferences>, with a network audit', () => {
   });
 });
 
+describe('without readable storage', () => {
+  it('still shows and takes the choices for the visit, and says why nothing else is shown', async () => {
+    await withBrowser(async ({ context }) => {
+      await context.addInitScript(() => {
+        // As in some private modes and TV runtimes: every IndexedDB open fails.
+        IDBFactory.prototype.open = () => {
+          throw new DOMException('storage unavailable', 'InvalidStateError');
+        };
+      });
+      const seen = recordRequests(context, base);
+      const page = await context.newPage();
+      await openPreferences(page);
+      expect(await shadowText(page, 'status')).toMatch(/could not be read, so only your choices are shown/);
+      expect(await Promise.all(PURPOSES.map((p) => page.getAttribute(`#${p}`, 'aria-disabled')))).toEqual(['false', 'false', 'false']);
+      await flip(page, 'measurement', true);
+      expect(await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.consent.get().measurement)).toBe(true);
+      // Nothing to download or erase: those buttons stay disabled.
+      expect([await page.getAttribute('#download', 'aria-disabled'), await page.getAttribute('#erase', 'aria-disabled')]).toEqual(['true', 'true']);
+      expectOnlyPreferencesAndModel(seen);
+    });
+  });
+});
+
 describe('your data', () => {
   it('download gives a JSON file of everything on the device, with the viewer’s events', async () => {
     await withBrowser(async ({ context }) => {

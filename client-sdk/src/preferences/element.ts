@@ -127,7 +127,7 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
       const data = (await seg.exportData()) as PreferencesData | null;
       if (seq !== this.seq || seg !== this.seg) return;
       if (data) this.render(data);
-      else this.say('Your choices could not be read on this device.');
+      else this.renderConsentOnly(seg.consent.get());
     }
 
     private subscribe(): void {
@@ -236,6 +236,18 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
       if (this.status.textContent === 'Loading your choices…') this.say('');
     }
 
+    /**
+     * Without readable storage (some private modes and TV runtimes) the export is null,
+     * but consent still works for the visit: show and accept the switches, nothing else.
+     */
+    private renderConsentOnly(consent: Record<Purpose, boolean>): void {
+      for (const [purpose, parts] of this.parts) {
+        setSwitch(parts.toggle, consent[purpose]);
+        parts.toggle.setAttribute('aria-disabled', 'false');
+      }
+      if (this.status.textContent === 'Loading your choices…') this.say('The data on this device could not be read, so only your choices are shown; they apply to this visit.');
+    }
+
     private say(message: string): void {
       this.status.textContent = message;
     }
@@ -256,6 +268,7 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
     }
 
     private async downloadData(): Promise<void> {
+      if (this.download.getAttribute('aria-disabled') === 'true') return;
       const data = this.seg && (await this.seg.exportData());
       if (!data) {
         this.say('Your data could not be read on this device.');

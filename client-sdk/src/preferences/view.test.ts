@@ -6,7 +6,7 @@ import { downloadName, eraseSummary, ledgerViews, purposeViews, type Preferences
 const OFF: ConsentState = { personalization: true, measurement: false, model_improvement: false };
 
 function exportOf(over: Partial<PreferencesData> & { choice?: ConsentState; effective?: ConsentState; gpc?: boolean } = {}): PreferencesData {
-  const { choice = OFF, effective = choice, gpc = false, ...rest } = over;
+  const { choice = OFF, effective = choice, gpc = false, lastSent = {}, ...rest } = over;
   return {
     format: 'edgeseg-export/1',
     exportedAt: '2026-05-04T10:00:00.000Z',
@@ -20,6 +20,7 @@ function exportOf(over: Partial<PreferencesData> & { choice?: ConsentState; effe
     privacyLedger: { entries: [], spentLast30Days: { measurement: 0, model_improvement: 0 }, cap: { measurement: 10, model_improvement: 10 } },
     outbox: [],
     model: null,
+    lastSent,
     ...rest,
   };
 }
