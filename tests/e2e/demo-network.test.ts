@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
 import { expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, type Seen } from './demo-page.ts';
 import { reportsReceived } from '../support/ingest.ts';
+import { IMPRESSION_FIELDS } from '@edgeseg/shared';
 
 const base = inject('baseUrl');
 const authJwk = inject('authJwk');
@@ -58,7 +59,17 @@ describe('/demo network audit', () => {
     const reports = after.filter((r) => r.path === '/v1/reports');
     expect(reports).toHaveLength(1);
     expect(reports[0]?.method).toBe('POST');
-    expectOnlyPageAndModel(after.filter((r) => r.path !== '/v1/reports'));
+    // When the model carries campaigns, measurement also sends one randomized impression
+    // report per finished week: exactly the allowed fields, whatever the device saw.
+    const impressions = after.filter((r) => r.path === '/v1/impressions');
+    expect(impressions.length).toBeLessThanOrEqual(1);
+    for (const r of impressions) {
+      expect(r.method).toBe('POST');
+      const body = JSON.parse(r.body as string) as { reports: Record<string, unknown>[] };
+      expect(Object.keys(body)).toEqual(['reports']);
+      expect(body.reports.map((x) => Object.keys(x).sort())).toEqual([[...IMPRESSION_FIELDS].sort()]);
+    }
+    expectOnlyPageAndModel(after.filter((r) => r.path !== '/v1/reports' && r.path !== '/v1/impressions'));
     expectAllowedReportBody(reports[0]?.body as string, 4);
     expect(await reportsReceived(base, authJwk)).toBe(before + 1);
   });
