@@ -80,7 +80,9 @@ export function wireCampaigns(opts) {
   kindSelect.addEventListener('change', syncKind);
   syncKind();
 
+  let loads = 0;
   async function reload() {
+    const turn = ++loads; // after two quick edits, an older answer must not overwrite a newer one
     const token = opts.token();
     const segment = /** @type {HTMLSelectElement} */ (form.elements.namedItem('segment'));
     segment.replaceChildren(...opts.labels().map((l, i) => h('option', { value: String(i) }, l)));
@@ -88,9 +90,11 @@ export function wireCampaigns(opts) {
       const list = await apiJson('/v1/campaigns', { token });
       const period = opts.period();
       const impressions = period ? await apiJson(`/v1/campaigns/impressions?period=${encodeURIComponent(period)}`, { token }).catch(() => null) : null;
+      if (turn !== loads) return;
       form.hidden = false;
       renderCampaignList(panel, list, impressions, opts.labels(), remove);
     } catch (e) {
+      if (turn !== loads) return;
       form.hidden = true;
       const missing = e instanceof ApiError && e.status === 404;
       panel.replaceChildren(empty(missing ? 'The campaign API is not on this server yet (GET /v1/campaigns answered 404).' : `Campaigns could not be loaded: ${e instanceof Error ? e.message : String(e)}`));
