@@ -12,6 +12,7 @@ export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './r
 export { closeKmeansRound, selectorOf, type BatchSelector } from './round/close.ts';
 export { K_SENTINEL, chooseK, padCandidate, type KCandidate } from './round/k-select.ts';
 export { nextManifest, generatedLabels } from './round/next-model.ts';
+export { centroidShift, shareShift, trainingDue, DEFAULT_TRAINING, type TrainingSettings } from './round/drift.ts';
 export * from './training/index.ts';
 export { KeyRing, type RingState } from './key-ring.ts';
 export { currentModelSigningKey, keyRingOf, publishSignedModel, type RingSigningEnv } from './ring-signing.ts';

@@ -8,6 +8,7 @@ import { mergeBucket, emptyBucket, type Bucket } from './round/bucket.ts';
 import { closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps } from './round/close.ts';
 import { closeCountsRound } from './round/close-counts.ts';
 import { nextManifest } from './round/next-model.ts';
+import { DEFAULT_TRAINING, type TrainingSettings } from './round/drift.ts';
 import type { TallySummary } from './tally.ts';
 import { publicRound, type PublicRound, type RoundRecord } from './round/record.ts';
 import type { RoundShard } from './round-shard.ts';
@@ -16,6 +17,8 @@ import type { KeyRing } from './key-ring.ts';
 
 const TABLE_ROUNDS = 'rounds';
 const TABLE_RELEASES = 'releases';
+const TABLE_SETTINGS = 'settings';
+const SETTING_TRAINING = 'training';
 
 /** Bindings the coordinator uses; the helper has no registry, signing key or helper URL. */
 export interface CoordinatorEnv {
@@ -77,6 +80,29 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_ROUNDS} (round_id TEXT PRIMARY KEY, record TEXT NOT NULL, closes_at INTEGER NOT NULL, state TEXT NOT NULL)`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELEASES} (round_id TEXT NOT NULL, bucket TEXT NOT NULL, sums BLOB NOT NULL, PRIMARY KEY (round_id, bucket))`);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_SETTINGS} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  }
+
+  /**
+   * Leader: the training schedule and when it was set (the cadence of a never-trained
+   * model counts from then). Defaults until an operator sets one.
+   *
+   * @example
+   * const { settings, set_at } = await coordinator.trainingSchedule();
+   */
+  trainingSchedule(): { settings: TrainingSettings; set_at: number } {
+    const row = this.ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM ${TABLE_SETTINGS} WHERE key = ?`, SETTING_TRAINING).toArray()[0];
+    return row ? (JSON.parse(row.value) as { settings: TrainingSettings; set_at: number }) : { settings: DEFAULT_TRAINING, set_at: 0 };
+  }
+
+  /**
+   * Leader: stores a training schedule (validated by the route).
+   *
+   * @example
+   * await coordinator.setTrainingSchedule({ ...DEFAULT_TRAINING, cadence_days: 7 }, nowS);
+   */
+  setTrainingSchedule(settings: TrainingSettings, nowS: number): void {
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_SETTINGS} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, SETTING_TRAINING, JSON.stringify({ settings, set_at: nowS }));
   }
 
   private save(r: RoundRecord): void {

@@ -115,3 +115,88 @@ describe('local-mode rounds (single operator)', () => {
     expect(after.centroids.flat().every(Number.isFinite)).toBe(true);
   });
 });
+
+/** n devices around `centres` (standardised), sealed for `round`. */
+async function secureDevices(round: RoundDescriptor, centres: number[][], n: number, seed: number): Promise<unknown[]> {
+  const random = seededRandom(seed);
+  const word = new Uint32Array(2);
+  const gauss = () => {
+    random(word);
+    return Math.sqrt(-2 * Math.log(((word[0] as number) + 1) / (2 ** 32 + 1))) * Math.cos((2 * Math.PI * (word[1] as number)) / 2 ** 32);
+  };
+  const bodies: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = Float32Array.from(centres[i % centres.length] as number[], (v) => v + 0.25 * gauss());
+    bodies.push((await buildSecureContribution(round, x, deviceId(seed * 10_000 + i))).body);
+  }
+  return bodies;
+}
+
+async function uploadAll(bodies: unknown[]): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < bodies.length; i += 25) statuses.push(...(await Promise.all(bodies.slice(i, i + 25).map(async (b) => (await post(b)).status))));
+  return statuses;
+}
+
+describe('choosing k, drift and scheduled retraining', () => {
+  const three = (d: number) => [-1.5, 0, 1.5].map((v, c) => Array.from({ length: d }, (_, j) => (j % 3 === c ? v + 1 : v / 2)));
+
+  it('a k-selection round scores each candidate on its own slice and publishes the winner’s k', { timeout: 180_000 }, async () => {
+    const before = await verifiedModel();
+    const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: 600, min_devices: 200, epsilon: 8, delta: 1e-9, groups: 3 });
+    expect(round.k).toBe(6);
+    expect(round.slices).toHaveLength(2);
+    expect(round.slices[0]?.slice(3).every((row) => row.every((v) => v === 1e5))).toBe(true);
+    expect((await uploadAll(await secureDevices(round, three(round.d), 900, 7))).every((s) => s === 202)).toBe(true);
+    const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500 });
+    expect(closed.state, closed.reason ?? '').toBe('released');
+    const candidates = closed.result?.candidates ?? [];
+    expect(candidates.map((c) => c.k)).toEqual([3, 6]);
+    const after = await verifiedModel();
+    expect(after.version).toBe(before.version + 1);
+    const winner = candidates.find((c) => c.slice === closed.result?.slice);
+    expect(after.k).toBe(winner?.k);
+    expect(after.labels).toHaveLength(after.k);
+    expect(after.centroids.flat().every((v) => Math.abs(v) < 1e4)).toBe(true); // no sentinel row is ever published
+
+    const report = await (await fetch(`${stack.baseUrl}/v1/training`, { headers: { authorization: `Bearer ${marketer}` } })).json();
+    expect(report).toMatchObject({ model_version: after.version, k: after.k, status: 'scheduled retraining is off', next_retrain_at: null });
+    expect((report as { k_candidates: unknown[] }).k_candidates).toEqual(candidates);
+  });
+
+  it('the schedule is an admin setting; a drift over its threshold opens a retraining round on the next device poll', { timeout: 180_000 }, async () => {
+    const noToken = await fetch(`${stack.baseUrl}/v1/admin/training`, { method: 'PUT', body: '{}' });
+    expect(noToken.status).toBe(401);
+    const asMarketer = await fetch(`${stack.baseUrl}/v1/admin/training`, { method: 'PUT', headers: { authorization: `Bearer ${marketer}` }, body: '{}' });
+    expect(asMarketer.status).toBe(403);
+    const put = (body: unknown) => fetch(`${stack.baseUrl}/v1/admin/training`, { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await put({ cadence_days: -1, round: { epsilon: 0 } });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: string[] }).errors).toHaveLength(2);
+    const unchanged = await (await fetch(`${stack.baseUrl}/v1/training`, { headers: { authorization: `Bearer ${admin}` } })).json();
+    expect((unchanged as { settings: { cadence_days: number } }).settings.cadence_days).toBe(0);
+
+    // A refinement round at the chosen k gives the last training's centroid move.
+    const model = await verifiedModel();
+    const refine = await openRound(stack.baseUrl, admin, { duration_s: 600, min_devices: 200, epsilon: 8, delta: 1e-9, groups: 3 });
+    await uploadAll(await secureDevices(refine, model.centroids.map((row) => row.map((v) => v + 0.4)), 450, 11));
+    expect((await closeRoundAndWait(stack.baseUrl, admin, refine.round_id, { pollMs: 500 })).state).toBe('released');
+    const health = (await (await fetch(`${stack.baseUrl}/v1/training`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { drift: { score: number; centroid_shift: number; alert: boolean } };
+    expect(health.drift.centroid_shift).toBeGreaterThan(0);
+    expect(health.drift.alert).toBe(false);
+
+    expect((await put({ drift_threshold: 0.01, round: { duration_s: 600, min_devices: 500, epsilon: 2 } })).status).toBe(200);
+    let opened: RoundDescriptor | null = null;
+    for (let i = 0; i < 30 && !opened; i++) {
+      const res = await fetch(`${stack.baseUrl}/v1/rounds/current`);
+      if (res.ok) opened = (await res.json()) as RoundDescriptor;
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(opened).toMatchObject({ kind: 'kmeans', epsilon: 2, model_version: (await verifiedModel()).version });
+    const listed = (await rounds()).find((r) => r.round_id === opened?.round_id);
+    expect(listed?.min_devices).toBe(500);
+    // Nobody contributes: it is abandoned with its reason, and nothing is published.
+    const abandoned = await closeRoundAndWait(stack.baseUrl, admin, opened?.round_id as string, { pollMs: 500 });
+    expect(abandoned.state).toBe('abandoned');
+  });
+});

@@ -11,7 +11,7 @@ import type { RoundDescriptor } from '@edgeseg/shared';
  * @example
  * const round = await openRound(stack.baseUrl, admin, { duration_s: 600, min_devices: 100 });
  */
-export async function openRound(baseUrl: string, admin: string, opts: Record<string, number | string>): Promise<RoundDescriptor> {
+export async function openRound(baseUrl: string, admin: string, opts: Record<string, unknown>): Promise<RoundDescriptor> {
   const res = await fetch(`${baseUrl}/v1/admin/rounds`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(opts) });
   if (res.status !== 201) throw new Error(`POST /v1/admin/rounds answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { round: RoundDescriptor }).round;

@@ -20,6 +20,7 @@ import { helperKeyRoutes, keyRoutes } from './routes/keys.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { segmentRoutes } from './routes/segments.ts';
+import { trainingRoutes } from './routes/training.ts';
 
 /**
  * Builds the Worker's request handler for one role: the leader serves devices,
@@ -49,6 +50,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   app.route('/', roundRoutes);
   app.route('/', contributionRoutes);
   app.route('/', segmentRoutes);
+  app.route('/', trainingRoutes);
   app.route('/', keyRoutes);
   app.route('/', campaignRoutes);
   app.route('/', impressionRoutes);

@@ -8,6 +8,7 @@ import type { AppEnv, Env } from '../env.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+import { maybeScheduleTraining } from '../training.ts';
 import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
 
 /** The coordinator DO of this aggregator. */
@@ -21,7 +22,7 @@ const ADMIN_ROUND_MAX_BYTES = 4 * 1024;
  * Opens a round on this leader, after the helper has opened its side (a secure round the
  * helper does not know could never release). Idempotent for the same round id.
  */
-async function openRound(env: Env, record: RoundRecord): Promise<RoundRecord> {
+export async function openRound(env: Env, record: RoundRecord): Promise<RoundRecord> {
   if (record.descriptor.mode === 'secure') {
     const opened = await fetch(`${env.HELPER_URL}/internal/v1/rounds`, {
       method: 'POST',
@@ -66,7 +67,9 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/rounds/current', async (c) => {
     const kind = c.req.query('kind') ?? 'kmeans';
     if (kind !== 'kmeans' && kind !== 'counts') throw new ProblemError('invalid-body', "kind: must be 'kmeans' or 'counts'");
-    const round = kind === 'counts' ? await currentCountsRound(c.env) : ((await coordinator(c.env).current(Date.now() / 1000, 'kmeans')) as RoundDescriptor | null);
+    let round = kind === 'counts' ? await currentCountsRound(c.env) : ((await coordinator(c.env).current(Date.now() / 1000, 'kmeans')) as RoundDescriptor | null);
+    // No k-means round open: the retraining schedule may be due (checked at most every 10 s per isolate).
+    if (!round && kind === 'kmeans') round = (await maybeScheduleTraining(c.env))?.descriptor ?? null;
     if (!round) throw new ProblemError('no-open-round', kind === 'counts' ? 'this deployment counts segments by randomized reports; no counts round is open' : 'no round is open; try again after the next model');
     c.header('cache-control', 'no-store');
     return c.json(round);

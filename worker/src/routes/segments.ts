@@ -34,7 +34,7 @@ async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
  * answers `null` (`wait`), or, when `wait` is false, a fully suppressed line, as does a
  * period without any round or with an abandoned one.
  */
-async function releaseOf(env: Env, manifest: ModelManifest, period: Period, wait: boolean): Promise<PeriodRelease | null> {
+export async function releaseOf(env: Env, manifest: ModelManifest, period: Period, wait: boolean): Promise<PeriodRelease | null> {
   const kThreshold = Number(env.K_THRESHOLD ?? '50');
   if (manifest.measurement === 'secure') {
     const release = (await coordinator(env).countsRelease(countsRoundId(period, manifest.version))) as { summary: TallySummary } | { abandoned: string } | null;
