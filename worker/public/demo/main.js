@@ -72,6 +72,16 @@ async function campaignsNow() {
   }
 }
 
+/** @param {any[]} campaigns */
+function renderCampaigns(campaigns) {
+  const before = $('campaign').dataset.campaign;
+  showCampaign($('campaign'), campaigns, titlesById);
+  const now = $('campaign').hidden ? undefined : $('campaign').dataset.campaign;
+  if (!now) delete $('campaign').dataset.campaign;
+  // The SDK counts a shown campaign for the weekly randomized impression report (measurement only).
+  if (now && now !== before && typeof seg.campaignShown === 'function') seg.campaignShown(now);
+}
+
 let shown = 0;
 /** @param {any} s */
 async function refresh(s) {
@@ -80,8 +90,9 @@ async function refresh(s) {
   const campaigns = await campaignsNow();
   if (turn !== shown) return;
   showSegment($('you'), s, manifest);
-  showCampaign($('campaign'), campaigns, titlesById);
+  renderCampaigns(campaigns);
 }
+if (typeof seg.onCampaignsChange === 'function') seg.onCampaignsChange(renderCampaigns);
 
 const player = createPlayer();
 /** @param {MouseEvent} e */
