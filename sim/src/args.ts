@@ -44,7 +44,7 @@ export const USAGE = `npm run simulate -- [options]
   --seed S                        seed of every draw (default 1)
   --dropout P                     share of devices missing from each round (default 0)
   --mode secure|local             two aggregators (default) or noise on each device
-  --groups G                      device groups per slice, combined by median (default 1)
+  --groups G                      device groups per slice, combined by median (default 3: the fewest for which one device's garbage cannot move a centroid past the honest groups' means)
   --candidates C                  candidate starts on disjoint slices (default 4)
   --candidate-rounds R            rounds before the best candidate is kept (default 3)
   --restarts N                    k-means++ seedings of the non-private baseline (default 10)
@@ -59,6 +59,7 @@ export const USAGE = `npm run simulate -- [options]
   --help                          this text`;
 
 const FLAGS = new Set(['json', 'encrypt', 'help']);
+const VALUED = new Set(['dataset', 'data-dir', 'clients', 'k', 'epsilon', 'delta', 'rounds', 'seed', 'dropout', 'mode', 'groups', 'candidates', 'candidate-rounds', 'restarts', 'report-epsilon', 'export-features', 'export-assignments', 'report', 'via-http', 'token']);
 
 function number(name: string, raw: string, check: (x: number) => boolean, what: string): number {
   const x = Number(raw);
@@ -86,7 +87,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     seed: 1,
     dropout: 0,
     mode: 'secure',
-    groups: 1,
+    groups: 3,
     candidates: 4,
     candidateRounds: 3,
     restarts: 10,
@@ -112,6 +113,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
       else o.help = true;
       continue;
     }
+    if (!VALUED.has(name)) throw new UsageError(`unknown option --${name} (try --help)`);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     switch (name) {

@@ -29,8 +29,8 @@ function summary(r: SimResult): string {
     `per round (inertia ÷ non-private): ${r.convergence.map((t) => fmt(t.inertia / r.nonPrivate.inertia, 3)).join(' → ')}`,
   ];
   if (r.encryption) lines.push(`HPKE sealing (--encrypt): ${fmt(r.encryption.secondsPerDevice * 1000, 3)} ms per device over ${r.encryption.devices} devices`);
-  lines.push(`stages (s): ${Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)}`).join('; ')}`);
-  lines.push(`total ${r.seconds.toFixed(1)} s`);
+  lines.push(`stages, wall s (cpu s): ${Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} (${(r.cpuSeconds[k] ?? NaN).toFixed(2)})`).join('; ')}`);
+  lines.push(`total ${r.seconds.toFixed(1)} s on ${r.machine.cpus} cpus, load average ${r.machine.loadAverage.join(' ')}`);
   return lines.join('\n');
 }
 

@@ -2,7 +2,7 @@
  * Scoring: the non-private baseline and its stability, the private model against it on
  * the identical matrix, and the error of GRR segment counts against their theory.
  */
-import { adjustedRandIndex, grrDebias, grrEncode, grrProbabilities, inertiaOf, kmeans, seededRandom, silhouette, type KmeansResult } from '@edgeseg/shared';
+import { adjustedRandIndex, grrDebias, grrEncode, grrProbabilities, inertiaOf, seededRandom, silhouette } from '@edgeseg/shared';
 
 /**
  * Median of the pairwise ARIs of three labelings (three pairs).
@@ -16,23 +16,6 @@ export function stabilityOf(labelings: readonly Int32Array[]): number {
   aris.sort((a, b) => a - b);
   const mid = aris.length >> 1;
   return aris.length % 2 ? (aris[mid] as number) : ((aris[mid - 1] as number) + (aris[mid] as number)) / 2;
-}
-
-/**
- * The non-private baseline (best of `restarts` k-means++ seedings) and two more
- * independent runs with other seeds, for `stabilityAri`.
- *
- * @example
- * const { baseline, stabilityAri } = nonPrivateRuns(matrix, 31, 8, 10, 1);
- */
-export function nonPrivateRuns(matrix: Float32Array, d: number, k: number, restarts: number, seed: number, onStage?: (name: string, seconds: number) => void): { baseline: KmeansResult; stabilityAri: number } {
-  let t = performance.now();
-  const baseline = kmeans(matrix, d, k, { restarts, seed });
-  onStage?.('baseline', (performance.now() - t) / 1000);
-  t = performance.now();
-  const others = [seed + 1, seed + 2].map((s) => kmeans(matrix, d, k, { restarts, seed: s }).labels);
-  onStage?.('stability', (performance.now() - t) / 1000);
-  return { baseline, stabilityAri: stabilityOf([baseline.labels, ...others]) };
 }
 
 export interface SegmentCountError {

@@ -2,10 +2,11 @@
  * One simulation run: population → non-private baseline → private training → scores,
  * as the JSON object of `--json`.
  */
-import { adjustedRandIndex, type ContributionEncoding } from '@edgeseg/shared';
+import { cpus, loadavg } from 'node:os';
+import { adjustedRandIndex, kmeans, type ContributionEncoding } from '@edgeseg/shared';
 import { TRAINING_ENCODING as DEFAULT_ENCODING } from '../../aggregator/src/training/index.ts';
 import type { SimOptions } from './args.ts';
-import { nonPrivateRuns, scoreCentroids, segmentCountError, type SegmentCountError } from './evaluate.ts';
+import { scoreCentroids, stabilityOf, segmentCountError, type SegmentCountError } from './evaluate.ts';
 import { buildPopulation, type Population } from './population.ts';
 import type { StageClock } from './stages.ts';
 import { trainPrivately, type RoundTrace, type TrainOutput } from './train.ts';
@@ -36,6 +37,9 @@ export interface SimResult {
   chosenCandidate: number | null;
   encryption: { devices: number; secondsPerDevice: number } | null;
   stages: Record<string, number>;
+  cpuSeconds: Record<string, number>;
+  /** Cores and load average when the run ended: wall-clock times depend on them. */
+  machine: { cpus: number; loadAverage: number[] };
   seconds: number;
 }
 
@@ -99,10 +103,10 @@ export async function runSimulation(opts: SimOptions, clock: StageClock, populat
       }),
     ));
   const { d, k } = { d: pop.d, k: opts.k };
-  const { baseline, stabilityAri } = nonPrivateRuns(pop.matrix, d, k, opts.restarts, opts.seed, (name, s) => clock.add(name, s));
-  const training = trainWith(opts, pop, opts.epsilon, opts.mode);
-  const roundSeconds = training.trace.reduce((a, r) => a + r.secondsDevices + r.secondsAggregate, 0);
-  clock.add(`training (${opts.rounds} rounds × ${pop.n} devices, ${opts.mode})`, roundSeconds);
+  const baseline = clock.time(`baseline (k-means++ and Lloyd, best of ${opts.restarts})`, () => kmeans(pop.matrix, d, k, { restarts: opts.restarts, seed: opts.seed }));
+  const stabilityAri = clock.time('stability (two more baseline runs)', () => stabilityOf([baseline.labels, ...[opts.seed + 1, opts.seed + 2].map((s) => kmeans(pop.matrix, d, k, { restarts: opts.restarts, seed: s }).labels)]));
+  const training = clock.time(`training (${opts.rounds} rounds × ${pop.n} devices, ${opts.mode})`, () => trainWith(opts, pop, opts.epsilon, opts.mode));
+  clock.note(`  of which devices (encode, share, sum) ${training.trace.reduce((a, r) => a + r.secondsDevices, 0).toFixed(2)} s, aggregators (noise, combine, decode, update) ${training.trace.reduce((a, r) => a + r.secondsAggregate, 0).toFixed(2)} s`);
   const scored = clock.time('scoring', () => {
     const priv = scoreCentroids(pop.matrix, d, k, training.centroids, opts.seed);
     const nonPrivSilhouette = scoreCentroids(pop.matrix, d, k, baseline.centroids, opts.seed).silhouette;
@@ -134,6 +138,8 @@ export async function runSimulation(opts: SimOptions, clock: StageClock, populat
     chosenCandidate: training.chosen,
     encryption: null,
     stages: clock.seconds,
+    cpuSeconds: clock.cpuSeconds,
+    machine: { cpus: cpus().length, loadAverage: loadavg().map((x) => Number(x.toFixed(2))) },
     seconds: (performance.now() - started) / 1000,
   };
   return { result, population: pop, baselineCentroids: baseline.centroids, baselineLabels: baseline.labels, privateCentroids: training.centroids, privateLabels: scored.priv.labels, training, counts };

@@ -1,10 +1,16 @@
-/** Wall-clock seconds per stage, printed as the run goes (stderr) and returned in the JSON. */
+/**
+ * Wall-clock seconds per stage, printed as the run goes (stderr) and returned in the JSON,
+ * with the process's CPU seconds beside them (all threads): on a shared machine the wall
+ * clock moves with the neighbours' load, the CPU time much less.
+ */
 export interface StageClock {
   /** Runs `fn` as stage `name`, adds its time, prints it; returns what fn returns. */
   time<T>(name: string, fn: () => T): T;
   timeAsync<T>(name: string, fn: () => Promise<T>): Promise<T>;
   add(name: string, seconds: number): void;
   readonly seconds: Record<string, number>;
+  /** CPU seconds (user + system, all threads of this process) per stage. */
+  readonly cpuSeconds: Record<string, number>;
   note(message: string): void;
 }
 
@@ -17,26 +23,35 @@ export interface StageClock {
  */
 export function stageClock(log: (message: string) => void): StageClock {
   const seconds: Record<string, number> = {};
+  const cpuSeconds: Record<string, number> = {};
   const start = performance.now();
   const stamp = (): string => `[${((performance.now() - start) / 1000).toFixed(1)} s]`;
-  const add = (name: string, s: number): void => {
+  const cpuNow = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const record = (name: string, s: number, cpu: number | null): void => {
     seconds[name] = (seconds[name] ?? 0) + s;
-    log(`${stamp()} ${name}: ${s.toFixed(2)} s`);
+    if (cpu !== null) cpuSeconds[name] = (cpuSeconds[name] ?? 0) + cpu;
+    log(`${stamp()} ${name}: ${s.toFixed(2)} s${cpu !== null ? ` (cpu ${cpu.toFixed(2)} s)` : ''}`);
   };
   return {
     seconds,
-    add,
+    cpuSeconds,
+    add: (name, s) => record(name, s, null),
     note: (message) => log(`${stamp()} ${message}`),
     time(name, fn) {
       const t = performance.now();
+      const c = cpuNow();
       const out = fn();
-      add(name, (performance.now() - t) / 1000);
+      record(name, (performance.now() - t) / 1000, cpuNow() - c);
       return out;
     },
     async timeAsync(name, fn) {
       const t = performance.now();
+      const c = cpuNow();
       const out = await fn();
-      add(name, (performance.now() - t) / 1000);
+      record(name, (performance.now() - t) / 1000, cpuNow() - c);
       return out;
     },
   };
