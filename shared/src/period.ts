@@ -104,3 +104,25 @@ export function periodsUpTo(period: Period, count: number): Period[] {
   const start = periodStart(period);
   return Array.from({ length: count }, (_, i) => isoWeekPeriod(start - (count - 1 - i) * WEEK_MS));
 }
+
+/**
+ * The periods whose impression reports are accepted at `nowMs`. A device reports a week's
+ * impressions once that week is over (so the report covers all of it), any time during
+ * the next week: impressions run one week behind segment reports.
+ *
+ * @example
+ * impressionPeriods(Date.UTC(2026, 10, 25)) // ['2026-W47']
+ */
+export function impressionPeriods(nowMs: number): Period[] {
+  return openPeriods(nowMs - WEEK_MS);
+}
+
+/**
+ * True once a week's impressions take no more reports (the week after it is over too).
+ *
+ * @example
+ * isImpressionReleasable('2026-W46', Date.UTC(2026, 10, 24, 1)) // true
+ */
+export function isImpressionReleasable(period: Period, nowMs: number): boolean {
+  return isReleasable(period, nowMs - WEEK_MS);
+}

@@ -1,4 +1,4 @@
-import { estimateImpressions, grrEncode, impressionEpsilon, openPeriods, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
+import { estimateImpressions, grrEncode, impressionEpsilon, impressionPeriods, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 describe('POST /v1/impressions → GET /v1/campaigns/impressions', () => {
   it('estimates devices reached per campaign across model versions, only once the period is closed, with the same numbers every time', async () => {
-    const open = openPeriods(Date.now());
+    const open = impressionPeriods(Date.now());
     const period = open[open.length - 1] as string;
     const v1 = await createCampaign(campaigns[0] as Campaign); // campaigns: [drama]
     const v2 = await createCampaign(campaigns[1] as Campaign); // campaigns: [drama, comedy]
@@ -95,7 +95,7 @@ describe('POST /v1/impressions → GET /v1/campaigns/impressions', () => {
     await expectProblem(await query(marketer), 409, 'period-open');
 
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(periodStart(period) + 8 * 86_400_000 + 60_000);
+    vi.setSystemTime(periodStart(period) + 15 * 86_400_000 + 60_000);
     const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
     const res = await query(later);
     expect(res.status).toBe(200);
@@ -128,7 +128,7 @@ describe('bad impression reports get problem+json and change no state', () => {
   beforeAll(async () => {
     model = await currentManifest();
     if (!model.campaigns?.length) model = await createCampaign({ id: 'refusals', segment: 2, kind: 'message', title: 'Hi' });
-    period = openPeriods(Date.now())[0] as string;
+    period = impressionPeriods(Date.now())[0] as string;
   });
 
   const cases: [string, () => Promise<Response>, number, string][] = [

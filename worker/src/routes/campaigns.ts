@@ -4,7 +4,7 @@
  * which devices pick up at their next model fetch and apply on their own. No route here
  * learns or stores which device matched a campaign.
  */
-import { campaignListErrors, estimateImpressions, impressionEpsilon, isPeriod, isReleasable, MAX_CAMPAIGNS, parseCampaign, parseManifest, periodStart, REPORT_GRACE_MS, type Campaign, type ImpressionTally, type ModelManifest } from '@edgeseg/shared';
+import { campaignListErrors, estimateImpressions, impressionEpsilon, isImpressionReleasable, isPeriod, MAX_CAMPAIGNS, parseCampaign, parseManifest, periodStart, REPORT_GRACE_MS, type Campaign, type ImpressionTally, type ModelManifest } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
@@ -49,7 +49,7 @@ async function republish(env: Env, change: (current: ModelManifest) => Campaign[
 /** The tallies of every model version that could have taken impression reports for `period`. */
 async function talliesOf(env: Env, period: string): Promise<ImpressionTally[]> {
   const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
-  const versions = await registry.versionsWithCampaigns(periodStart(period) + WEEK_MS + REPORT_GRACE_MS);
+  const versions = await registry.versionsWithCampaigns(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS);
   const tallies: ImpressionTally[] = [];
   for (const version of versions) {
     const manifest = await manifestOf(env, version);
@@ -94,8 +94,8 @@ export const campaignRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/campaigns/impressions', async (c) => {
     const period = c.req.query('period');
     if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
-    if (!isReleasable(period, Date.now())) {
-      throw new ProblemError('period-open', `${period} is released from ${new Date(periodStart(period) + WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
+    if (!isImpressionReleasable(period, Date.now())) {
+      throw new ProblemError('period-open', `${period} impressions are reported during the week after it and released from ${new Date(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
     }
     const campaigns = estimateImpressions(await talliesOf(c.env, period), Number(c.env.K_THRESHOLD ?? '50'));
     c.header('cache-control', 'private, no-store');

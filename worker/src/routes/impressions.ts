@@ -3,7 +3,7 @@
  * They are counted in SegmentTally instances of their own, one per (model version,
  * period), whose values index the campaigns of that model (last value: "none").
  */
-import { openPeriods, parseImpressionBatch, type ImpressionReport } from '@edgeseg/shared';
+import { impressionPeriods, parseImpressionBatch, type ImpressionReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -26,7 +26,7 @@ export function impressionTallyStub(env: Env, modelVersion: number, period: stri
 
 /** Checks every report against its model and period before anything is stored, so a refused batch changes no state. */
 async function checkAgainstModels(env: Env, reports: ImpressionReport[]): Promise<void> {
-  const open = openPeriods(Date.now());
+  const open = impressionPeriods(Date.now()); // last week's: devices report a week once it is over
   for (const [i, r] of reports.entries()) {
     const manifest = await manifestOf(env, r.model_version);
     if (!manifest) throw new ProblemError('unknown-model', `reports[${i}].model_version: ${r.model_version} was never published`);
