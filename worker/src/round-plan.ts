@@ -2,7 +2,7 @@
  * Planning a round: turns an admin's request (duration, minimum batch, ε, δ, groups,
  * slices) into the record both aggregators store and the descriptor devices see.
  */
-import { padCandidate, type RoundRecord } from '@edgeseg/aggregator';
+import { padCandidate, type RoundRecord } from '@edgeseg/aggregator/rounds';
 import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 
