@@ -2,7 +2,8 @@
  * /dashboard in Chromium against its own stack (campaign edits and a released round
  * publish new model versions, which the shared stack's other tests must not see):
  * sign-in, segments with generated profiles, history chart, rounds, ledger, CSV
- * export, campaign create/delete through the form, sign-out, axe-core and a screenshot.
+ * export, campaign create/delete through the form, a campaign reaching a device in its
+ * segment (and not one in another), sign-out, axe-core and a screenshot.
  */
 import { describeCentroid, parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
@@ -14,6 +15,7 @@ import { mintToken } from '../support/keys.ts';
 import { closeRoundAndWait, openRound } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 import { axeViolations } from './axe.ts';
+import { CATALOGUE, type DemoWindow } from './demo-page.ts';
 
 const SCREENSHOT = new URL('../screenshots/dashboard.png', import.meta.url).pathname;
 
@@ -61,8 +63,6 @@ async function signIn(token: string): Promise<void> {
 beforeAll(async () => {
   stack = await startStack({ K_THRESHOLD: '1' });
   marketer = await mintToken(stack.authJwk, { role: 'marketer' });
-  const admin = await mintToken(stack.authJwk, { role: 'admin' });
-  releasedRound = await releaseRound(admin, 12);
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -82,7 +82,56 @@ describe('/dashboard', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('edgeseg-token'))).toBeNull();
   });
 
-  it('signs in with a marketer token and shows segments with profiles, the trend chart, rounds and the ledger', async () => {
+  it('a campaign created here shows on a device in its segment after its next model fetch, and not on a device in another', { timeout: 120_000 }, async () => {
+    // First, on the bootstrap model (before any round moves the centroids), so two plain viewing styles land in two segments.
+    await signIn(marketer);
+    await page.waitForSelector('body[data-loaded="true"]');
+    const devices = [await launchChromium(), await launchChromium()];
+    try {
+      const [a, b] = await Promise.all(devices.map((d) => d.context.newPage()));
+      if (!a || !b) throw new Error('no page');
+      const demoAt = async (p: Page) => {
+        await p.goto(`${stack.baseUrl}/demo`);
+        await p.waitForSelector('body[data-ready="true"]');
+      };
+      const segmentOf = (p: Page) => p.evaluate(() => (document.getElementById('segment') as HTMLElement).dataset.segment);
+      const ids = (row: string, n: number) => CATALOGUE.titles.filter((t) => t.row === row).slice(0, n).map((t) => t.id);
+      await Promise.all([demoAt(a), demoAt(b)]);
+      await a.selectOption('#device', 'tv');
+      for (const id of ids('drama', 4)) await a.click(`button[data-action="finish"][data-content="${id}"]`);
+      await b.selectOption('#device', 'mobile');
+      for (const id of ids('comedy', 8)) await b.click(`button[data-action="skip"][data-content="${id}"]`);
+      await expect.poll(async () => (await segmentOf(a)) !== undefined && (await segmentOf(b)) !== undefined, POLL).toBe(true);
+      const [segA, segB] = [Number(await segmentOf(a)), Number(await segmentOf(b))];
+      expect(segA).not.toBe(segB);
+      expect(await a.isVisible('#campaign')).toBe(false);
+
+      await page.selectOption('#campaign-form [name=kind]', 'message');
+      await page.fill('#campaign-form [name=id]', 'for-segment-a');
+      await page.selectOption('#campaign-form [name=segment]', String(segA));
+      await page.fill('#campaign-form [name=title]', 'Picked for you');
+      await page.fill('#campaign-form [name=body]', 'Three new dramas tonight.');
+      await page.click('#campaign-form button[type=submit]');
+      await expect.poll(async () => page.$$eval('#campaign-list tbody tr th', (ths) => ths.map((th) => th.textContent)), POLL).toContain('for-segment-a');
+
+      await Promise.all([demoAt(a), demoAt(b)]); // the next model fetch
+      await expect.poll(async () => a.isVisible('#campaign'), POLL).toBe(true);
+      expect(await a.textContent('#campaign h2')).toBe('Picked for you');
+      expect(await a.textContent('#campaign')).toContain('Three new dramas tonight.');
+      expect(await b.isVisible('#campaign')).toBe(false);
+      expect(await b.evaluate(() => (window as unknown as DemoWindow).edgeseg.campaigns())).toEqual([]);
+      expect(await axeViolations(a)).toEqual([]);
+      const removed = await fetch(`${stack.baseUrl}/v1/campaigns/for-segment-a`, { method: 'DELETE', headers: { authorization: `Bearer ${marketer}` } });
+      expect(removed.status).toBe(200);
+    } finally {
+      await Promise.all(devices.map((d) => d.close()));
+    }
+  });
+
+  it('signs in with a marketer token and shows segments with profiles, the trend chart, rounds and the ledger', { timeout: 180_000 }, async () => {
+    releasedRound = await releaseRound(await mintToken(stack.authJwk, { role: 'admin' }), 12);
+    await page.goto(`${stack.baseUrl}/`);
+    await page.evaluate(() => sessionStorage.clear());
     const started = Date.now();
     await signIn(marketer);
     await page.waitForSelector('body[data-loaded="true"]');
