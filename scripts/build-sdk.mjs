@@ -1,6 +1,7 @@
 // Builds the client SDK: client-sdk/dist/edgeseg.min.js (minified ESM, what apps embed),
 // the chunks the SDK loads with import() only when needed (verify.min.js: a new signed
-// model arrived; contribute.min.js: the device contributes to a round), the preference
+// model arrived; contribute.min.js: the device contributes to a secure round;
+// contribute-local.min.js: to a local-mode round), the preference
 // centre, and copies of them under worker/public/sdk/ so the local stack serves them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
@@ -64,13 +65,63 @@ const idbWithoutExtras = {
   },
 };
 
+/**
+ * Three @hpke/core modules (mutex, senderContext, recipientContext) each carry their own
+ * copy of TypeScript's `__classPrivateFieldGet`/`__classPrivateFieldSet` helpers (tslib
+ * inlined by their compiler). Give the chunk one copy, imported by all three (about 90 B
+ * gzip). The helpers are taken verbatim from one of those files; if a file no longer
+ * starts with them (another @hpke version), the build fails instead of guessing.
+ */
+const PRIVATE_FIELD_HELPERS = /^var __classPrivateFieldGet = \(this && this\.__classPrivateFieldGet\) \|\| function[\s\S]*?\n};\nvar __classPrivateFieldSet = \(this && this\.__classPrivateFieldSet\) \|\| function[\s\S]*?\n};\n/;
+const hpkePrivateFieldHelpersOnce = {
+  name: 'hpke-private-field-helpers-once',
+  setup(b) {
+    const helpers = (path) => {
+      const text = readFileSync(path, 'utf8');
+      const m = text.match(PRIVATE_FIELD_HELPERS);
+      if (!m) throw new Error(`${path}: the inlined private field helpers were not found; check the hpke-private-field-helpers-once plugin`);
+      return { text, helpers: m[0] };
+    };
+    let first = null;
+    b.onResolve({ filter: /^edgeseg:private-field-helpers$/ }, (args) => ({ path: args.path, namespace: 'private-field-helpers' }));
+    b.onLoad({ filter: /.*/, namespace: 'private-field-helpers' }, () => ({ contents: first.replace(/^var /gm, 'export var '), loader: 'js' }));
+    b.onLoad({ filter: /[\\/]@hpke[\\/]core[\\/]esm[\\/]src[\\/](mutex|senderContext|recipientContext)\.js$/ }, (args) => {
+      const { text, helpers: h } = helpers(args.path);
+      if (first === null) first = h;
+      else if (h !== first) throw new Error(`${args.path}: its private field helpers differ from the others'; check the hpke-private-field-helpers-once plugin`);
+      return { contents: text.replace(PRIVATE_FIELD_HELPERS, "import { __classPrivateFieldGet, __classPrivateFieldSet } from 'edgeseg:private-field-helpers';\n"), resolveDir: dirname(args.path), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The local-mode chunk imports the round validator and the encoder from
+ * @edgeseg/shared/secure, whose module also holds the HPKE sealing; the chunk never seals,
+ * but @hpke's packages do not declare themselves free of side effects, so their top-level
+ * code (about 2 KB gzip) would stay. Declare them so: esbuild then drops every @hpke
+ * module the chunk does not use. The budget test checks nothing of HPKE is left.
+ */
+const hpkeWithoutSideEffects = {
+  name: 'hpke-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /^@hpke\// }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' });
+      return real.errors.length ? { errors: real.errors } : { path: real.path, sideEffects: false };
+    });
+  },
+};
+
 const common = { bundle: true, format: 'esm', minify: true, platform: 'browser', legalComments: 'none', logLevel: 'warning' };
 const outputs = [
   { entry: 'client-sdk/src/index.ts', file: 'edgeseg.min.js', options: { target: 'es2019', plugins: [idbWithoutExtras] } },
   // Model verification (signature + manifest checks), loaded only when a new model arrives.
   { entry: 'client-sdk/src/verify/index.ts', file: 'verify.min.js', options: { target: 'es2019' } },
   // The chunk needs BigInt (@hpke/common) and is reached through import(): ES2020 runtimes only.
-  { entry: 'client-sdk/src/contribute/index.ts', file: 'contribute.min.js', options: { target: 'es2020', plugins: [hpkeCommonWithoutFallbacks] } },
+  { entry: 'client-sdk/src/contribute/index.ts', file: 'contribute.min.js', options: { target: 'es2020', plugins: [hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce] } },
+  // Local-mode rounds (single operator): the device's own exact discrete Gaussian noise, no HPKE.
+  // Its own chunk, so secure-mode devices never download the sampler. BigInt (the sampler): ES2020.
+  { entry: 'client-sdk/src/contribute/local.ts', file: 'contribute-local.min.js', options: { target: 'es2020', plugins: [hpkeWithoutSideEffects] } },
   // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).
   { entry: 'client-sdk/src/preferences/index.ts', file: 'preferences.min.js', options: { target: 'es2019' } },
 ];

@@ -29,7 +29,8 @@ import { randomId } from './ids.ts';
 import { base64urlText } from './jws.ts';
 import { fetchModel, type VerifyChunk } from './model.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
-import { fits, queueOnce, type Release } from './release.ts';
+import { fits, queueOnce, type Mark, type Release } from './release.ts';
+import type { JoinRound, RoundJob } from './contribute/job.ts';
 import { createSender } from './sender.ts';
 import { DB_NAME, openStore, purgeBefore, readKv, STORE_NAMES, writeKv, type CachedModel, type SegmentHistoryEntry, type Store, type StoredEvent, type VerifiedModel } from './store.ts';
 
@@ -38,8 +39,8 @@ export type { ConsentApi, EdgesegExport, Segmenter, SegmenterOptions, SegmentInf
 const DEFAULT_RETENTION_DAYS = 90;
 const DEFAULT_CAP = 10;
 
-/** The lazily loaded chunk (`contribute/index.ts`). */
-type ContributeChunk = typeof import('./contribute/index.ts');
+/** A lazily loaded contribution chunk (`contribute/index.ts` for secure rounds, `contribute/local.ts` for local ones). */
+type ContributeChunk = { join: JoinRound };
 
 /** A cached model that carries its verified manifest (older caches do not: they are fetched again). */
 function usable(cached: CachedModel | undefined): CachedModel | undefined {
@@ -65,6 +66,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     retentionDays = DEFAULT_RETENTION_DAYS,
     budget: { measurement = DEFAULT_CAP, model_improvement = DEFAULT_CAP } = {},
     contributeUrl = `${endpoint}/sdk/contribute.min.js`, // variables, so bundlers leave the imports alone
+    contributeLocalUrl = `${endpoint}/sdk/contribute-local.min.js`,
     verifyUrl = `${endpoint}/sdk/verify.min.js`,
   } = options;
   const verifier = async (): Promise<VerifyChunk['verifyModel']> => ((await import(verifyUrl)) as VerifyChunk).verifyModel;
@@ -100,8 +102,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   let campaignIds = '';
   /** The open round last fetched, kept until this device has features to contribute. */
   let round: RoundHead | null = null;
-  /** Contribution checks run one after another; flush() waits for them. */
+  /** Contribution checks (rounds and counts) run one after another; flush() waits for them. */
   let contributing: Promise<void> = Promise.resolve();
+  /** The ISO week whose counts round was last looked for: asked again only after a model fetch or a day. */
+  let countsAsked = '';
   const segmentListeners = new Set<(s: SegmentInfo | null) => void>();
   const campaignListeners = new Set<(c: Campaign[]) => void>();
   const consentListeners = new Set<(c: ConsentState) => void>();
@@ -116,6 +120,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       recompute();
       void maybeReport();
       void maybeReportImpressions();
+      void maybeCount();
     };
   }
   const sender = createSender({ endpoint, lockName: `${dbName}:send`, store: () => db, allowed: (item) => consentNow()[item.purpose], fail });
@@ -205,6 +210,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     void writeQueued();
     void maybeReport();
     void maybeReportImpressions();
+    void maybeCount();
     if (round) void contribute(false);
   }
 
@@ -258,9 +264,12 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     if (await queueOnce(db, r, caps[r.item.purpose], now)) await sender.deliver();
   }
 
-  /** Creates this period's randomized segment report under measurement if none exists yet. */
+  /**
+   * Creates this period's randomized segment report under measurement if none exists yet
+   * (unless the model counts segments securely: {@link maybeCount} instead).
+   */
   async function maybeReport(): Promise<void> {
-    if (!db || !model || !current || !consentNow().measurement) return;
+    if (!db || !model || model.measurement === 'secure' || !current || !consentNow().measurement) return;
     const { version, k, epsilon } = model;
     const now = Date.now();
     const period = isoWeekPeriod(now);
@@ -311,43 +320,76 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     await Promise.all([tx.store.put(shown, 'shown'), tx.done]);
   }
 
+  /** Runs `task` after the contribution checks before it; flush() waits for it. Never rejects. */
+  function serially(task: () => Promise<void>): Promise<void> {
+    return (contributing = contributing.then(() => task().catch(fail)));
+  }
+
+  /**
+   * Joins open round `r` once: imports the chunk of its mode only when `value` is new
+   * under `mark` and the round's ε fits the cap of the purpose `job.kind` spends (counts:
+   * measurement; k-means: model_improvement); the chunk validates the round against the
+   * signed model, builds the contribution and hands it back to {@link release}, which
+   * queues it once and charges the ledger in one transaction, if `allowed()` still holds.
+   */
+  async function joinRound(store: Store, m: ModelManifest, r: RoundHead, mark: Mark, value: string, label: string, job: Pick<RoundJob, 'kind' | 'x' | 'counts'>, allowed: () => boolean, nowMs: number): Promise<void> {
+    const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
+    if (!(await fits(store.transaction(['kv', 'ledger']), mark, value, purpose, r.epsilon, caps[purpose], nowMs))) return;
+    const chunk = (await import(r.mode === 'local' ? contributeLocalUrl : contributeUrl)) as ContributeChunk;
+    await chunk.join({
+      ...job,
+      round: r,
+      model: m,
+      helper: options.aggregators && options.aggregators.helper,
+      nowMs,
+      async queue(item, { epsilon }) {
+        if (db && allowed()) await release(db, { mark, value, epsilon, label, item }, nowMs); // db: null once shut down
+      },
+    });
+  }
+
   /**
    * Checks the open round (when `fetchRound`) and contributes to it under
    * model_improvement (with personalization, which the features need), once per round
-   * id and within the 30-day ε cap ({@link queueOnce}). The chunk is imported only when
-   * the round is new to this device and fits the cap; it validates the round against the
-   * signed model, builds the contribution and hands it back to {@link release}. Runs one
-   * after another; flush() waits for them.
+   * id and within the 30-day ε cap ({@link joinRound}). Secure and local-mode rounds
+   * alike; the round's own k and slices are used (k selection, a new k).
    */
   function contribute(fetchRound: boolean): Promise<void> {
-    return (contributing = contributing.then(async () => {
+    return serially(async () => {
       const m = model;
       const ok = (): boolean => consentNow().personalization && consentNow().model_improvement;
       if (!db || !m || !m.aggregators || !ok()) return;
-      try {
-        if (fetchRound) round = await fetchRoundHead(endpoint, 'kmeans');
-        const r = round;
-        const nowMs = Date.now();
-        const raw = featureVector(features, nowMs);
-        if (!r || !raw) return; // no features yet: the round waits for the next burst of events
-        round = null;
-        if (!(await fits(db.transaction(['kv', 'ledger']), 'contributedRound', r.round_id, 'model_improvement', r.epsilon, caps.model_improvement, nowMs))) return;
-        const chunk = (await import(contributeUrl)) as ContributeChunk;
-        await chunk.join({
-          kind: 'kmeans',
-          round: r,
-          model: m,
-          x: standardise(raw, m.scaling.mean, m.scaling.scale),
-          helper: options.aggregators && options.aggregators.helper,
-          nowMs,
-          async queue(item, { round_id, epsilon }) {
-            if (db && ok()) await release(db, { mark: 'contributedRound', value: round_id, epsilon, label: `round ${round_id}`, item }, nowMs);
-          },
-        });
-      } catch (err) {
-        fail(err);
-      }
-    }));
+      if (fetchRound) round = await fetchRoundHead(endpoint, 'kmeans');
+      const r = round;
+      const nowMs = Date.now();
+      const raw = featureVector(features, nowMs);
+      if (!r || !raw) return; // no features yet: the round waits for the next burst of events
+      round = null;
+      await joinRound(db, m, r, 'contributedRound', r.round_id, `round ${r.round_id}`, { kind: 'kmeans', x: standardise(raw, m.scaling.mean, m.scaling.scale) }, ok, nowMs);
+    });
+  }
+
+  /**
+   * Under measurement, when the signed model counts segments securely: contributes this
+   * week's segment (a secret-shared one-hot, in the contribution chunk) to the week's
+   * counts round, once per week, instead of a randomized report. Looks for the round once
+   * per week, and again after each model fetch and daily (`retry`) while none is open.
+   * With personalization on it waits for a segment; without, it counts as "no segment".
+   */
+  function maybeCount(retry = false): Promise<void> {
+    if (retry) countsAsked = '';
+    return serially(async () => {
+      const m = model;
+      const c = consentNow();
+      const nowMs = Date.now();
+      const period = isoWeekPeriod(nowMs);
+      if (!db || !m || m.measurement !== 'secure' || !c.measurement || (c.personalization && !current) || countsAsked === period) return;
+      countsAsked = period;
+      if ((await readKv(db, 'countedPeriod')) === period) return;
+      const r = await fetchRoundHead(endpoint, 'counts');
+      const counts = { period, segment: current && current.id };
+      if (r && r.period === period) await joinRound(db, m, r, 'countedPeriod', period, `counts ${period}`, { kind: 'counts', x: null, counts }, () => consentNow().measurement, nowMs);
+    });
   }
 
   function activate(manifest: ModelManifest): void {
@@ -375,6 +417,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       fail(err);
     }
     void contribute(true); // at start, once the model (a new version or the cached one) is settled
+    void maybeCount(true);
   }
 
   /**
@@ -410,7 +453,10 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     waiting = [];
     recompute();
     apply(early);
-    dailyTimer = setInterval(purge, DAY_MS); // it never rejects
+    dailyTimer = setInterval(() => {
+      void purge();
+      void maybeCount(true);
+    }, DAY_MS); // neither rejects
     listen(true);
     await loadModel();
     await sender.deliver();
@@ -466,6 +512,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
         recompute();
         await maybeReport();
         await maybeReportImpressions();
+        void maybeCount();
         if (!(before.personalization && before.model_improvement)) void contribute(true); // just granted: is a round open?
       } catch (err) {
         fail(err);

@@ -88,6 +88,11 @@ export interface KvValues {
   reportedPeriod: string;
   /** The last round this device queued a contribution for (rounds are opened one after another). */
   contributedRound: string;
+  /**
+   * The last ISO week whose secure counts round this device contributed to (once per
+   * week, as the randomized report it replaces, so also at most once per round).
+   */
+  countedPeriod: string;
   /** The last ISO week an impression report was created for (each week's report goes out the week after). */
   impressionPeriod: string;
   /** Campaign ids the app showed, per ISO week (this week and last week are kept). */

@@ -1,29 +1,28 @@
 /**
  * The contribution chunk (`/sdk/contribute.min.js`): loaded by the core SDK with
- * `import()` only when a device is about to contribute to an open secure round, so apps
+ * `import()` only when a device is about to contribute to an open secure round (a k-means
+ * round under model_improvement, or the week's counts round under measurement), so apps
  * that never contribute never pay for HPKE and the encoder. The core fetches the round
  * and checks that this device has not contributed to it yet; this chunk validates the
  * round against the signed model, builds and seals the contribution, and hands it back.
  */
-import type { HpkeConfig } from '@edgeseg/shared';
-import { buildSecureContribution } from '@edgeseg/shared/secure';
+import { buildSecureContribution, buildSecureCountContribution } from '@edgeseg/shared/secure';
 import { randomId } from '../ids.ts';
-import { checkRound, type JoinRound, type RoundJob } from './job.ts';
+import { checkRound, refuse, sameConfig, type JoinRound, type RoundJob } from './job.ts';
 
 export type { ContributionItem, RoundJob } from './job.ts';
-
-const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
-const same = (a: HpkeConfig | undefined, b: HpkeConfig): boolean => !!a && CONFIG_FIELDS.every((f) => a[f] === b[f]);
 
 /**
  * Joins an open secure round: validates it ({@link checkRound}), refuses it when its
  * leader or helper key differs from the keys pinned in the signed model (a leader must
  * not be able to substitute its own key for the helper's, which would let it open both
  * shares), or other than the helper key the app itself pins (`job.helper`, so that a
- * leader signing its own key into the model as the helper's is refused too), then clips, quantises and encodes the feature vector for its nearest
- * centroid, splits it into two additive shares mod 2^32 (`crypto.getRandomValues`),
- * seals each share to its aggregator under a fresh random id and hands the item to
- * `job.queue`. Throws (nothing queued) when it refuses.
+ * leader signing its own key into the model as the helper's is refused too). A k-means
+ * round: clips, quantises and encodes the feature vector for its nearest centroid of the
+ * round's slice. A counts round (the model's k, this week): the one-hot of `job.counts.segment`.
+ * Either vector is split into two additive shares mod 2^32 (`crypto.getRandomValues`),
+ * each sealed to its aggregator under a fresh random id, and handed to `job.queue` under
+ * model_improvement (k-means) or measurement (counts). Throws (nothing queued) when it refuses.
  *
  * @example
  * await join({ kind: 'kmeans', round: await res.json(), model, x, nowMs: Date.now(), queue: (item, round) => release(item, round.epsilon) });
@@ -31,10 +30,14 @@ const same = (a: HpkeConfig | undefined, b: HpkeConfig): boolean => !!a && CONFI
 export const join: JoinRound = async (job: RoundJob) => {
   const r = checkRound(job, 'secure');
   const pinned = job.model.aggregators;
-  if (!pinned || !same(r.hpke.leader, pinned.leader) || !same(r.hpke.helper, pinned.helper)) {
-    throw new Error(`contribute: round ${r.round_id} names HPKE keys other than the ones pinned in the signed model; nothing was sent`);
+  if (!pinned || !sameConfig(r.hpke.leader, pinned.leader) || !sameConfig(r.hpke.helper, pinned.helper)) refuse(r, 'names HPKE keys other than the ones pinned in the signed model');
+  if (job.helper && !sameConfig(r.hpke.helper, job.helper)) refuse(r, 'and the model name a helper key other than the one the app pins');
+  const c = job.counts;
+  if (r.kind === 'counts') {
+    if (!c || r.period !== c.period || r.k !== job.model.k) refuse(r, `does not count this week's ${job.model.k} segments`);
+    const body = await buildSecureCountContribution(r, c.segment, randomId());
+    return job.queue({ id: body.id, purpose: 'measurement', createdAt: job.nowMs, contribution: body }, r);
   }
-  if (job.helper && !same(r.hpke.helper, job.helper)) throw new Error(`contribute: round ${r.round_id} and the model name a helper key other than the one the app pins; nothing was sent`);
   if (!job.x) throw new Error(`contribute: round ${r.round_id} needs the device's features`);
   const { body } = await buildSecureContribution(r, job.x, randomId());
   await job.queue({ id: body.id, purpose: 'model_improvement', createdAt: job.nowMs, contribution: body }, r);

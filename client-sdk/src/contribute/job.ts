@@ -1,6 +1,9 @@
 /**
  * What the core hands a contribution chunk for one open round, and the checks every
  * chunk (secure or local mode) runs on the untrusted round before building anything.
+ * The round's own k and slices are what a k-means contribution is encoded against (a
+ * k-selection or new-k round differs from the model's k); only the model version, and
+ * through the feature vector's length d, must match.
  */
 import type { HpkeConfig, ModelManifest, RoundDescriptor, RoundKind } from '@edgeseg/shared';
 import { parseRoundDescriptor } from '@edgeseg/shared/secure';
@@ -20,6 +23,11 @@ export interface RoundJob {
   /** k-means rounds: the device's standardised feature vector. */
   x: Float32Array | null;
   /**
+   * Counts rounds: the ISO week the device is in now (the round must count it) and the
+   * segment it holds (null: none, the round's "no segment" entry).
+   */
+  counts?: { period: string; segment: number | null } | undefined;
+  /**
    * The helper's key as the app itself pins it (`SegmenterOptions.aggregators.helper`):
    * when given, a round or model naming another helper key is refused, so a leader that
    * signs its own key into the model as the helper's still cannot open both shares.
@@ -31,6 +39,18 @@ export interface RoundJob {
    * `item`, in one transaction. The chunk calls it once, with the validated round.
    */
   queue(item: ContributionItem, round: RoundDescriptor): Promise<void>;
+}
+
+const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
+
+/**
+ * True when HPKE config `a` is present and names exactly the key and suite of `b`.
+ *
+ * @example
+ * sameConfig(round.hpke.leader, model.aggregators.leader)
+ */
+export function sameConfig(a: HpkeConfig | undefined, b: HpkeConfig | undefined): boolean {
+  return !!a && !!b && CONFIG_FIELDS.every((f) => a[f] === b[f]);
 }
 
 /** A chunk's entry point: validates `job.round`, builds this device's contribution and queues it; throws (nothing queued) when it refuses. */
@@ -56,6 +76,16 @@ export function checkRound(job: RoundJob, mode: RoundDescriptor['mode']): RoundD
         : r.closes_at * 1000 > job.nowMs
           ? ''
           : 'is closed';
-  if (problem) throw new Error(`contribute: round ${r.round_id} ${problem}; nothing was sent`);
+  if (problem) refuse(r, problem);
   return r;
+}
+
+/**
+ * Throws the refusal of round `r`: `contribute: round <id> <problem>; nothing was sent`.
+ *
+ * @example
+ * if (!pinned) refuse(round, 'names keys the model does not pin');
+ */
+export function refuse(r: RoundDescriptor, problem: string): never {
+  throw new Error(`contribute: round ${r.round_id} ${problem}; nothing was sent`);
 }
