@@ -1,5 +1,5 @@
 import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
-import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
+import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeCountAggregate, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from './index.ts';
@@ -75,10 +75,16 @@ function modelPinning(keys: typeof pinned | undefined, version = round.model_ver
 type Queued = [source.ContributionItem, RoundDescriptor];
 
 /** Runs the chunk's `join` on `roundValue` and returns what it queued (it queues at most once). */
-async function joinWith(chunk: typeof source, roundValue: unknown, x: Float32Array | null, opts: { keys?: typeof pinned | undefined; version?: number; nowMs?: number; helper?: typeof pinned.helper } = {}): Promise<Queued[]> {
+async function joinWith(
+  chunk: typeof source,
+  roundValue: unknown,
+  x: Float32Array | null,
+  opts: { keys?: typeof pinned | undefined; version?: number; nowMs?: number; helper?: typeof pinned.helper; kind?: source.RoundJob['kind']; counts?: source.RoundJob['counts'] } = {},
+): Promise<Queued[]> {
   const queued: Queued[] = [];
   await chunk.join({
-    kind: 'kmeans',
+    kind: opts.kind ?? 'kmeans',
+    counts: opts.counts,
     round: roundValue,
     model: modelPinning('keys' in opts ? opts.keys : pinned, opts.version),
     x,
@@ -148,5 +154,105 @@ describe.each(chunks)('join, %s', (_name, load) => {
     await expect(joinWith(chunk, round, x, { nowMs: round.closes_at * 1000 })).rejects.toThrow(/is closed/);
     await expect(joinWith(chunk, round, new Float32Array(D + 1))).rejects.toThrow(/features/);
     await expect(joinWith(chunk, round, null)).rejects.toThrow(/needs the device's features/);
+  });
+});
+
+/** Opens both shares of a secure body for `r` and recombines them (what the two aggregators' sum holds for one device). */
+async function recombine(body: SecureContribution, r: RoundDescriptor): Promise<Int32Array> {
+  const L = vectorLength(r.kind, r.k, r.d);
+  expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L).ok).toBe(true);
+  const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader')));
+  const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper')), L);
+  return combineShares(leaderShare, helperShare);
+}
+
+const WEEK = '2027-W02';
+const IN_WEEK_MS = Date.UTC(2027, 0, 13); // a Wednesday of 2027-W02
+
+/** The week's counts round as the leader plans it (worker/src/round-plan.ts, planCountsRound). */
+function countsRound(): RoundDescriptor {
+  return {
+    round_id: `c-${WEEK}-v3`,
+    kind: 'counts',
+    mode: 'secure',
+    model_version: round.model_version,
+    k: K,
+    d: 0,
+    slices: [[[], [], []]],
+    groups: 1,
+    encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
+    epsilon: 1,
+    delta: 1e-9,
+    closes_at: Math.ceil(IN_WEEK_MS / 1000) + 14 * 86_400,
+    period: WEEK,
+    hpke: round.hpke,
+  };
+}
+
+describe.each(chunks)('join a counts round, %s', (_name, load) => {
+  const counts = (segment: number | null, period = WEEK) => ({ kind: 'counts' as const, counts: { period, segment }, nowMs: IN_WEEK_MS });
+
+  it('seals the one-hot of the segment (or "no segment") under measurement; both aggregators together read one device there', async () => {
+    const chunk = await load();
+    for (const segment of [2, 0, null]) {
+      const queued = await joinWith(chunk, JSON.parse(JSON.stringify(countsRound())), null, counts(segment));
+      expect(queued).toHaveLength(1);
+      const [item, validated] = queued[0] as Queued;
+      expect(item.purpose).toBe('measurement');
+      expect(validated).toEqual(countsRound());
+      const body = item.contribution as SecureContribution;
+      expect(item.id).toBe(body.id);
+      expect(Object.keys(body).sort()).toEqual(['group', 'helper', 'id', 'leader', 'round_id', 'slice']);
+      const sums = await recombine(body, validated);
+      expect(Array.from(decodeCountAggregate(sums, K, 1))).toEqual(Array.from({ length: K + 1 }, (_, i) => (i === (segment ?? K) ? 1 : 0)));
+    }
+  });
+
+  it('refuses a counts round of another week, another k or model, other keys than the pinned ones, or without the segment', async () => {
+    const chunk = await load();
+    const r = countsRound();
+    await expect(joinWith(chunk, { ...r, period: '2027-W01' }, null, counts(1))).rejects.toThrow(/does not count this week's 3 segments; nothing was sent/);
+    await expect(joinWith(chunk, r, null, counts(1, '2027-W03'))).rejects.toThrow(/does not count this week's/);
+    await expect(joinWith(chunk, { ...r, k: K + 1, slices: [[[], [], [], []]] }, null, counts(1))).rejects.toThrow(/does not count this week's 3 segments/);
+    await expect(joinWith(chunk, r, null, { ...counts(1), version: r.model_version + 1 })).rejects.toThrow(/for model v3, not v4/);
+    await expect(joinWith(chunk, { ...r, hpke: { ...r.hpke, helper: { ...r.hpke.helper, public_key: otherKey } } }, null, counts(1))).rejects.toThrow(/pinned in the signed model/);
+    await expect(joinWith(chunk, r, null, { ...counts(1), helper: { ...pinned.helper, public_key: otherKey } })).rejects.toThrow(/the app pins/);
+    await expect(joinWith(chunk, r, null, { ...counts(1), keys: undefined })).rejects.toThrow(/pinned/);
+    await expect(joinWith(chunk, r, null, { kind: 'counts', nowMs: IN_WEEK_MS })).rejects.toThrow(/does not count this week's/);
+    await expect(joinWith(chunk, r, null, { ...counts(1), nowMs: r.closes_at * 1000 })).rejects.toThrow(/is closed/);
+    // A k-means round offered where a counts round was asked for, and the other way round.
+    await expect(joinWith(chunk, round, null, counts(1))).rejects.toThrow(/secure kmeans round, not a secure counts round/);
+    await expect(joinWith(chunk, r, Float32Array.from([0, 1, 0, 0]), { nowMs: IN_WEEK_MS })).rejects.toThrow(/secure counts round, not a secure kmeans round/);
+    expect(await joinWith(chunk, r, null, counts(1))).toHaveLength(1); // and the unchanged round still goes through
+  });
+});
+
+describe.each(chunks)('join a round whose k differs from the model, %s', (_name, load) => {
+  it('contributes to a k-selection round (candidates padded with sentinel rows to the largest k) against the slice it drew', async () => {
+    const chunk = await load();
+    const sentinel = new Array<number>(D).fill(1e5); // K_SENTINEL, aggregator/src/round/k-select.ts
+    const two = [[1, 0, 0, 0], [0, 1, 0, 0]];
+    const five = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [-1, 0, 0, 0]];
+    const kSelect: RoundDescriptor = { ...round, k: 5, slices: [[...two, sentinel, sentinel, sentinel], five] };
+    const x = Float32Array.from([0, 0.1, 0, 0.9]); // nearest: [0, 1, 0, 0] among two, [0, 0, 0, 1] among five
+    const seen = new Set<number>();
+    for (let i = 0; i < 24 && seen.size < 2; i++) {
+      const [[item, validated]] = (await joinWith(chunk, kSelect, x)) as [Queued];
+      const body = item.contribution as SecureContribution;
+      seen.add(body.slice);
+      const agg = decodeKmeansAggregate(await recombine(body, validated), 5, D, round.encoding);
+      expect(Array.from(agg.counts, (c) => Math.round(c))).toEqual(body.slice === 0 ? [0, 1, 0, 0, 0] : [0, 0, 0, 1, 0]);
+    }
+    expect([...seen].sort()).toEqual([0, 1]); // P(one slice 24 times) = 2^-23
+  });
+
+  it('contributes to a round at a new k (every slice a fresh start at that k), and refuses one whose d is not the features\' d', async () => {
+    const chunk = await load();
+    const newK: RoundDescriptor = { ...round, k: 2, slices: [[[0, 0, 0, 2], [0, 0, 0, -2]]] };
+    const [[item, validated]] = (await joinWith(chunk, newK, Float32Array.from([0, 0, 0, -1]))) as [Queued];
+    const agg = decodeKmeansAggregate(await recombine(item.contribution as SecureContribution, validated), 2, D, round.encoding);
+    expect(Array.from(agg.counts, (c) => Math.round(c))).toEqual([0, 1]);
+    const otherD: RoundDescriptor = { ...round, d: D + 1, slices: [centroids.map((row) => [...row, 0])] };
+    await expect(joinWith(chunk, otherD, new Float32Array(D))).rejects.toThrow(/x has 4 features, round expects 5/);
   });
 });
