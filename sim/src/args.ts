@@ -45,7 +45,7 @@ export const USAGE = `npm run simulate -- [options]
   --dropout P                     share of devices missing from each round (default 0)
   --mode secure|local             two aggregators (default) or noise on each device
   --groups G                      device groups per slice, combined by median (default 3: the fewest for which one device's garbage cannot move a centroid past the honest groups' means)
-  --candidates C                  candidate starts on disjoint slices (default 4)
+  --candidates C                  candidate starts on disjoint slices (default 4; 1 with --rounds 1)
   --candidate-rounds R            rounds before the best candidate is kept (default 3)
   --restarts N                    k-means++ seedings of the non-private baseline (default 10)
   --report-epsilon E              ε of each randomized segment report (default 2)
@@ -101,6 +101,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     encrypt: false,
     help: false,
   };
+  let candidatesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
@@ -154,6 +155,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         break;
       case 'candidates':
         o.candidates = number(name, value, int(1, 16), 'must be an integer in [1, 16]');
+        candidatesGiven = true;
         break;
       case 'candidate-rounds':
         o.candidateRounds = number(name, value, int(1, 100), 'must be an integer in [1, 100]');
@@ -185,6 +187,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     }
   }
   if (o.dataset === 'movielens' && o.dataDir === null && !o.help) throw new UsageError('--dataset movielens needs --data-dir DIR (a MovieLens-format folder)');
+  // One round leaves no room for a candidate phase: by default there is none then.
+  if (!candidatesGiven && o.rounds < 2) o.candidates = 1;
   if (o.candidates > 1 && o.rounds < 2) throw new UsageError('--rounds: candidate starts need at least 2 rounds (or --candidates 1)');
   if (o.clients < o.k) throw new UsageError(`--clients ${o.clients} is fewer than --k ${o.k}`);
   return o;

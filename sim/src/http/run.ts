@@ -53,8 +53,9 @@ export interface HttpRunResult {
   baseUrl: string;
   dataset: string;
   clients: number;
+  /** The model in force when the run ended (rounds publish new ones). */
   model_version: number;
-  reports: { period: string; sent: number; accepted: number; duplicates: number };
+  reports: { period: string; model_version: number; sent: number; accepted: number; duplicates: number };
   rounds: HttpRoundOutcome[];
   stages: Record<string, number>;
   seconds: number;
@@ -116,7 +117,7 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
       accepted += b.accepted;
       duplicates += b.duplicates;
     }
-    return { period, sent: reports.length, accepted, duplicates };
+    return { period, model_version: model.version, sent: reports.length, accepted, duplicates };
   });
 
   // 2. Secure k-means rounds, ε per round from the same plan as in-process runs.
