@@ -110,6 +110,14 @@ describe('npm run simulate', () => {
     expect(r.stdout).toMatch(/lossRatio/);
   }, 180_000);
 
+  it('--encrypt seals every device with HPKE, checks the opened shares add up, and reports the cost', async () => {
+    const r = await simulate(['--dataset', 'synthetic', '--clients', '120', '--k', '3', '--rounds', '2', '--candidates', '1', '--restarts', '1', '--encrypt', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { encryption: { devices: number; secondsPerDevice: number } };
+    expect(j.encryption.devices).toBe(120);
+    expect(j.encryption.secondsPerDevice).toBeGreaterThan(0);
+  }, 120_000);
+
   it('exits 2 with one clear line on bad arguments or a malformed data folder', async () => {
     const bad = mkdtempSync(join(tmpdir(), 'edgeseg-ml-bad-'));
     writeFileSync(join(bad, 'movies.csv'), 'movieId,title,genres\n1,A (1999),Drama\n');
