@@ -71,6 +71,16 @@ export class SegmentTally extends DurableObject<unknown> {
     return this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${TABLE_REPORTS}`).toArray()[0]?.n ?? 0;
   }
 
+  /**
+   * True once the period's release was computed: it takes no more reports.
+   *
+   * @example
+   * if (await tally.isReleased()) refuse();
+   */
+  isReleased(): boolean {
+    return this.released() !== null;
+  }
+
   private released(): TallySummary | null {
     const row = this.ctx.storage.sql.exec<{ summary: string }>(`SELECT summary FROM ${TABLE_RELEASE} WHERE id = 1`).toArray()[0];
     return row ? (JSON.parse(row.summary) as TallySummary) : null;

@@ -26,6 +26,8 @@ export interface Env {
   ROUND_SHARDS?: string;
   /** `grr` (default): devices count segments by randomized reports; `secure`: by secret-shared one-hot counts rounds on both aggregators. */
   MEASUREMENT?: string;
+  /** Local development only (`npm start`): accept reports for this many closed, unreleased weeks, so simulated traffic fills the dashboard's history. Never set in production. */
+  DEV_BACKFILL_WEEKS?: string;
   /** Minimum debiased count a segment needs before it is published (default 50). */
   K_THRESHOLD: string;
   /** `iss` of marketer/admin tokens. */

@@ -1,4 +1,4 @@
-import { openPeriods, parseReportBatch, type SegmentReport } from '@edgeseg/shared';
+import { isoWeekPeriod, openPeriods, parseReportBatch, periodsUpTo, type SegmentReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -13,11 +13,25 @@ export function tallyStub(env: Env, modelVersion: number, period: string) {
 }
 
 /**
+ * The periods reports are accepted for: the open ones, plus, on a local development
+ * stack only (`DEV_BACKFILL_WEEKS`, set by `npm start` and never in wrangler.toml), that
+ * many closed weeks that have not been released yet, so `npm run simulate -- --via-http`
+ * can fill the dashboard's history without waiting weeks. A released week still refuses.
+ */
+function acceptedPeriods(env: Env, nowMs: number): string[] {
+  const open = openPeriods(nowMs);
+  const weeks = Number(env.DEV_BACKFILL_WEEKS ?? '0');
+  if (!(weeks > 0)) return open;
+  const past = periodsUpTo(isoWeekPeriod(nowMs - 7 * 86_400_000), Math.min(52, Math.floor(weeks)));
+  return [...new Set([...open, ...past])];
+}
+
+/**
  * Checks every report against its model and period before anything is stored, so a
  * refused batch changes no state.
  */
 async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<void> {
-  const open = openPeriods(Date.now());
+  const open = acceptedPeriods(env, Date.now());
   const errors: string[] = [];
   const kOf = new Map<number, number | null>();
   for (const v of new Set(reports.map((r) => r.model_version))) kOf.set(v, (await manifestOf(env, v))?.k ?? null);
@@ -37,6 +51,13 @@ async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<v
     }
   });
   if (problem) throw new ProblemError(problem, errors[0], errors);
+  // Backfilled weeks (local development only) may have been released already: check
+  // before anything is stored, so a refused batch stores nothing.
+  const closed = new Set(reports.filter((r) => !openPeriods(Date.now()).includes(r.period)).map((r) => `${r.model_version}:${r.period}`));
+  for (const key of closed) {
+    const [version, period] = key.split(':') as [string, string];
+    if (await tallyStub(env, Number(version), period).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
+  }
 }
 
 /** `POST /v1/reports`: a validated batch of randomized segment reports → 202 + counts. */
