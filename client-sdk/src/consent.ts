@@ -2,7 +2,7 @@
 export interface ConsentState {
   /** On-device use of the segment (nothing leaves the device). */
   personalization: boolean;
-  /** Randomized weekly segment reports. */
+  /** Weekly segment counts: a randomized report, or where the signed model says so a secret-shared one-hot to the week's counts round. */
   measurement: boolean;
   /** Contributions to federated model training. */
   model_improvement: boolean;
