@@ -103,7 +103,7 @@ describe('campaigns on the device', () => {
       for (const raw of impressions) for (const leak of ['for-me', 'for-others', 'Hello', 'segment']) expect(raw).not.toContain(leak);
 
       const exported = await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.exportData());
-      expect(exported?.campaignsShown[isoWeekPeriod(now)]).toEqual(['for-me']);
+      expect(exported?.campaignsShown?.[isoWeekPeriod(now)]).toEqual(['for-me']);
       const releases = exported?.privacyLedger.entries.map((e) => e.release) ?? [];
       expect(releases.filter((r) => r.startsWith('impressions '))).toEqual([`impressions ${isoWeekPeriod(now - WEEK_MS)}`, `impressions ${isoWeekPeriod(now)}`]);
       expect(exported?.lastSent.measurement?.url).toMatch(/\/v1\/(impressions|reports)$/);

@@ -31,12 +31,12 @@ export const PURPOSE_TEXT: readonly { purpose: Purpose; title: string; descripti
   {
     purpose: 'measurement',
     title: 'Measurement',
-    description: 'Once a week, send one randomized report of your viewing group so the service can count its audience. The report is deliberately noisy: nobody can tell from it which group you are in.',
+    description: 'Once a week, help count how many viewers are in each viewing group: either a deliberately noisy report, or your group split into two secret parts for two separate servers. Either way, nobody can tell from it which group you are in.',
   },
   {
     purpose: 'model_improvement',
     title: 'Model improvement',
-    description: 'When a training round is open, send an encrypted summary of your viewing to improve the groups. It is split between two separate servers, so neither can read it alone.',
+    description: 'When a training round is open, send a summary of your viewing to improve the groups: split between two separate servers so neither can read it alone, or, where there is only one, with random noise added on this device first.',
   },
 ];
 
