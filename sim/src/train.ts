@@ -6,6 +6,7 @@
 import { randomFraction, seededRandom, type ContributionEncoding } from '@edgeseg/shared';
 import { inertiaOf } from '@edgeseg/shared';
 import { rationalToNumber } from '@edgeseg/shared/dp';
+import { encodingScales } from '@edgeseg/shared/secure';
 import { advanceTraining, minCountFor, planTraining, privateInertiaPerDevice, startTraining, type TrainingPlan } from '../../aggregator/src/training/index.ts';
 import { deviceSeed } from './population.ts';
 import { runRound, type Mode } from './round.ts';
@@ -24,6 +25,8 @@ export interface TrainInput {
   dropout: number;
   seed: number;
   encoding: ContributionEncoding;
+  /** Shrink noisy moves toward the previous centroid (default true; see shrinkMoves). */
+  shrink?: boolean;
 }
 
 /** One round as the report charts it. */
@@ -95,7 +98,11 @@ export function trainPrivately(input: TrainInput): TrainOutput {
       secondsDevices: out.seconds.devices,
       secondsAggregate: out.seconds.aggregate,
     });
-    state = advanceTraining(plan, state, out.updates, schedule);
+    // The public noise level of one bucket's coordinate sums, in standardised units².
+    const coordScale = encodingScales(input.encoding, d).coords;
+    const sigma2 = rationalToNumber(budget.sigma2);
+    const sumNoiseVar = state.slices.map(() => (input.mode === 'secure' ? 2 * sigma2 : perBucket * sigma2) / (coordScale * coordScale));
+    state = advanceTraining(plan, state, out.updates, schedule, input.shrink === false ? undefined : { sumNoiseVar, groups: input.groups });
   }
   return { plan, centroids: new Float64Array((state.slices[0] ?? []).flat()), trace, candidateScores: state.candidateScores, chosen: state.chosen, privateSilhouette };
 }

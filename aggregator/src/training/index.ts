@@ -9,6 +9,7 @@ export {
   reviveDead,
   selectCandidate,
   selectK,
+  shrinkMoves,
   startTraining,
   type TrainingOptions,
   type TrainingPlan,

@@ -153,22 +153,54 @@ export function reviveDead(update: CentroidUpdate, offset: number, random: Rando
 }
 
 /**
+ * Shrinks each centroid's move toward where it was, by how much of the move the noise
+ * alone would explain (positive-part James–Stein): with the mean's noise variance v per
+ * coordinate, d·v is the expected squared length of a pure-noise move, so the move is
+ * scaled by max(0, 1 − d·v / ‖move‖²). A well-measured cluster moves fully; a cluster
+ * whose mean is mostly noise stays put instead of jumping away. Reads only released
+ * values and the public noise level: post-processing, no ε.
+ *
+ * `sumNoiseVar` is the noise variance of one coordinate sum of one (slice, group) bucket
+ * in standardised units² (secure: both aggregators' σ² over the coordinate scale²). The
+ * median of G group means has about π/2 times the variance of their mean.
+ *
+ * @example
+ * const rows = shrinkMoves(previous, update, 0.9, 3);
+ */
+export function shrinkMoves(previous: readonly (readonly number[])[], update: CentroidUpdate, sumNoiseVar: number, groups: number): number[][] {
+  return update.centroids.map((row, c) => {
+    const before = previous[c] as readonly number[];
+    if (update.kept[c]) return [...row];
+    const n = Math.max(1, update.counts[c] as number);
+    const perGroup = n / groups;
+    const meanVar = ((groups > 1 ? Math.PI / 2 : 1) * sumNoiseVar) / (perGroup * perGroup) / groups;
+    let move2 = 0;
+    for (let j = 0; j < row.length; j++) move2 += ((row[j] as number) - (before[j] as number)) ** 2;
+    const w = move2 > 0 ? Math.max(0, 1 - (row.length * meanVar) / move2) : 1;
+    return row.map((v, j) => (before[j] as number) + w * (v - (before[j] as number)));
+  });
+}
+
+/**
  * Advances the training by one released round: `updates[s]` is slice s's centroid
  * update. At the end of the candidate phase the candidate with the lowest private
- * inertia per device wins; every later round continues from the one slice.
+ * inertia per device wins; every later round continues from the one slice. With
+ * `noise` (per slice: a bucket's coordinate-sum noise variance, and the groups), each
+ * move is first shrunk by {@link shrinkMoves}.
  *
  * @example
  * state = advanceTraining(plan, state, updates, seededRandom(9));
  * if (state.round === plan.options.rounds) publish(state.slices[0]);
  */
-export function advanceTraining(plan: TrainingPlan, state: TrainingState, updates: readonly CentroidUpdate[], random: RandomSource): TrainingState {
+export function advanceTraining(plan: TrainingPlan, state: TrainingState, updates: readonly CentroidUpdate[], random: RandomSource, noise?: { sumNoiseVar: number[]; groups: number }): TrainingState {
   if (updates.length !== state.slices.length) throw new RangeError(`advanceTraining: ${updates.length} updates for ${state.slices.length} slices`);
   const next = state.round + 1;
-  const revived = updates.map((u) => reviveDead(u, 0.5, random));
+  const shrunk = noise ? updates.map((u, s) => ({ ...u, centroids: shrinkMoves(state.slices[s] as number[][], u, noise.sumNoiseVar[s] as number, noise.groups) })) : updates;
+  const revived = shrunk.map((u) => reviveDead(u, 0.5, random));
   if (state.slices.length > 1 && (plan.slicesPerRound[next] ?? 1) === 1) {
     const scores = updates.map(privateInertiaPerDevice);
     const chosen = selectCandidate(scores);
-    return { round: next, slices: [revived[chosen] as number[][]], candidateScores: scores, chosen };
+    return { ...state, round: next, slices: [revived[chosen] as number[][]], candidateScores: scores, chosen };
   }
   return { ...state, round: next, slices: revived };
 }

@@ -3,7 +3,7 @@ import { seededRandom } from '@edgeseg/shared';
 import { rationalToNumber, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import type { CentroidUpdate } from '../round/kmeans-update.ts';
 import { rhoForEpsilon, splitBudget } from './budget.ts';
-import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, startTraining } from './schedule.ts';
+import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, shrinkMoves, startTraining } from './schedule.ts';
 
 const encoding = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
 
@@ -75,6 +75,20 @@ describe('schedule', () => {
     expect(rows[0]).toEqual([0, 0]);
     expect(rows[1]).toEqual([5, 5]);
     expect(Math.hypot((rows[2]?.[0] as number) - 5, (rows[2]?.[1] as number) - 5)).toBeCloseTo(0.5, 9);
+  });
+
+  it('shrinks a move by the share the noise explains: full move when precise, none when it is all noise', () => {
+    const previous = [[0, 0], [0, 0], [1, 1]];
+    const u = update([[3, 4], [3, 4], [9, 9]], [10_000, 10, 5], 0, [false, false, true]);
+    // Mean noise variance v = sumNoiseVar / n² (one group): n = 10,000 → tiny; n = 10 → 1 per coordinate.
+    const rows = shrinkMoves(previous, u, 100, 1);
+    expect(rows[0]?.[0]).toBeCloseTo(3, 5);
+    expect(rows[0]?.[1]).toBeCloseTo(4, 5);
+    // ‖move‖² = 25, d·v = 2 → w = 1 − 2/25.
+    expect(rows[1]?.[0]).toBeCloseTo(3 * (1 - 2 / 25), 9);
+    expect(rows[2]).toEqual([9, 9]); // kept centroids are left to reviveDead
+    const noisy = shrinkMoves(previous, u, 1e6, 1);
+    expect(noisy[1]).toEqual([0, 0]);
   });
 
   it('selects the candidate and k by their scores', () => {
