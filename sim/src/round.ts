@@ -17,8 +17,7 @@
 import { flattenCentroids, randomBelow, type ContributionEncoding, type RandomSource } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, type Rational } from '@edgeseg/shared/dp';
 import { addInto, combineShares, decodeKmeansAggregate, encodeKmeansContribution, vectorLength } from '@edgeseg/shared/secure';
-// Straight from the files: the package index also exports Durable Objects, which need workerd.
-import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from '../../aggregator/src/round/kmeans-update.ts';
+import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from '@edgeseg/aggregator/rounds';
 
 export type Mode = 'secure' | 'local';
 
