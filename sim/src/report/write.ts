@@ -73,7 +73,7 @@ export function reportHtml(opts: SimOptions, sim: SimRun, data: ReportData): str
     lineChart(
       [
         { name: `true inertia ÷ non-private (${r.mode}, ε = ${r.epsilon.total})`, color: SECURE, points: r.convergence.map((t) => [t.round, t.inertia / r.nonPrivate.inertia] as const) },
-        { name: 'private inertia per device ÷ non-private per device', color: GREY, dashed: true, points: r.convergence.map((t) => [t.round, t.privateInertiaPerDevice / (r.nonPrivate.inertia / pop.n)] as const) },
+        { name: 'what the servers see: private inertia per device of the best slice (clipped vectors, noisy) ÷ non-private', color: GREY, dashed: true, points: r.convergence.map((t) => [t.round, t.privateInertiaPerDevice / (r.nonPrivate.inertia / pop.n)] as const) },
       ],
       { title: 'Per-round convergence', xLabel: 'round', yLabel: 'ratio to non-private' },
     ),
