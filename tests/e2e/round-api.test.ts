@@ -189,7 +189,13 @@ describe('POST /v1/admin/rounds', () => {
       ['array', [valid], /body: must be a JSON object/],
       ['null', null, /body: must be a JSON object/],
       ['string', 'open a round', /body: must be a JSON object/],
-      ['unknown field', { ...valid, k: 8 }, /^k: unknown field/],
+      ['unknown field', { ...valid, shards: 8 }, /^shards: unknown field/],
+      ['k 1', { ...valid, k: 1 }, /^k: must be/],
+      ['k 65', { ...valid, k: 65 }, /^k: must be/],
+      ['k_candidates of one', { ...valid, k_candidates: [4] }, /^k_candidates/],
+      ['k_candidates repeated', { ...valid, k_candidates: [4, 4] }, /^k_candidates/],
+      ['k_candidates with slices', { ...valid, k_candidates: [3, 5], slices: 2 }, /^k_candidates/],
+      ['mode unknown', { ...valid, mode: 'central' }, /^mode/],
       ['epsilon as a string', { ...valid, epsilon: '1' }, /^epsilon/],
       ['groups as a string', { ...valid, groups: '2' }, /^groups/],
       ['duration_s fractional', { ...valid, duration_s: 600.5 }, /^duration_s/],
@@ -352,7 +358,7 @@ describe('POST /v1/contributions', () => {
 
     const id6 = newId('config');
     const b6 = await validBody(current, id6);
-    await refused('wrong config_id', JSON.stringify({ ...b6, leader: { ...b6.leader, config_id: (b6.leader.config_id + 1) % 256 } }), json, 400, 'undecryptable', id6, /config/);
+    await refused('wrong config_id', JSON.stringify({ ...b6, leader: { ...b6.leader, config_id: (b6.leader.config_id + 1) % 256 } }), json, 400, 'undecryptable', id6, /HPKE key \d+/);
 
     for (const words of [L - 1, L + 1, 1]) {
       const id = newId(`len${words}`);
