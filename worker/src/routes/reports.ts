@@ -1,4 +1,4 @@
-import { isoWeekPeriod, openPeriods, parseReportBatch, periodsUpTo, type SegmentReport } from '@edgeseg/shared';
+import { isoWeekPeriod, openPeriods, parseReportBatch, periodsUpTo, type ModelManifest, type SegmentReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -7,9 +7,31 @@ import { ProblemError } from '../problem.ts';
 
 /** Reports batches are small: 100 reports of ~100 bytes fit well within this. */
 export const REPORTS_MAX_BYTES = 32 * 1024;
-/** The tally Durable Object of one (model version, period). */
-export function tallyStub(env: Env, modelVersion: number, period: string) {
-  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${modelVersion}:${period}`));
+/**
+ * The tally Durable Object of one (segmentation, period). Models that differ only in
+ * what rides along (campaigns, pinned keys) segment devices identically and report with
+ * the same ε, so their reports share a tally: a campaign edit does not split a week's
+ * counts or wipe the dashboard's history. The segmentation is named by a hash of k, the
+ * centroids, the scaling and ε.
+ *
+ * @example
+ * const tally = await tallyStub(env, manifest, '2026-W48');
+ */
+export async function tallyStub(env: Env, manifest: ModelManifest, period: string) {
+  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${await segmentationKey(manifest)}:${period}`));
+}
+
+/** Published versions never change: each isolate hashes a version once. */
+const segmentationKeys = new Map<number, string>();
+
+async function segmentationKey(m: ModelManifest): Promise<string> {
+  const cached = segmentationKeys.get(m.version);
+  if (cached) return cached;
+  const basis = JSON.stringify([m.schema, m.k, m.centroids, m.scaling, m.epsilon.report]);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(basis)));
+  const key = `s-${[...digest.subarray(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  segmentationKeys.set(m.version, key);
+  return key;
 }
 
 /**
@@ -56,7 +78,8 @@ async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<v
   const closed = new Set(reports.filter((r) => !openPeriods(Date.now()).includes(r.period)).map((r) => `${r.model_version}:${r.period}`));
   for (const key of closed) {
     const [version, period] = key.split(':') as [string, string];
-    if (await tallyStub(env, Number(version), period).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
+    const manifest = (await manifestOf(env, Number(version))) as ModelManifest; // checked above
+    if (await (await tallyStub(env, manifest, period)).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
   }
 }
 
@@ -76,7 +99,8 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
   let duplicates = 0;
   for (const group of groups.values()) {
     const first = group[0] as SegmentReport;
-    const result = await tallyStub(c.env, first.model_version, first.period).addReports(group.map(({ id, value }) => ({ id, value })));
+    const manifest = (await manifestOf(c.env, first.model_version)) as ModelManifest; // checked above
+    const result = await (await tallyStub(c.env, manifest, first.period)).addReports(group.map(({ id, value }) => ({ id, value })));
     accepted += result.accepted;
     duplicates += result.duplicates;
   }

@@ -43,7 +43,7 @@ export async function releaseOf(env: Env, manifest: ModelManifest, period: Perio
     const segments = manifest.labels.map((label, segment): SegmentCount => ({ segment, label, count: null, ci95: null, suppressed: true }));
     return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments };
   }
-  const summary = await tallyStub(env, manifest.version, period).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
+  const summary = await (await tallyStub(env, manifest, period)).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
   return { period, model_version: manifest.version, ...(summary as TallySummary) };
 }
 
@@ -97,5 +97,5 @@ export const segmentRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
     const manifest = await modelFor(c);
     // Ingestion status for operators: how many reports arrived, never what they say.
-    return c.json({ period, model_version: manifest.version, reports: await tallyStub(c.env, manifest.version, period).reportCount(), releasable: isReleasable(period, Date.now()) });
+    return c.json({ period, model_version: manifest.version, reports: await (await tallyStub(c.env, manifest, period)).reportCount(), releasable: isReleasable(period, Date.now()) });
   });
