@@ -10,7 +10,7 @@ import { closeCountsRound } from './round/close-counts.ts';
 import { nextManifest } from './round/next-model.ts';
 import { DEFAULT_TRAINING, type TrainingSettings } from './round/drift.ts';
 import type { TallySummary } from './tally.ts';
-import { publicRound, type PublicRound, type RoundRecord } from './round/record.ts';
+import { publicRound, roundSigma2, type PublicRound, type RoundRecord } from './round/record.ts';
 import type { RoundShard } from './round-shard.ts';
 import { publishSignedModel } from './ring-signing.ts';
 import type { KeyRing } from './key-ring.ts';
@@ -33,11 +33,6 @@ export interface CoordinatorEnv {
 
 /** The helper's answer to an aggregate-share request. */
 export type HelperRelease = { ok: true; shares: Record<string, Uint32Array> } | { ok: false; reason: string };
-
-function parseRational(s: string): { num: bigint; den: bigint } {
-  const [num, den] = s.split('/');
-  return { num: BigInt(num as string), den: BigInt(den ?? '1') };
-}
 
 function bytesToBase64(bytes: Uint8Array): string {
   let s = '';
@@ -239,7 +234,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const row = this.ctx.storage.sql.exec<{ sums: ArrayBuffer }>(`SELECT sums FROM ${TABLE_RELEASES} WHERE round_id = ? AND bucket = ?`, roundId, key).toArray()[0];
     if (row) return new Uint32Array(row.sums.slice(0));
     const noisy = new Uint32Array(sums);
-    addDiscreteGaussianNoise(noisy, parseRational(r.sigma2));
+    addDiscreteGaussianNoise(noisy, roundSigma2(r));
     this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELEASES} (round_id, bucket, sums) VALUES (?, ?, ?)`, roundId, key, new Uint8Array(noisy.buffer));
     return noisy;
   }

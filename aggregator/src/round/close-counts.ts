@@ -6,7 +6,7 @@
 import { decodeCountAggregate } from '@edgeseg/shared/secure';
 import { summariseSecureCounts, type TallySummary } from '../tally.ts';
 import { agreeOnBatch, type CloseDeps } from './close.ts';
-import type { RoundRecord } from './record.ts';
+import { roundSigma2, type RoundRecord } from './record.ts';
 
 export type CountsOutcome =
   | { state: 'released'; contributions: number; summary: TallySummary }
@@ -22,8 +22,8 @@ export type CountsOutcome =
  * countNoiseVariance(record, 1000, 1) // 2σ² (secure) or 1000σ² (local)
  */
 export function countNoiseVariance(record: RoundRecord, contributions: number, buckets: number): number {
-  const [num, den] = record.sigma2.split('/').map(Number) as [number, number];
-  const sigma2 = num / (den || 1);
+  const { num, den } = roundSigma2(record);
+  const sigma2 = Number(num) / Number(den);
   return record.descriptor.mode === 'secure' ? 2 * sigma2 * buckets : contributions * sigma2;
 }
 

@@ -4,11 +4,13 @@
  * checksum per bucket) before either releases; each adds its own noise once; the
  * leader combines the two noisy shares, decodes them, and moves the centroids robustly.
  */
-import { combineShares, decodeKmeansAggregate } from '@edgeseg/shared/secure';
+import { cryptoRandom, type RandomSource } from '@edgeseg/shared';
+import { combineShares, decodeKmeansAggregate, encodingScales } from '@edgeseg/shared/secure';
 import { checksumHex, type Bucket } from './bucket.ts';
 import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
+import { minCountFor, privateInertiaPerDevice, reviveDead, selectCandidate, shrinkMoves } from '../training/schedule.ts';
 import { chooseK, liveRows, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
-import type { RoundRecord, RoundResult } from './record.ts';
+import { roundSigma2, type RoundRecord, type RoundResult } from './record.ts';
 
 /** What each aggregator checks before it releases: per bucket, the count and the id checksum. */
 export type BatchSelector = Record<string, { count: number; checksum: string }>;
@@ -20,6 +22,8 @@ export interface CloseDeps {
   helperAggregate(selector: BatchSelector): Promise<{ ok: true; shares: Record<string, Uint32Array> } | { ok: false; reason: string }>;
   /** The leader's noisy copy of a bucket's sums: noise drawn once per bucket and kept. */
   noisy(bucket: string, sums: Uint32Array): Promise<Uint32Array>;
+  /** Data-independent randomness for reviving dead centroids (default `crypto.getRandomValues`). */
+  random?: RandomSource;
   /** Signs and publishes the next model with these centroids; returns its version. */
   publish(centroids: number[][], update: CentroidUpdate): Promise<number>;
 }
@@ -98,24 +102,47 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
   if (record.k_candidates) return selectK(record, bySlice, contributions, deps);
   // Initialisation rounds run one candidate per slice: keep the one with the lowest
   // private inertia per device (slices have different sizes).
-  let best: { slice: number; update: CentroidUpdate; score: number } | null = null;
-  for (const [slice, groups] of bySlice) {
-    const previous = round.slices[slice];
-    if (!previous) continue;
-    const update = updateCentroids(previous, groups, { minCount: minCountOf(record) });
-    const size = update.counts.reduce((a, b) => a + b, 0);
-    const score = size > 0 ? update.inertia / size : Infinity;
-    if (!best || score < best.score) best = { slice, update, score };
-  }
-  if (!best) return { state: 'abandoned', contributions, reason: 'no slice had contributions' };
-  const version = await deps.publish(best.update.centroids, best.update);
-  const { counts, kept, inertia, silhouette } = best.update;
-  return { state: 'released', contributions, result: { model_version: version, counts, kept, inertia, silhouette, slice: best.slice } };
+  const slices = [...bySlice.keys()].filter((s) => round.slices[s]).sort((a, b) => a - b);
+  if (slices.length === 0) return { state: 'abandoned', contributions, reason: 'no slice had contributions' };
+  const updates = slices.map((s) => updateCentroids(round.slices[s] as number[][], bySlice.get(s) as DecodedAggregate[], { minCount: minCountOf(record, contributions) }));
+  const chosen = selectCandidate(updates.map(privateInertiaPerDevice));
+  const slice = slices[chosen] as number;
+  const update = updates[chosen] as CentroidUpdate;
+  // The same post-processing as the simulator's training (aggregator/src/training): a
+  // move the public noise level mostly explains is shrunk toward where the centroid was,
+  // and a centroid kept for a too-small count is moved to split the largest cluster.
+  // Both read only released values: no ε.
+  const shrunk = shrinkMoves(round.slices[slice] as number[][], update, bucketNoiseVariance(record, contributions), round.groups);
+  const centroids = reviveDead({ ...update, centroids: shrunk }, 0.5, deps.random ?? cryptoRandom);
+  const version = await deps.publish(centroids, { ...update, centroids });
+  const { counts, kept, inertia, silhouette } = update;
+  return { state: 'released', contributions, result: { model_version: version, counts, kept, inertia, silhouette, slice } };
 }
 
-/** A cluster whose noisy count is under this keeps its old centroid. */
-function minCountOf(record: RoundRecord): number {
-  return record.min_devices / Math.max(1, record.descriptor.k * 4);
+/**
+ * Noise variance of one bucket's coordinate sums in standardised units²: both
+ * aggregators' σ² (secure) or its devices' (local, about n / buckets of them), over the
+ * coordinate scale².
+ */
+function bucketNoiseVariance(record: RoundRecord, contributions: number): number {
+  const { descriptor: round } = record;
+  const { num, den } = roundSigma2(record);
+  const sigma2 = Number(num) / Number(den);
+  const scale = encodingScales(round.encoding, round.d).coords;
+  const shares = round.mode === 'secure' ? 2 : contributions / Math.max(1, round.groups * round.slices.length);
+  return (shares * sigma2) / (scale * scale);
+}
+
+/**
+ * A cluster whose noisy count is under this keeps its old centroid: a quarter of a fair
+ * share of the minimum batch, and never less than four standard deviations of the count
+ * noise actually added (both aggregators' in secure mode, every device's in local mode),
+ * so a tiny noisy cluster cannot throw its centroid across the feature space.
+ */
+function minCountOf(record: RoundRecord, contributions: number): number {
+  const { descriptor: round } = record;
+  const noiseShares = round.mode === 'secure' ? 2 : contributions / Math.max(1, round.groups);
+  return Math.max(record.min_devices / Math.max(1, round.k * 4), minCountFor(roundSigma2(record), round.encoding, round.groups, round.d, noiseShares));
 }
 
 /** k selection: each slice's candidate scored by private silhouette; the winner's live rows are published. */
@@ -125,7 +152,7 @@ async function selectK(record: RoundRecord, bySlice: Map<number, DecodedAggregat
   for (const [slice, groups] of bySlice) {
     const rows = record.descriptor.slices[slice];
     if (!rows) continue;
-    const update = updateCentroids(rows, groups, { minCount: minCountOf(record) });
+    const update = updateCentroids(rows, groups, { minCount: minCountOf(record, contributions) });
     updates.set(slice, update);
     candidates.push(scoreCandidate(slice, rows, update));
   }

@@ -9,5 +9,5 @@ export { centroidShift, shareShift, trainingDue, DEFAULT_TRAINING, type Training
 export { K_SENTINEL, chooseK, liveRows, padCandidate, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
 export { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
 export { generatedLabels, nextManifest } from './next-model.ts';
-export { mechanismOf, publicRound, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
+export { mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
 export { bucketKey, shardOf } from './shard-key.ts';

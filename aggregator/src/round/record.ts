@@ -65,6 +65,17 @@ export interface PublicRound {
 }
 
 /**
+ * The round's σ² as an exact rational (it is stored as "num/den").
+ *
+ * @example
+ * roundSigma2({ ...record, sigma2: '9/2' }) // { num: 9n, den: 2n }
+ */
+export function roundSigma2(r: Pick<RoundRecord, 'sigma2'>): { num: bigint; den: bigint } {
+  const [num, den] = r.sigma2.split('/');
+  return { num: BigInt(num as string), den: BigInt(den ?? '1') };
+}
+
+/**
  * The mechanism line of the public ledger: who adds which noise.
  *
  * @example
