@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let stack: RunningStack;
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ DEV_BACKFILL_WEEKS: '12' }); // as npm start runs it
 });
 
 afterAll(async () => {
@@ -36,8 +36,11 @@ describe('simulate --via-http', () => {
     const clients = 150;
     const r = await simulate(['--dataset', 'synthetic', '--k', '4', '--clients', String(clients), '--rounds', '1', '--via-http', stack.baseUrl, '--token', admin, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { reports: { sent: number; accepted: number; duplicates: number; period: string; model_version: number }; rounds: { round_id: string; sent: number; accepted: number; state: string; model_version: number | null }[] };
-    expect(out.reports).toMatchObject({ sent: clients, accepted: clients, duplicates: 0 });
+    const out = JSON.parse(r.stdout) as { reports: { sent: number; accepted: number; duplicates: number; period: string; periods: string[]; model_version: number }; rounds: { round_id: string; sent: number; accepted: number; state: string; model_version: number | null }[] };
+    // This week and the 11 closed weeks before it (the stack runs with DEV_BACKFILL_WEEKS, as npm start does).
+    expect(out.reports.periods).toHaveLength(12);
+    expect(out.reports.periods[0]).toBe(out.reports.period);
+    expect(out.reports).toMatchObject({ sent: 12 * clients, accepted: 12 * clients, duplicates: 0 });
     expect(out.rounds).toHaveLength(1);
     const [round] = out.rounds;
     expect(round).toMatchObject({ sent: clients, accepted: clients, state: 'released' });
@@ -51,6 +54,16 @@ describe('simulate --via-http', () => {
     const period = (await fetch(`${stack.baseUrl}/v1/admin/periods/${out.reports.period}?model_version=${out.reports.model_version}`, { headers: { authorization: `Bearer ${admin}` } }));
     expect(period.status).toBe(200);
     expect(((await period.json()) as { reports: number }).reports).toBe(clients);
+    // Reported under the model the round published, so the dashboard's current model shows them.
+    expect(out.reports.model_version).toBe(2);
+    const marketer = await mintToken(stack.authJwk, { role: 'marketer' });
+    const history = (await (await fetch(`${stack.baseUrl}/v1/segments/history`, { headers: { authorization: `Bearer ${marketer}` } })).json()) as { model_version: number; periods: { period: string; reports: number }[] };
+    expect(history.model_version).toBe(2);
+    // Every reported closed week the history covers (last week is released a day after it ends) holds exactly the devices sent.
+    const reported = new Set(out.reports.periods.slice(1));
+    const shown = history.periods.filter((p) => reported.has(p.period));
+    expect(shown.length).toBeGreaterThanOrEqual(10);
+    expect(shown.every((p) => p.reports === clients)).toBe(true);
   }, 240_000);
 
   it('exits 2 on a URL that is not http(s)', async () => {

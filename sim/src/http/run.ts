@@ -5,13 +5,15 @@
  * 1. `GET /v1/model`: the signed model (its JWS payload is read, not verified: the
  *    simulator trusts the stack it was pointed at); devices standardise their features
  *    with its scaling and take the nearest centroid, as the SDK does;
- * 2. `POST /v1/reports`: one GRR report per device (`grrEncode`, the model's ε) for the
- *    current ISO week, each with its own random id, sent in batches of up to 100;
- * 3. `--rounds` secure k-means rounds, each opened as admin (`POST /v1/admin/rounds`,
+ * 2. `--rounds` secure k-means rounds, each opened as admin (`POST /v1/admin/rounds`,
  *    ε per round from the training plan), read back from `GET /v1/rounds/current`, every
  *    device sealing its contribution with `buildSecureContribution` and posting it to
  *    `POST /v1/contributions`, then closed (`POST /v1/admin/rounds/:id/close`) and polled
- *    on `GET /v1/rounds` until released or abandoned; the next round uses the new model.
+ *    on `GET /v1/rounds` until released or abandoned; the next round uses the new model;
+ * 3. `POST /v1/reports`: one GRR report per device (`grrEncode`, the model's ε) under the
+ *    model the rounds left in force, for the current ISO week and, where the stack takes
+ *    them (`npm start`'s DEV_BACKFILL_WEEKS), the 11 closed weeks before it, each with
+ *    its own random id, sent in batches of up to 100;
  *
  * At most 8 requests are in flight; a 429 waits its Retry-After. The admin token is
  * `--token`, else minted from `.dev.vars` by `scripts/dev-token.mjs`' `mintDevToken`.
@@ -21,6 +23,7 @@ import {
   flattenCentroids,
   grrEncode,
   isoWeekPeriod,
+  periodsUpTo,
   MAX_REPORTS_PER_BATCH,
   parseManifest,
   standardise,
@@ -49,13 +52,17 @@ export interface HttpRoundOutcome {
   reason: string | null;
 }
 
+/** Closed weeks a --via-http run also reports, where the stack takes them: the dashboard's 12-week history. */
+const BACKFILL_WEEKS = 11;
+
 export interface HttpRunResult {
   baseUrl: string;
   dataset: string;
   clients: number;
   /** The model in force when the run ended (rounds publish new ones). */
   model_version: number;
-  reports: { period: string; model_version: number; sent: number; accepted: number; duplicates: number };
+  /** `period`: this week; `periods`: every week reported, this week first. */
+  reports: { period: string; periods: string[]; model_version: number; sent: number; accepted: number; duplicates: number };
   rounds: HttpRoundOutcome[];
   stages: Record<string, number>;
   seconds: number;
@@ -98,29 +105,7 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
   const d = pop.d;
   const standardised = (m: ModelManifest): Float32Array[] => Array.from({ length: pop.n }, (_, i) => standardise(pop.raw.subarray(i * d, i * d + d), m.scaling.mean, m.scaling.scale));
 
-  // 1. One GRR report per device for this week.
-  const period = isoWeekPeriod(Date.now());
-  const reportTally = await clock.timeAsync('reports (POST /v1/reports)', async () => {
-    const xs = standardised(model);
-    const centroids = flattenCentroids(model.centroids);
-    const reports: SegmentReport[] = xs.map((x) => ({ id: randomId(), model_version: model.version, period, value: grrEncode(assignSegment(x, centroids), model.k, model.epsilon.report) }));
-    const batches: SegmentReport[][] = [];
-    for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_BATCH) batches.push(reports.slice(i, i + MAX_REPORTS_PER_BATCH));
-    const answers = await mapBounded(batches, CONCURRENCY, (reportsBatch) =>
-      send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: reportsBatch }) }),
-    );
-    let accepted = 0;
-    let duplicates = 0;
-    for (const a of answers) {
-      if (a.status !== 202) throw new Error(`POST /v1/reports answered ${a.status}: ${a.text.slice(0, 300)}`);
-      const b = a.body as { accepted: number; duplicates: number };
-      accepted += b.accepted;
-      duplicates += b.duplicates;
-    }
-    return { period, model_version: model.version, sent: reports.length, accepted, duplicates };
-  });
-
-  // 2. Secure k-means rounds, ε per round from the same plan as in-process runs.
+  // 1. Secure k-means rounds, ε per round from the same plan as in-process runs.
   const plan = planTraining({ k: model.k, d, epsilon: opts.epsilon, delta: opts.delta, rounds: opts.rounds, candidates: 1, candidateRounds: 0, encoding: ENCODING });
   const rounds: HttpRoundOutcome[] = [];
   const auth = { authorization: `Bearer ${token}` };
@@ -162,5 +147,37 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
     clock.note(`round ${r + 1}: ${outcome.accepted} of ${outcome.sent} accepted, ${outcome.state}${outcome.model_version ? `, model v${outcome.model_version}` : ''}${outcome.reason ? ` (${outcome.reason})` : ''}`);
     if (outcome.state === 'released') model = await currentModel(baseUrl);
   }
+  // 2. One GRR report per device for this week under the model the rounds left in force
+  //    (what the dashboard shows), and for up to 11 closed weeks before it when the stack
+  //    takes them (`npm start` sets DEV_BACKFILL_WEEKS; a production stack refuses closed
+  //    weeks, and the run then keeps this week only).
+  const reportTally = await clock.timeAsync('reports (POST /v1/reports)', async () => {
+    const xs = standardised(model);
+    const centroids = flattenCentroids(model.centroids);
+    const segments = xs.map((x) => assignSegment(x, centroids));
+    const tally = { period: isoWeekPeriod(Date.now()), periods: [] as string[], model_version: model.version, sent: 0, accepted: 0, duplicates: 0 };
+    for (const period of periodsUpTo(isoWeekPeriod(Date.now()), BACKFILL_WEEKS + 1).reverse()) {
+      const reports: SegmentReport[] = segments.map((segment) => ({ id: randomId(), model_version: model.version, period, value: grrEncode(segment, model.k, model.epsilon.report) }));
+      const batches: SegmentReport[][] = [];
+      for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_BATCH) batches.push(reports.slice(i, i + MAX_REPORTS_PER_BATCH));
+      const [first, ...rest] = batches;
+      const probe = await send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: first }) });
+      if (probe.status === 422 && period !== tally.period && /stale-period/.test(probe.text)) {
+        clock.note(`reports: the stack takes no reports for ${period} (closed or released); sent this week${tally.periods.length > 1 ? ` and ${tally.periods.length - 1} closed week(s)` : ''} only`);
+        break;
+      }
+      const answers = [probe, ...(await mapBounded(rest, CONCURRENCY, (reportsBatch) => send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: reportsBatch }) })))];
+      for (const a of answers) {
+        if (a.status !== 202) throw new Error(`POST /v1/reports answered ${a.status}: ${a.text.slice(0, 300)}`);
+        const b = a.body as { accepted: number; duplicates: number };
+        tally.accepted += b.accepted;
+        tally.duplicates += b.duplicates;
+      }
+      tally.sent += reports.length;
+      tally.periods.push(period);
+    }
+    return tally;
+  });
+
   return { baseUrl, dataset: pop.dataset, clients: pop.n, model_version: model.version, reports: reportTally, rounds, stages: clock.seconds, seconds: (performance.now() - started) / 1000 };
 }
