@@ -5,12 +5,12 @@
  * deployments (each device adds its own noise; no helper involved).
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { flattenCentroids, isoWeekPeriod, parseManifest, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { flattenCentroids, isoWeekPeriod, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
 import { buildSecureContribution, buildSecureCountContribution, encodeKmeansContribution } from '@edgeseg/shared/secure';
-import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { verifiedModel as verifiedModelAt } from '../support/model.ts';
 import { closeRoundAndWait, openRound } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
@@ -28,14 +28,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function verifiedModel(): Promise<ModelManifest> {
-  const jws = await (await fetch(`${stack.baseUrl}/v1/model`)).text();
-  const jwks = (await (await fetch(`${stack.baseUrl}/.well-known/jwks.json`)).json()) as { keys: [] };
-  const { payload } = await compactVerify(jws, createLocalJWKSet(jwks));
-  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return parsed.value;
-}
+const verifiedModel = (): Promise<ModelManifest> => verifiedModelAt(stack.baseUrl);
 
 const post = (body: unknown) => fetch(`${stack.baseUrl}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const deviceId = (i: number) => `device-${String(i).padStart(10, '0')}-${crypto.randomUUID().slice(0, 8)}`;

@@ -6,11 +6,11 @@
  * model that devices verify.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { parseManifest, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
-import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { verifiedModel as verifiedModelAt } from '../support/model.ts';
 import { closeRoundAndWait, openRound as openRoundAs } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
@@ -35,14 +35,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function verifiedModel(): Promise<ModelManifest> {
-  const jws = await (await fetch(`${stack.baseUrl}/v1/model`)).text();
-  const jwks = (await (await fetch(`${stack.baseUrl}/.well-known/jwks.json`)).json()) as { keys: [] };
-  const { payload } = await compactVerify(jws, createLocalJWKSet(jwks));
-  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(payload)));
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return parsed.value;
-}
+const verifiedModel = (): Promise<ModelManifest> => verifiedModelAt(stack.baseUrl);
 
 
 /** True cluster centres: the model's centroids shifted by +0.5 on every feature. */

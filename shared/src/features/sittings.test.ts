@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PlaybackEvent } from '../events.ts';
-import { FEATURE_NAMES_V1 } from './schema.ts';
 import { DAY_MS, emptyFeatureState, updateFeatureState, type FeatureState } from './state.ts';
+import { ev, feature } from './test-helpers.ts';
 import { featureVector } from './vector.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 20, 0); // Saturday 21 Nov 2026, 20:00 UTC
@@ -14,16 +14,6 @@ const MIN = 60_000;
 const M = 1 / (24 * 60); // one minute, in days
 const f = (days: number) => 2 ** (-days / H);
 
-function ev(type: PlaybackEvent['type'], at: number, extra: Partial<PlaybackEvent> = {}): PlaybackEvent {
-  return { type, contentId: 'm1', genres: ['Drama'], durationSec: 3600, positionSec: 0, device: 'tv', at, ...extra };
-}
-
-function feature(x: Float32Array | null, name: string): number {
-  if (!x) throw new Error('no vector');
-  const i = FEATURE_NAMES_V1.indexOf(name);
-  if (i < 0) throw new Error(`no feature ${name}`);
-  return x[i] as number;
-}
 
 function fold(events: PlaybackEvent[], tz = 0): FeatureState {
   const s = emptyFeatureState();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PlaybackEvent } from '../events.ts';
 import { FEATURE_DIM_V1, FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, GENRE_FAMILIES, genreFamily } from './schema.ts';
 import { DAY_MS, FEATURE_STATE_VERSION, decayFactor, emptyFeatureState, updateFeatureState } from './state.ts';
+import { ev, feature } from './test-helpers.ts';
 import { featureVector } from './vector.ts';
 
 const SAT_20H = Date.UTC(2026, 10, 21, 20, 0); // Saturday 21 Nov 2026, 20:00 UTC
@@ -9,16 +10,6 @@ const H = 28; // half-life, days
 const MIN = 60_000;
 const f = (days: number) => 2 ** (-days / H);
 
-function ev(type: PlaybackEvent['type'], at: number, extra: Partial<PlaybackEvent> = {}): PlaybackEvent {
-  return { type, contentId: 'm1', genres: ['Drama'], durationSec: 3600, positionSec: 0, device: 'tv', at, ...extra };
-}
-
-function feature(x: Float32Array | null, name: string): number {
-  if (!x) throw new Error('no vector');
-  const i = FEATURE_NAMES_V1.indexOf(name);
-  if (i < 0) throw new Error(`no feature ${name}`);
-  return x[i] as number;
-}
 
 describe('schema v1', () => {
   it('has 31 uniquely named dimensions under the unchanged schema id', () => {
