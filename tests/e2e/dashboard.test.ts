@@ -15,7 +15,7 @@ import { mintToken } from '../support/keys.ts';
 import { closeRoundAndWait, openRound } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 import { axeViolations } from './axe.ts';
-import { CATALOGUE, type DemoWindow } from './demo-page.ts';
+import { CATALOGUE, weekdayAfternoon, type DemoWindow } from './demo-page.ts';
 
 const SCREENSHOT = new URL('../screenshots/dashboard.png', import.meta.url).pathname;
 
@@ -116,6 +116,10 @@ describe('/dashboard', () => {
     try {
       const [a, b] = await Promise.all(devices.map((d) => d.context.newPage()));
       if (!a || !b) throw new Error('no page');
+      // Activation must not tell the server who matched: record everything both devices send.
+      const sent: string[] = [];
+      for (const p of [a, b]) p.on('request', (r) => sent.push(`${r.method()} ${new URL(r.url()).pathname}${r.postData() ? ` ${r.postData()}` : ''}`));
+      await Promise.all([a, b].map((p) => p.clock.setFixedTime(weekdayAfternoon())));
       const demoAt = async (p: Page) => {
         await p.goto(`${stack.baseUrl}/demo`);
         await p.waitForSelector('body[data-ready="true"]');
@@ -147,6 +151,10 @@ describe('/dashboard', () => {
       expect(await b.isVisible('#campaign')).toBe(false);
       expect(await b.evaluate(() => (window as unknown as DemoWindow).edgeseg.campaigns())).toEqual([]);
       expect(await axeViolations(a)).toEqual([]);
+      // Only reads left the devices (pages, SDK chunks, the model and its keys): no body,
+      // no report, nothing that names a segment or a campaign, from either device.
+      expect(sent.length).toBeGreaterThan(0);
+      for (const line of sent) expect(line, line).toMatch(/^GET \/(demo|preferences|sdk\/|v1\/model$|\.well-known\/jwks\.json$|app\.css$|favicon|vendor\/|demo\/|dashboard\/model\.js$)/);
       const removed = await fetch(`${stack.baseUrl}/v1/campaigns/for-segment-a`, { method: 'DELETE', headers: { authorization: `Bearer ${marketer}` } });
       expect(removed.status).toBe(200);
     } finally {

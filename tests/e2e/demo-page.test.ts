@@ -1,17 +1,20 @@
 /**
- * /demo in Chromium on the shared stack: play / finish / skip move the on-device
+ * /demo in Chromium, on its own stack so the model is the bootstrap one (rounds other
+ * test files release on the shared stack move the centroids): play / finish / skip move the on-device
  * segment, whose reasons are worded on the device from the signed model; arrow keys
  * reach every control; the dataset credit and the preference-centre link are there;
  * axe-core finds nothing; a screenshot is written.
  */
 import { describeCentroid, parseManifest, type ModelManifest } from '@edgeseg/shared';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
+import { startStack, type RunningStack } from '../support/stack.ts';
 import { axeViolations } from './axe.ts';
-import { CATALOGUE, openDemo, type DemoWindow } from './demo-page.ts';
+import { CATALOGUE, openDemo, weekdayAfternoon, type DemoWindow } from './demo-page.ts';
 
-const base = inject('baseUrl');
+let stack: RunningStack;
+let base: string;
 const SCREENSHOT = new URL('../screenshots/demo.png', import.meta.url).pathname;
 const POLL = { timeout: 15_000, interval: 200 };
 
@@ -41,6 +44,8 @@ async function press(p: Page, action: 'play' | 'finish' | 'skip', ids: string[])
 const idsOf = (row: string, n: number) => CATALOGUE.titles.filter((t) => t.row === row).slice(0, n).map((t) => t.id);
 
 beforeAll(async () => {
+  stack = await startStack();
+  base = stack.baseUrl;
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -48,10 +53,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await stack?.stop();
 });
 
 describe('/demo', () => {
   it('play, finish and skip change the on-device segment, with reasons worded on the device from the signed model', async () => {
+    await page.clock.setFixedTime(weekdayAfternoon());
     await openDemo(page, base);
     expect((await shown(page)).label).toBeNull();
     expect(await page.isVisible('#why')).toBe(false);

@@ -165,3 +165,19 @@ export async function ensureOpenRound(base: string, authJwk: string): Promise<Ro
   await current.body?.cancel();
   return openRound(base, await mintToken(authJwk, { role: 'admin' }), { duration_s: 3600, min_devices: 2, epsilon: 1, groups: 2 });
 }
+
+/**
+ * A fixed weekday afternoon (tomorrow, 14:00 UTC) for pages whose test depends on which
+ * segment viewing lands in: the features count time of day and weekday, so the same
+ * clicks land elsewhere in the evening or at a weekend. Timers keep running. Tomorrow, so
+ * a model issued just now is already valid.
+ *
+ * @example
+ * await page.clock.setFixedTime(weekdayAfternoon());
+ */
+export function weekdayAfternoon(): Date {
+  const d = new Date(Date.now() + 86_400_000);
+  d.setUTCHours(14, 0, 0, 0);
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + 1);
+  return d;
+}
