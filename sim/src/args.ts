@@ -2,6 +2,9 @@
  * `npm run simulate -- [options]`: the options, their defaults and their checks. A bad
  * argument is a UsageError (one line on stderr, exit code 2).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from './data/errors.ts';
 import type { DatasetName } from './population.ts';
 import type { Mode } from './round.ts';
@@ -34,13 +37,14 @@ export interface SimOptions {
 
 export const USAGE = `npm run simulate -- [options]
 
-  --dataset movielens|synthetic   source of the devices (default movielens)
+  --dataset movielens|synthetic   source of the devices (default movielens; without --data-dir,
+                                  ../shared/datasets/movielens-latest-small beside the project)
   --data-dir DIR                  MovieLens-format folder (ratings.csv, movies.csv; tags.csv optional)
   --clients N                     simulated devices (default 10000)
   --k K                           segments (default 8)
   --epsilon E                     total ε per device for the whole training (default 1)
   --delta D                       δ of the whole training (default 1e-9)
-  --rounds R                      federated rounds (default 10)
+  --rounds R                      federated rounds (default 10; 1 with --via-http)
   --seed S                        seed of every draw (default 1)
   --dropout P                     share of devices missing from each round (default 0)
   --mode secure|local             two aggregators (default) or noise on each device
@@ -68,6 +72,9 @@ function number(name: string, raw: string, check: (x: number) => boolean, what: 
 }
 
 const int = (lo: number, hi: number) => (x: number) => Number.isInteger(x) && x >= lo && x <= hi;
+
+/** The workplace's MovieLens set beside the project root, the default source when present. */
+const SHARED_MOVIELENS = fileURLToPath(new URL('../../../shared/datasets/movielens-latest-small', import.meta.url));
 
 /**
  * Parses the CLI arguments (after `--`).
@@ -102,6 +109,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     help: false,
   };
   let candidatesGiven = false;
+  let datasetGiven = false;
+  let roundsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (try --help)`);
@@ -119,6 +128,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     switch (name) {
       case 'dataset':
+        datasetGiven = true;
         if (value !== 'movielens' && value !== 'synthetic') throw new UsageError(`--dataset: must be movielens or synthetic, got ${JSON.stringify(value)}`);
         o.dataset = value;
         break;
@@ -138,6 +148,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         o.delta = number(name, value, (x) => x >= 1e-15 && x <= 1e-3, 'must be in [1e-15, 1e-3]');
         break;
       case 'rounds':
+        roundsGiven = true;
         o.rounds = number(name, value, int(1, 200), 'must be an integer in [1, 200]');
         break;
       case 'seed':
@@ -186,7 +197,15 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         throw new UsageError(`unknown option --${name} (try --help)`);
     }
   }
-  if (o.dataset === 'movielens' && o.dataDir === null && !o.help) throw new UsageError('--dataset movielens needs --data-dir DIR (a MovieLens-format folder)');
+  if (o.dataset === 'movielens' && o.dataDir === null && !o.help) {
+    // Without --dataset and --data-dir, the shared MovieLens set beside the project is
+    // used when it is there (so `npm run simulate -- --via-http URL` just works here).
+    if (!datasetGiven && existsSync(join(SHARED_MOVIELENS, 'ratings.csv'))) o.dataDir = SHARED_MOVIELENS;
+    else throw new UsageError('--dataset movielens needs --data-dir DIR (a MovieLens-format folder)');
+  }
+  // Over HTTP every device seals with HPKE and posts each round (about 10 ms a device
+  // here): one round by default, so `--via-http URL --clients 5000` takes a minute, not ten.
+  if (o.viaHttp !== null && !roundsGiven) o.rounds = 1;
   // One round leaves no room for a candidate phase: by default there is none then.
   if (!candidatesGiven && o.rounds < 2) o.candidates = 1;
   if (o.candidates > 1 && o.rounds < 2) throw new UsageError('--rounds: candidate starts need at least 2 rounds (or --candidates 1)');
