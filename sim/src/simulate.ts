@@ -55,7 +55,7 @@ export interface SimRun {
   counts: SegmentCountError;
 }
 
-/** The encoding devices use: the Worker's default (worker/src/round-plan.ts DEFAULT_ENCODING, same values). */
+/** The encoding devices use: the Worker's default (worker/src/round-plan.ts DEFAULT_ENCODING is this constant). */
 export const ENCODING: ContributionEncoding = DEFAULT_ENCODING;
 
 /**

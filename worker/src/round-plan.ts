@@ -2,7 +2,7 @@
  * Planning a round: turns an admin's request (duration, minimum batch, ε, δ, groups,
  * slices) into the record both aggregators store and the descriptor devices see.
  */
-import { padCandidate, type RoundRecord } from '@edgeseg/aggregator/rounds';
+import { padCandidate, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
 import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 
@@ -12,7 +12,7 @@ import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
  * before a sum could wrap mod 2^32; the weights give the coordinates most of the L2
  * budget (Σ w² = 0.9925 ≤ 1).
  */
-export const DEFAULT_ENCODING: ContributionEncoding = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
+export const DEFAULT_ENCODING: ContributionEncoding = TRAINING_ENCODING; // one definition, shared with the simulator
 
 export interface RoundPlanInput {
   manifest: ModelManifest;
@@ -89,17 +89,14 @@ export function planRound(p: RoundPlanInput): RoundRecord {
       ...(mode === 'local' ? { local_sigma2: Number(sigma2.num) / Number(sigma2.den) } : {}),
       hpke: mode === 'local' ? { leader: p.hpke.leader } : p.hpke,
     },
-    shards: p.shards,
-    min_devices: p.minDevices,
-    sigma2: `${sigma2.num}/${sigma2.den}`,
-    state: 'open',
-    opened_at: p.nowS,
-    closed_at: null,
-    contributions: null,
-    reason: null,
-    result: null,
+    ...openState(p, sigma2),
     ...(p.kCandidates ? { k_candidates: [...p.kCandidates] } : {}),
   };
+}
+
+/** The server-side part of a just-opened round's record: its settings, nothing closed yet. */
+function openState(p: { shards: number; minDevices: number; nowS: number }, sigma2: { num: bigint; den: bigint }): Omit<RoundRecord, 'descriptor'> {
+  return { shards: p.shards, min_devices: p.minDevices, sigma2: `${sigma2.num}/${sigma2.den}`, state: 'open', opened_at: p.nowS, closed_at: null, contributions: null, reason: null, result: null };
 }
 
 /**
@@ -175,15 +172,7 @@ export function planCountsRound(p: CountsPlanInput): RoundRecord {
       period: p.period,
       hpke: p.hpke,
     },
-    shards: p.shards,
-    min_devices: p.minDevices,
-    sigma2: `${sigma2.num}/${sigma2.den}`,
-    state: 'open',
-    opened_at: p.nowS,
-    closed_at: null,
-    contributions: null,
-    reason: null,
-    result: null,
+    ...openState(p, sigma2),
     counts: { k_threshold: p.kThreshold, labels: [...manifest.labels] },
     summary: null,
   };

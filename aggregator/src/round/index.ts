@@ -11,3 +11,4 @@ export { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './k
 export { generatedLabels, nextManifest } from './next-model.ts';
 export { mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
 export { bucketKey, shardOf } from './shard-key.ts';
+export { TRAINING_ENCODING } from '../training/encoding.ts';
