@@ -1,8 +1,9 @@
-import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
+import { type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
 import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeCountAggregate, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from './index.ts';
+import { testModel } from './test-model.ts';
 
 const K = 3;
 const D = 4;
@@ -53,24 +54,7 @@ const chunks: [string, () => Promise<typeof source>][] = [
 ];
 
 /** A model of `round`'s version pinning `keys` (only the fields the chunk reads matter here). */
-function modelPinning(keys: typeof pinned | undefined, version = round.model_version): ModelManifest {
-  const d = FEATURE_NAMES_V1.length;
-  return {
-    version,
-    schema: FEATURE_SCHEMA_ID,
-    features: [...FEATURE_NAMES_V1],
-    k: K,
-    centroids: centroids.map(() => new Array<number>(d).fill(0)),
-    scaling: { mean: new Array<number>(d).fill(0), scale: new Array<number>(d).fill(1) },
-    labels: ['a', 'b', 'c'],
-    lifecycle: { new_days: 14, at_risk_days: 21, lapsed_days: 60 },
-    epsilon: { report: 1 },
-    report_period: 'week',
-    ...(keys ? { aggregators: keys } : {}),
-    issued_at: 1_700_000_000,
-    not_before: 1_700_000_000,
-  };
-}
+const modelPinning = (keys: typeof pinned | undefined, version = round.model_version): ModelManifest => testModel(K, version, keys);
 
 type Queued = [source.ContributionItem, RoundDescriptor];
 

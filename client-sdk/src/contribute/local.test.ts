@@ -1,9 +1,10 @@
-import { FEATURE_NAMES_V1, FEATURE_SCHEMA_ID, type LocalContribution, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { type LocalContribution, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { rationalToNumber, sigma2ForEpsilon } from '@edgeseg/shared/dp';
 import { encodingScales, generateHpkeKeyPair, parseLocalContribution, vectorLength } from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from './local.ts';
+import { testModel } from './test-model.ts';
 
 const K = 3;
 const D = 4;
@@ -59,24 +60,7 @@ const chunks: [string, () => Promise<typeof source>][] = [
 ];
 
 /** A model of version 3 (only the fields the chunk reads matter here). */
-function model(aggregators: ModelManifest['aggregators'] | undefined, version = 3): ModelManifest {
-  const d = FEATURE_NAMES_V1.length;
-  return {
-    version,
-    schema: FEATURE_SCHEMA_ID,
-    features: [...FEATURE_NAMES_V1],
-    k: K,
-    centroids: centroids.map(() => new Array<number>(d).fill(0)),
-    scaling: { mean: new Array<number>(d).fill(0), scale: new Array<number>(d).fill(1) },
-    labels: ['a', 'b', 'c'],
-    lifecycle: { new_days: 14, at_risk_days: 21, lapsed_days: 60 },
-    epsilon: { report: 1 },
-    report_period: 'week',
-    ...(aggregators ? { aggregators } : {}),
-    issued_at: 1_700_000_000,
-    not_before: 1_700_000_000,
-  };
-}
+const model = (aggregators: ModelManifest['aggregators'] | undefined, version = 3): ModelManifest => testModel(K, version, aggregators);
 
 type Queued = [source.ContributionItem, RoundDescriptor];
 
