@@ -50,17 +50,21 @@ function acceptedPeriods(env: Env, nowMs: number): string[] {
 
 /**
  * Checks every report against its model and period before anything is stored, so a
- * refused batch changes no state.
+ * refused batch changes no state. Returns the manifest of each version the batch names.
  */
-async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<void> {
-  const open = acceptedPeriods(env, Date.now());
+async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<Map<number, ModelManifest>> {
+  const nowMs = Date.now();
+  const open = acceptedPeriods(env, nowMs);
   const errors: string[] = [];
-  const kOf = new Map<number, number | null>();
-  for (const v of new Set(reports.map((r) => r.model_version))) kOf.set(v, (await manifestOf(env, v))?.k ?? null);
+  const manifests = new Map<number, ModelManifest>();
+  for (const v of new Set(reports.map((r) => r.model_version))) {
+    const m = await manifestOf(env, v);
+    if (m) manifests.set(v, m);
+  }
   let problem: 'unknown-model' | 'unknown-segment' | 'stale-period' | null = null;
   reports.forEach((r, i) => {
-    const k = kOf.get(r.model_version);
-    if (k === null || k === undefined) {
+    const k = manifests.get(r.model_version)?.k;
+    if (k === undefined) {
       problem ??= 'unknown-model';
       errors.push(`reports[${i}].model_version: ${r.model_version} was never published`);
     } else if (r.value >= k) {
@@ -75,12 +79,13 @@ async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<v
   if (problem) throw new ProblemError(problem, errors[0], errors);
   // Backfilled weeks (local development only) may have been released already: check
   // before anything is stored, so a refused batch stores nothing.
-  const closed = new Set(reports.filter((r) => !openPeriods(Date.now()).includes(r.period)).map((r) => `${r.model_version}:${r.period}`));
+  const reallyOpen = openPeriods(nowMs);
+  const closed = new Set(reports.filter((r) => !reallyOpen.includes(r.period)).map((r) => `${r.model_version}:${r.period}`));
   for (const key of closed) {
     const [version, period] = key.split(':') as [string, string];
-    const manifest = (await manifestOf(env, Number(version))) as ModelManifest; // checked above
-    if (await (await tallyStub(env, manifest, period)).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
+    if (await (await tallyStub(env, manifests.get(Number(version)) as ModelManifest, period)).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
   }
+  return manifests;
 }
 
 /** `POST /v1/reports`: a validated batch of randomized segment reports → 202 + counts. */
@@ -88,7 +93,7 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
   const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
   const { reports } = parsed.value;
-  await checkAgainstModels(c.env, reports);
+  const manifests = await checkAgainstModels(c.env, reports);
 
   const groups = new Map<string, SegmentReport[]>();
   for (const r of reports) {
@@ -99,8 +104,7 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
   let duplicates = 0;
   for (const group of groups.values()) {
     const first = group[0] as SegmentReport;
-    const manifest = (await manifestOf(c.env, first.model_version)) as ModelManifest; // checked above
-    const result = await (await tallyStub(c.env, manifest, first.period)).addReports(group.map(({ id, value }) => ({ id, value })));
+    const result = await (await tallyStub(c.env, manifests.get(first.model_version) as ModelManifest, first.period)).addReports(group.map(({ id, value }) => ({ id, value })));
     accepted += result.accepted;
     duplicates += result.duplicates;
   }
