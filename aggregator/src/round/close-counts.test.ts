@@ -3,9 +3,9 @@ import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
 import { encodeCountContribution, expandSeed, splitWithSeed } from '@edgeseg/shared/secure';
 import { describe, expect, it } from 'vitest';
 import { addToBucket, emptyBucket, idDigest, type Bucket } from './bucket.ts';
-import { closeCountsRound, countNoiseVariance } from './close-counts.ts';
+import { closeCountsRound } from './close-counts.ts';
 import { selectorOf } from './close.ts';
-import type { RoundRecord } from './record.ts';
+import { countNoiseVariance, type RoundRecord } from './record.ts';
 
 const K = 4;
 const SIGMA2 = '9/1';

@@ -6,26 +6,11 @@
 import { decodeCountAggregate } from '@edgeseg/shared/secure';
 import { summariseSecureCounts, type TallySummary } from '../tally.ts';
 import { agreeOnBatch, type CloseDeps } from './close.ts';
-import { roundSigma2, type RoundRecord } from './record.ts';
+import { countNoiseVariance, type RoundRecord } from './record.ts';
 
 export type CountsOutcome =
   | { state: 'released'; contributions: number; summary: TallySummary }
   | { state: 'abandoned'; contributions: number; reason: string };
-
-/**
- * Total noise variance of one released count, summed over `buckets`: in secure mode each
- * of the two aggregators adds a discrete Gaussian of variance ≤ σ² per bucket (slightly
- * under σ², so the interval is conservative); in local mode every device added its own,
- * so n·σ² in all.
- *
- * @example
- * countNoiseVariance(record, 1000, 1) // 2σ² (secure) or 1000σ² (local)
- */
-export function countNoiseVariance(record: RoundRecord, contributions: number, buckets: number): number {
-  const { num, den } = roundSigma2(record);
-  const sigma2 = Number(num) / Number(den);
-  return record.descriptor.mode === 'secure' ? 2 * sigma2 * buckets : contributions * sigma2;
-}
 
 /**
  * Closes a counts round: abandoned under the minimum batch or if the helper refuses;

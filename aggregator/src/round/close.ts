@@ -10,7 +10,7 @@ import { checksumHex, type Bucket } from './bucket.ts';
 import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
 import { minCountFor, privateInertiaPerDevice, reviveDead, selectCandidate, shrinkMoves } from '../training/schedule.ts';
 import { chooseK, liveRows, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
-import { roundSigma2, type RoundRecord, type RoundResult } from './record.ts';
+import { countNoiseVariance, roundSigma2, type RoundRecord, type RoundResult } from './record.ts';
 
 /** What each aggregator checks before it releases: per bucket, the count and the id checksum. */
 export type BatchSelector = Record<string, { count: number; checksum: string }>;
@@ -126,11 +126,9 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
  */
 function bucketNoiseVariance(record: RoundRecord, contributions: number): number {
   const { descriptor: round } = record;
-  const { num, den } = roundSigma2(record);
-  const sigma2 = Number(num) / Number(den);
+  const buckets = Math.max(1, round.groups * round.slices.length);
   const scale = encodingScales(round.encoding, round.d).coords;
-  const shares = round.mode === 'secure' ? 2 : contributions / Math.max(1, round.groups * round.slices.length);
-  return (shares * sigma2) / (scale * scale);
+  return countNoiseVariance(record, contributions / buckets, 1) / (scale * scale);
 }
 
 /**

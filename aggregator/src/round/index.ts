@@ -4,11 +4,11 @@
  */
 export { addToBucket, emptyBucket, idDigest, mergeBucket, type Bucket } from './bucket.ts';
 export { agreeOnBatch, closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps, type CloseOutcome } from './close.ts';
-export { closeCountsRound, countNoiseVariance, type CountsOutcome } from './close-counts.ts';
+export { closeCountsRound, type CountsOutcome } from './close-counts.ts';
 export { centroidShift, shareShift, trainingDue, DEFAULT_TRAINING, type TrainingSettings } from './drift.ts';
 export { K_SENTINEL, chooseK, liveRows, padCandidate, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
 export { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
 export { generatedLabels, nextManifest } from './next-model.ts';
-export { mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
+export { countNoiseVariance, mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
 export { bucketKey, shardOf } from './shard-key.ts';
 export { TRAINING_ENCODING } from '../training/encoding.ts';

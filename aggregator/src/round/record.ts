@@ -76,6 +76,22 @@ export function roundSigma2(r: Pick<RoundRecord, 'sigma2'>): { num: bigint; den:
 }
 
 /**
+ * Total noise variance of one released entry (a count, or a coordinate sum before its
+ * scale), summed over `buckets`: in secure mode each
+ * of the two aggregators adds a discrete Gaussian of variance ≤ σ² per bucket (slightly
+ * under σ², so the interval is conservative); in local mode every device added its own,
+ * so n·σ² in all.
+ *
+ * @example
+ * countNoiseVariance(record, 1000, 1) // 2σ² (secure) or 1000σ² (local)
+ */
+export function countNoiseVariance(record: RoundRecord, contributions: number, buckets: number): number {
+  const { num, den } = roundSigma2(record);
+  const sigma2 = Number(num) / Number(den);
+  return record.descriptor.mode === 'secure' ? 2 * sigma2 * buckets : contributions * sigma2;
+}
+
+/**
  * The mechanism line of the public ledger: who adds which noise.
  *
  * @example
