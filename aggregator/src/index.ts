@@ -1,7 +1,7 @@
 /** @edgeseg/aggregator: Durable Object shells and the pure logic behind them. */
 export { SegmentTally, type AddReportsResult } from './segment-tally.ts';
 export { ModelRegistry, type PublishedModel } from './model-registry.ts';
-export { summariseTally, type SegmentCount, type TallySummary } from './tally.ts';
+export { lifecycleRelease, summariseTally, type LifecycleRelease, type LifecycleShare, type SegmentCount, type TallySummary } from './tally.ts';
 export { importSigningKey, signModel, type SigningKey } from './signing.ts';
 export { RoundShard, isRoundSealedError, type ShardItem, type RelayItem } from './round-shard.ts';
 export { RoundCoordinator, uint32ToBase64, base64ToUint32, type CoordinatorEnv, type HelperRelease } from './round-coordinator.ts';

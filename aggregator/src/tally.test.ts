@@ -1,6 +1,6 @@
 import { grrDebias } from '@edgeseg/shared';
 import { describe, expect, it } from 'vitest';
-import { summariseTally } from './tally.ts';
+import { lifecycleRelease, summariseTally } from './tally.ts';
 
 describe('summariseTally', () => {
   const epsilon = Math.log(3); // k = 4 → p = 1/2, q = 1/6
@@ -26,5 +26,32 @@ describe('summariseTally', () => {
   it('publishes nothing at all from a handful of reports', () => {
     const s = summariseTally({ counts: [3, 1, 0, 1], epsilon, kThreshold: 50, labels });
     expect(s.segments.every((x) => x.suppressed)).toBe(true);
+  });
+});
+
+describe('lifecycleRelease', () => {
+  const epsilon = Math.log(3); // 4 stages → p = 1/2, q = 1/6
+  const stages = ['new', 'active', 'at_risk', 'lapsed'];
+
+  it('turns debiased stage counts into shares of the exact report total, intervals included', () => {
+    const summary = summariseTally({ counts: [250, 400, 200, 150], epsilon, kThreshold: 50, labels: stages });
+    const release = lifecycleRelease(summary);
+    expect(release.reports).toBe(1000);
+    expect(release.stages.map((s) => s.stage)).toEqual(stages);
+    // n̂ = (c − 1000/6) × 3: 250, 700, 100, −50 → the last is suppressed
+    expect(release.stages.map((s) => s.count)).toEqual([250, 700, 100, null]);
+    expect(release.stages[1]?.share).toBeCloseTo(0.7, 10);
+    const [lo, hi] = release.stages[1]?.share_ci95 ?? [NaN, NaN];
+    expect(lo).toBeCloseTo((summary.segments[1]?.ci95?.[0] ?? NaN) / 1000, 10);
+    expect(hi).toBeCloseTo((summary.segments[1]?.ci95?.[1] ?? NaN) / 1000, 10);
+    expect(release.stages[3]).toEqual({ stage: 'lapsed', count: null, ci95: null, share: null, share_ci95: null, suppressed: true });
+  });
+
+  it('keeps shares and intervals within [0, 1]', () => {
+    const release = lifecycleRelease(summariseTally({ counts: [900, 40, 30, 30], epsilon, kThreshold: 50, labels: stages }));
+    for (const s of release.stages) {
+      for (const x of [s.share, ...(s.share_ci95 ?? [])]) if (x !== null) expect(x >= 0 && x <= 1).toBe(true);
+    }
+    expect(release.stages[0]?.share_ci95?.[1]).toBe(1);
   });
 });

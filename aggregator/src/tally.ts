@@ -3,7 +3,7 @@
  * counts with 95% intervals, and suppression under the k-anonymity threshold. Pure, so
  * it is tested without workerd.
  */
-import { grrDebias } from '@edgeseg/shared';
+import { grrDebias, LIFECYCLE_STAGES, type LifecycleStage } from '@edgeseg/shared';
 
 /** One segment's published line. `count` and `ci95` are null when suppressed. */
 export interface SegmentCount {
@@ -65,4 +65,44 @@ export function summariseSecureCounts(input: { noisy: ArrayLike<number>; noiseVa
     return { segment, label, count: Math.round(est), ci95: [Math.max(0, Math.round(est - half)), Math.round(est + half)], suppressed: false };
   });
   return { reports: contributions, mechanism: 'secure-counts', epsilon, kThreshold, segments };
+}
+
+/** One lifecycle stage's published line: the debiased count and its share of the period's reports. Nulls when suppressed. */
+export interface LifecycleShare {
+  stage: LifecycleStage;
+  count: number | null;
+  ci95: [number, number] | null;
+  /** count ÷ reports, in [0, 1]. */
+  share: number | null;
+  share_ci95: [number, number] | null;
+  suppressed: boolean;
+}
+
+/** A period's lifecycle shares, from weekly GRR lifecycle reports (never from one device's stage). */
+export interface LifecycleRelease {
+  /** Lifecycle reports received: exact, and the denominator of every share. */
+  reports: number;
+  mechanism: 'grr';
+  epsilon: number;
+  kThreshold: number;
+  stages: LifecycleShare[];
+}
+
+/**
+ * Lifecycle shares from a lifecycle tally's release (summariseTally over the four stages,
+ * in LIFECYCLE_STAGES order). GRR's debiased counts sum to the number of reports, so a
+ * share is a count over that exact total, and its interval the count's interval over it.
+ *
+ * @example
+ * lifecycleRelease(summariseTally({ counts: [200, 500, 200, 100], epsilon: 1, kThreshold: 50, labels: LIFECYCLE_STAGES })).stages[1].share
+ */
+export function lifecycleRelease(summary: TallySummary): LifecycleRelease {
+  const { reports, epsilon, kThreshold } = summary;
+  const ratio = (x: number) => (reports > 0 ? Math.min(1, Math.max(0, x / reports)) : 0);
+  const stages = LIFECYCLE_STAGES.map((stage, i): LifecycleShare => {
+    const line = summary.segments[i];
+    if (!line || line.suppressed || line.count === null || line.ci95 === null) return { stage, count: null, ci95: null, share: null, share_ci95: null, suppressed: true };
+    return { stage, count: line.count, ci95: line.ci95, share: ratio(line.count), share_ci95: [ratio(line.ci95[0]), ratio(line.ci95[1])], suppressed: false };
+  });
+  return { reports, mechanism: 'grr', epsilon, kThreshold, stages };
 }

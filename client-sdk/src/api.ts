@@ -20,7 +20,7 @@ export interface SegmenterOptions {
   onError?: (error: Error) => void;
   /** Days of events and segment history kept on the device (default 90). */
   retentionDays?: number;
-  /** ε the device may spend per purpose in any 30 days (default 10 each). */
+  /** ε the device may spend per purpose in any 30 days (default: measurement 20, i.e. 5 weeks of segment + lifecycle + impression reports at the bootstrap model's ε; model_improvement 10). */
   budget?: { measurement?: number; model_improvement?: number };
   /**
    * The helper aggregator's HPKE key, pinned by the app itself (from the helper's operator,

@@ -8,7 +8,7 @@ import { withinBudget } from './ledger.ts';
 import type { EdgesegDB, KvValues, LedgerEntry, OutboxItem, Store } from './store.ts';
 
 /** The `kv` keys that remember what was released last (a period or a round id). */
-export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'contributedRound' | 'countedPeriod';
+export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'lifecyclePeriod' | 'contributedRound' | 'countedPeriod';
 
 /** One thing to release once: the outbox item, what it spends, and the mark that makes it once-only. */
 export interface Release {

@@ -14,6 +14,8 @@ import {
   impressionEpsilon,
   impressionValue,
   isoWeekPeriod,
+  lifecycleEpsilon,
+  lifecycleReportValue,
   lifecycleStage,
   parsePlaybackEvent,
   standardise,
@@ -37,7 +39,11 @@ import { DB_NAME, openStore, purgeBefore, readKv, STORE_NAMES, writeKv, type Cac
 export type { ConsentApi, EdgesegExport, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
 
 const DEFAULT_RETENTION_DAYS = 90;
-const DEFAULT_CAP = 10;
+/**
+ * Default ε caps per 30 days. Measurement: the bootstrap model spends 4 a week (segment
+ * report 2, lifecycle 1, impressions 1) and a 30-day window can hold 5 weekly releases.
+ */
+const DEFAULT_CAPS = { measurement: 20, model_improvement: 10 } as const;
 
 /** A lazily loaded contribution chunk (`contribute/index.ts` for secure rounds, `contribute/local.ts` for local ones). */
 type ContributeChunk = { join: JoinRound };
@@ -64,7 +70,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   const {
     appId = null,
     retentionDays = DEFAULT_RETENTION_DAYS,
-    budget: { measurement = DEFAULT_CAP, model_improvement = DEFAULT_CAP } = {},
+    budget: { measurement = DEFAULT_CAPS.measurement, model_improvement = DEFAULT_CAPS.model_improvement } = {},
     contributeUrl = `${endpoint}/sdk/contribute.min.js`, // variables, so bundlers leave the imports alone
     contributeLocalUrl = `${endpoint}/sdk/contribute-local.min.js`,
     verifyUrl = `${endpoint}/sdk/verify.min.js`,
@@ -265,18 +271,27 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   }
 
   /**
-   * Creates this period's randomized segment report under measurement if none exists yet
-   * (unless the model counts segments securely: {@link maybeCount} instead).
+   * Creates this period's randomized reports under measurement, each once a week: the
+   * segment report (unless the model counts segments securely: {@link maybeCount}
+   * instead) and the lifecycle report (GRR over the four stages, in both modes). Both
+   * are queued first and then sent together in one request.
    */
   async function maybeReport(): Promise<void> {
-    if (!db || !model || model.measurement === 'secure' || !current || !consentNow().measurement) return;
-    const { version, k, epsilon } = model;
+    if (!db || !model || !current || !consentNow().measurement) return;
+    const m = model;
     const now = Date.now();
     const period = isoWeekPeriod(now);
-    const id = randomId();
-    const report = { id, model_version: version, period, value: grrEncode(current.id, k, epsilon.report) };
+    const reports: Release[] = [];
+    const add = (mark: Release['mark'], epsilon: number, label: string, value: number, kind?: 'lifecycle'): void => {
+      const id = randomId();
+      reports.push({ mark, value: period, epsilon, label: `${label} ${period}`, item: { id, purpose: 'measurement', createdAt: now, report: { id, model_version: m.version, period, value, ...(kind && { kind }) } } });
+    };
     try {
-      await release(db, { mark: 'reportedPeriod', value: period, epsilon: epsilon.report, label: `report ${period}`, item: { id, purpose: 'measurement', createdAt: now, report } }, now);
+      if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', grrEncode(current.id, m.k, m.epsilon.report));
+      if (current.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', lifecycleReportValue(m, current.lifecycle), 'lifecycle');
+      let queued = false;
+      for (const r of reports) queued = (await queueOnce(db, r, caps.measurement, now)) || queued;
+      if (queued) await sender.deliver();
     } catch (err) {
       fail(err);
     }

@@ -95,6 +95,8 @@ export interface KvValues {
   countedPeriod: string;
   /** The last ISO week an impression report was created for (each week's report goes out the week after). */
   impressionPeriod: string;
+  /** The last ISO week a lifecycle report was created for (one a week, beside the segment report). */
+  lifecyclePeriod: string;
   /** Campaign ids the app showed, per ISO week (this week and last week are kept). */
   shown: Record<string, string[]>;
   /** Per purpose, the last payload that left the device. */

@@ -81,7 +81,10 @@ export function impressionValue(manifest: Pick<ModelManifest, 'campaigns' | 'eps
  * const r = parseImpressionBatch(await request.json());
  */
 export function parseImpressionBatch(v: unknown): Checked<ImpressionBatch> {
-  return parseReportBatch(v);
+  const parsed = parseReportBatch(v);
+  if (!parsed.ok) return parsed;
+  const errors = parsed.value.reports.flatMap((r, i) => (r.kind === undefined ? [] : [`reports[${i}].kind: unknown field`]));
+  return errors.length ? { ok: false, errors } : parsed;
 }
 
 /** The raw counts of one (model version, period) impression tally. */

@@ -24,8 +24,11 @@ export interface ModelManifest {
   scaling: { mean: number[]; scale: number[] };
   labels: string[];
   lifecycle: LifecycleRules;
-  /** ε spent by one randomized segment report, and by one weekly impression report (default: `report`). */
-  epsilon: { report: number; impression?: number };
+  /**
+   * ε spent by one randomized segment report, by one weekly impression report and by one
+   * weekly lifecycle report (both default to `report`).
+   */
+  epsilon: { report: number; impression?: number; lifecycle?: number };
   report_period: 'week';
   /**
    * How devices under `measurement` count segments per period: `grr` (default when
@@ -94,7 +97,9 @@ export function parseManifest(v: unknown): Checked<ModelManifest> {
   if (!isObject(lc) || !isNumberIn(lc.new_days, 0, 3650) || !isNumberIn(lc.at_risk_days, 0, 3650) || !isNumberIn(lc.lapsed_days, 0, 3650) || (lc.at_risk_days as number) > (lc.lapsed_days as number)) {
     errors.push('lifecycle: must hold new_days, at_risk_days ≤ lapsed_days, in days');
   }
-  if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20) || !(v.epsilon.impression === undefined || isNumberIn(v.epsilon.impression, 0.01, 20))) errors.push('epsilon: report, impression in [0.01, 20]');
+  if (!isObject(v.epsilon) || !isNumberIn(v.epsilon.report, 0.01, 20) || !(v.epsilon.impression === undefined || isNumberIn(v.epsilon.impression, 0.01, 20)) || !(v.epsilon.lifecycle === undefined || isNumberIn(v.epsilon.lifecycle, 0.01, 20))) {
+    errors.push('epsilon: report, impression, lifecycle in [0.01, 20]');
+  }
   if (v.campaigns !== undefined) errors.push(...campaignListErrors(v.campaigns, isIntIn(k, 1, MAX_SEGMENTS) ? k : 0));
   if (v.report_period !== 'week') errors.push('report_period: must be "week"');
   if (v.measurement !== undefined && v.measurement !== 'grr' && v.measurement !== 'secure') errors.push("measurement: must be 'grr' or 'secure'");

@@ -8,6 +8,12 @@ describe('parseReportBatch', () => {
     expect(parseReportBatch({ reports: [ok] })).toEqual({ ok: true, value: { reports: [ok] } });
   });
 
+  it('accepts lifecycle and explicit segment reports beside each other', () => {
+    const lifecycle = { ...ok, id: 'lifecycle-report-1', kind: 'lifecycle', value: 3 };
+    const segment = { ...ok, id: 'segment-report-01', kind: 'segment' };
+    expect(parseReportBatch({ reports: [segment, lifecycle] }).ok).toBe(true);
+  });
+
   it.each<[string, unknown]>([
     ['an array body', [ok]],
     ['no reports', { reports: [] }],
@@ -19,6 +25,8 @@ describe('parseReportBatch', () => {
     ['a malformed period', { reports: [{ ...ok, period: '2026-48' }] }],
     ['an extra field', { reports: [{ ...ok, contentId: 'm1' }] }],
     ['an extra top-level field', { reports: [ok], device: 'x' }],
+    ['an unknown kind', { reports: [{ ...ok, kind: 'genre' }] }],
+    ['a null kind', { reports: [{ ...ok, kind: null }] }],
   ])('refuses %s', (_, body) => {
     expect(parseReportBatch(body).ok).toBe(false);
   });

@@ -2,15 +2,21 @@ import { isPeriod, type Period } from './period.ts';
 import { isIntIn, isObject, unknownKeys, type Checked } from './validate.ts';
 
 /**
- * One randomized segment report: the only measurement payload a device sends.
- * `value` is already randomized (GRR); `id` is a random idempotency id, not a device id.
+ * One randomized report of a device's week. `value` is already randomized (GRR); `id` is
+ * a random idempotency id, not a device id. Without `kind` (or with `kind: 'segment'`)
+ * `value` is a segment of model `model_version`; with `kind: 'lifecycle'` it is a stage
+ * index in LIFECYCLE_STAGES (lifecycle.ts), randomized with the model's lifecycle ε.
  */
 export interface SegmentReport {
   id: string;
   model_version: number;
   period: Period;
   value: number;
+  kind?: ReportKind;
 }
+
+/** What a report's `value` counts: a segment (the default) or a lifecycle stage. */
+export type ReportKind = 'segment' | 'lifecycle';
 
 /** Body of `POST /v1/reports`. */
 export interface ReportBatch {
@@ -18,13 +24,13 @@ export interface ReportBatch {
 }
 
 /** The exact field names a report may carry; the network audit checks against these. */
-export const REPORT_FIELDS = ['id', 'model_version', 'period', 'value'] as const;
+export const REPORT_FIELDS = ['id', 'model_version', 'period', 'value', 'kind'] as const;
 export const MAX_REPORTS_PER_BATCH = 100;
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /**
- * Checks an untrusted `POST /v1/reports` body. Segment values are checked against the
- * model's k by the caller, which knows the model.
+ * Checks an untrusted `POST /v1/reports` body. Values are checked against the model's k
+ * (segments) or the four lifecycle stages by the caller, which knows the model.
  *
  * @example
  * const r = parseReportBatch(await request.json());
@@ -50,7 +56,8 @@ export function parseReportBatch(v: unknown): Checked<ReportBatch> {
     else ids.add(r.id);
     if (!isIntIn(r.model_version, 1, Number.MAX_SAFE_INTEGER)) errors.push(`${at}.model_version: must be a positive integer`);
     if (!isPeriod(r.period)) errors.push(`${at}.period: must be an ISO week such as 2026-W48`);
-    if (!isIntIn(r.value, 0, 1023)) errors.push(`${at}.value: must be a segment index`);
+    if (!isIntIn(r.value, 0, 1023)) errors.push(`${at}.value: must be a segment or lifecycle stage index`);
+    if (r.kind !== undefined && r.kind !== 'segment' && r.kind !== 'lifecycle') errors.push(`${at}.kind: must be 'segment' or 'lifecycle' when present`);
   });
   return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as ReportBatch };
 }

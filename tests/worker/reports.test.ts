@@ -1,5 +1,5 @@
-import { summariseTally } from '@edgeseg/aggregator';
-import { isoWeekPeriod, openPeriods, parseManifest, periodStart, type ModelManifest } from '@edgeseg/shared';
+import { lifecycleRelease, summariseTally } from '@edgeseg/aggregator';
+import { isoWeekPeriod, LIFECYCLE_STAGES, lifecycleEpsilon, openPeriods, parseManifest, periodStart, type ModelManifest } from '@edgeseg/shared';
 import { exports } from 'cloudflare:workers';
 import { env } from 'cloudflare:test';
 import { compactVerify, createLocalJWKSet } from 'jose';
@@ -34,11 +34,16 @@ async function segments(token: string | null = marketer, query = '') {
   return worker.fetch(new Request(`${BASE}/v1/segments${query}`, { headers }));
 }
 
-/** Reports received so far this period, from the operators' ingestion status (no per-segment data). */
-async function reportCount(): Promise<number> {
+/** Segment and lifecycle reports received so far this period, from the operators' ingestion status (no per-segment data). */
+async function receivedCounts(): Promise<{ reports: number; lifecycle_reports: number }> {
   const res = await worker.fetch(new Request(`${BASE}/v1/admin/periods/${period}`, { headers: { authorization: `Bearer ${admin}` } }));
   expect(res.status).toBe(200);
-  return ((await res.json()) as { reports: number }).reports;
+  const { reports, lifecycle_reports } = (await res.json()) as { reports: number; lifecycle_reports: number };
+  return { reports, lifecycle_reports };
+}
+
+async function reportCount(): Promise<number> {
+  return (await receivedCounts()).reports;
 }
 
 async function expectProblem(res: Response, status: number, type: string) {
@@ -100,6 +105,10 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     const res = await postReports({ reports: values.map((v) => report(v, { period: target })) });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 50, duplicates: 0 });
+    // The same devices' weekly lifecycle reports (stage indexes new, active, at_risk, lapsed), in their own tally.
+    const stages = [...Array(15).fill(0), ...Array(20).fill(1), ...Array(10).fill(2), ...Array(5).fill(3)] as number[];
+    const lifecycle = await postReports({ reports: stages.map((v) => report(v, { period: target, kind: 'lifecycle' })) });
+    expect(await lifecycle.json()).toEqual({ accepted: 50, duplicates: 0 });
 
     await expectProblem(await segments(marketer, `?period=${target}`), 409, 'period-open');
 
@@ -109,7 +118,7 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' }); // the old one expired meanwhile
     const answer = await segments(later, `?period=${target}`);
     expect(answer.status).toBe(200);
-    const body = (await answer.json()) as ReturnType<typeof summariseTally> & { period: string; model_version: number };
+    const body = (await answer.json()) as ReturnType<typeof summariseTally> & { period: string; model_version: number; lifecycle: ReturnType<typeof lifecycleRelease> };
     expect(body.period).toBe(target);
     expect(body.model_version).toBe(1);
     expect(body.reports).toBe(50);
@@ -123,10 +132,17 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     expect(top?.count).toBeGreaterThan(50); // debiased upwards: GRR moved some true 0s elsewhere
     expect(top?.ci95?.[0]).toBeLessThanOrEqual(top?.count as number);
     expect(body.segments[3]).toMatchObject({ suppressed: true, count: null, ci95: null });
+    // Lifecycle shares: the pure release of the lifecycle tally's raw counts [15, 20, 10, 5], with the model's lifecycle ε.
+    const expectedLifecycle = lifecycleRelease(summariseTally({ counts: [15, 20, 10, 5], epsilon: lifecycleEpsilon(manifest), kThreshold: 5, labels: LIFECYCLE_STAGES }));
+    expect(body.lifecycle).toEqual(expectedLifecycle);
+    expect(body.lifecycle.reports).toBe(50);
+    expect(body.lifecycle.stages.map((x) => x.stage)).toEqual([...LIFECYCLE_STAGES]);
+    expect(body.lifecycle.stages[1]?.share).toBeGreaterThan(0.2);
 
     // Released once: the same answer again, no new reports for it, and CSV on request.
     expect(await (await segments(later, `?period=${target}`)).json()).toEqual(body);
     await expectProblem(await postReports({ reports: [report(0, { period: target })] }), 422, 'stale-period');
+    await expectProblem(await postReports({ reports: [report(0, { period: target, kind: 'lifecycle' })] }), 422, 'stale-period');
     const csv = await worker.fetch(new Request(`${BASE}/v1/segments?period=${target}`, { headers: { authorization: `Bearer ${later}`, accept: 'text/csv' } }));
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
@@ -136,6 +152,7 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     const history = (await (await segments(later, '/history')).json()) as { periods: { period: string; segments: unknown }[] };
     expect(history.periods).toHaveLength(12);
     expect(history.periods.find((p) => p.period === target)?.segments).toEqual(body.segments);
+    expect((history.periods.find((p) => p.period === target) as unknown as typeof body).lifecycle).toEqual(body.lifecycle);
   });
 
   it('refuses a replayed batch with 409 and counts nothing twice; a partial replay stores only the new ids', async () => {
@@ -157,6 +174,8 @@ describe('bad input gets problem+json and changes no state', () => {
     ['a wrong type', () => postReports({ reports: [{ ...report(0), value: 'two' }] }), 422, 'invalid-body'],
     ['an unknown field', () => postReports({ reports: [{ ...report(0), segment: 1 }] }), 422, 'invalid-body'],
     ['an unknown segment', () => postReports({ reports: [report(0), report(4)] }), 422, 'unknown-segment'],
+    ['an unknown lifecycle stage', () => postReports({ reports: [report(0, { kind: 'lifecycle' }), report(4, { kind: 'lifecycle' })] }), 422, 'unknown-segment'],
+    ['an unknown report kind', () => postReports({ reports: [report(0, { kind: 'genre' })] }), 422, 'invalid-body'],
     ['an unknown model version', () => postReports({ reports: [report(0, { model_version: 99 })] }), 422, 'unknown-model'],
     ['a closed period', () => postReports({ reports: [report(0, { period: '2020-W01' })] }), 422, 'stale-period'],
     ['an empty batch', () => postReports({ reports: [] }), 422, 'invalid-body'],
@@ -165,9 +184,9 @@ describe('bad input gets problem+json and changes no state', () => {
   ];
   for (const [name, send, status, type] of cases) {
     it(`refuses ${name} (${status} ${type})`, async () => {
-      const before = await reportCount();
+      const before = await receivedCounts();
       await expectProblem(await send(), status, type);
-      expect(await reportCount()).toBe(before);
+      expect(await receivedCounts()).toEqual(before);
     });
   }
 

@@ -85,7 +85,7 @@ export function bootstrapManifest(nowS: number): ModelManifest {
     scaling: { mean: MEAN, scale: SCALE },
     labels: LABELS,
     lifecycle: { new_days: 14, at_risk_days: 10, lapsed_days: 30 },
-    epsilon: { report: 2 },
+    epsilon: { report: 2, impression: 1, lifecycle: 1 },
     report_period: 'week',
     issued_at: nowS,
     not_before: nowS - 60,

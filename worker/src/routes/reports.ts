@@ -1,4 +1,4 @@
-import { isoWeekPeriod, openPeriods, parseReportBatch, periodsUpTo, type ModelManifest, type SegmentReport } from '@edgeseg/shared';
+import { isoWeekPeriod, LIFECYCLE_STAGES, lifecycleEpsilon, openPeriods, parseReportBatch, periodsUpTo, type ModelManifest, type SegmentReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -18,20 +18,40 @@ export const REPORTS_MAX_BYTES = 32 * 1024;
  * const tally = await tallyStub(env, manifest, '2026-W48');
  */
 export async function tallyStub(env: Env, manifest: ModelManifest, period: string) {
-  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${await segmentationKey(manifest)}:${period}`));
+  const key = await basisKey('s', manifest, () => [manifest.schema, manifest.k, manifest.centroids, manifest.scaling, manifest.epsilon.report]);
+  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${key}:${period}`));
 }
 
-/** Published versions never change: each isolate hashes a version once. */
-const segmentationKeys = new Map<number, string>();
+/**
+ * The tally of one period's lifecycle reports (`kind: 'lifecycle'`): a SegmentTally over
+ * the four stages, shared by every model with the same lifecycle rules and lifecycle ε
+ * (so neither a retrained model nor a campaign edit splits the week), and named apart
+ * from segment tallies, so the two kinds never mix.
+ *
+ * @example
+ * const counts = await (await lifecycleTallyStub(env, manifest, '2026-W48')).counts(4);
+ */
+export async function lifecycleTallyStub(env: Env, manifest: ModelManifest, period: string) {
+  const key = await basisKey('lifecycle', manifest, () => [manifest.lifecycle, lifecycleEpsilon(manifest)]);
+  return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`${key}:${period}`));
+}
 
-async function segmentationKey(m: ModelManifest): Promise<string> {
-  const cached = segmentationKeys.get(m.version);
+/** Published versions never change: each isolate hashes a (prefix, version) once. */
+const basisKeys = new Map<string, string>();
+
+async function basisKey(prefix: string, m: ModelManifest, basis: () => unknown[]): Promise<string> {
+  const cacheKey = `${prefix}:${m.version}`;
+  const cached = basisKeys.get(cacheKey);
   if (cached) return cached;
-  const basis = JSON.stringify([m.schema, m.k, m.centroids, m.scaling, m.epsilon.report]);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(basis)));
-  const key = `s-${[...digest.subarray(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-  segmentationKeys.set(m.version, key);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(basis()))));
+  const key = `${prefix}-${[...digest.subarray(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  basisKeys.set(cacheKey, key);
   return key;
+}
+
+/** The tally a report counts in: its segmentation's, or the lifecycle tally for `kind: 'lifecycle'`. */
+function tallyOf(env: Env, manifest: ModelManifest, report: Pick<SegmentReport, 'kind' | 'period'>) {
+  return report.kind === 'lifecycle' ? lifecycleTallyStub(env, manifest, report.period) : tallyStub(env, manifest, report.period);
 }
 
 /**
@@ -67,9 +87,9 @@ async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<M
     if (k === undefined) {
       problem ??= 'unknown-model';
       errors.push(`reports[${i}].model_version: ${r.model_version} was never published`);
-    } else if (r.value >= k) {
+    } else if (r.kind === 'lifecycle' ? r.value >= LIFECYCLE_STAGES.length : r.value >= k) {
       problem ??= 'unknown-segment';
-      errors.push(`reports[${i}].value: model v${r.model_version} has segments 0..${k - 1}`);
+      errors.push(r.kind === 'lifecycle' ? `reports[${i}].value: lifecycle stages are 0..${LIFECYCLE_STAGES.length - 1} (${LIFECYCLE_STAGES.join(', ')})` : `reports[${i}].value: model v${r.model_version} has segments 0..${k - 1}`);
     }
     if (!open.includes(r.period)) {
       problem ??= 'stale-period';
@@ -80,31 +100,35 @@ async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<M
   // Backfilled weeks (local development only) may have been released already: check
   // before anything is stored, so a refused batch stores nothing.
   const reallyOpen = openPeriods(nowMs);
-  const closed = new Set(reports.filter((r) => !reallyOpen.includes(r.period)).map((r) => `${r.model_version}:${r.period}`));
-  for (const key of closed) {
-    const [version, period] = key.split(':') as [string, string];
-    if (await (await tallyStub(env, manifests.get(Number(version)) as ModelManifest, period)).isReleased()) throw new ProblemError('stale-period', `${period} was already released; it takes no more reports`);
+  for (const group of groupReports(reports.filter((r) => !reallyOpen.includes(r.period))).values()) {
+    const first = group[0] as SegmentReport;
+    if (await (await tallyOf(env, manifests.get(first.model_version) as ModelManifest, first)).isReleased()) throw new ProblemError('stale-period', `${first.period} was already released; it takes no more reports`);
   }
   return manifests;
 }
 
-/** `POST /v1/reports`: a validated batch of randomized segment reports → 202 + counts. */
+/** Reports by (kind, model version, period): each group goes to one tally in one call. */
+function groupReports(reports: SegmentReport[]): Map<string, SegmentReport[]> {
+  const groups = new Map<string, SegmentReport[]>();
+  for (const r of reports) {
+    const key = `${r.kind ?? 'segment'}:${r.model_version}:${r.period}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return groups;
+}
+
+/** `POST /v1/reports`: a validated batch of randomized segment and lifecycle reports → 202 + counts. */
 export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
   const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
   const { reports } = parsed.value;
   const manifests = await checkAgainstModels(c.env, reports);
 
-  const groups = new Map<string, SegmentReport[]>();
-  for (const r of reports) {
-    const key = `${r.model_version}:${r.period}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
   let accepted = 0;
   let duplicates = 0;
-  for (const group of groups.values()) {
+  for (const group of groupReports(reports).values()) {
     const first = group[0] as SegmentReport;
-    const result = await (await tallyStub(c.env, manifests.get(first.model_version) as ModelManifest, first.period)).addReports(group.map(({ id, value }) => ({ id, value })));
+    const result = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReports(group.map(({ id, value }) => ({ id, value })));
     accepted += result.accepted;
     duplicates += result.duplicates;
   }

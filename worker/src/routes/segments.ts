@@ -1,21 +1,32 @@
-import type { SegmentCount, TallySummary } from '@edgeseg/aggregator';
-import { isIntIn, isPeriod, isReleasable, latestReleasablePeriod, periodStart, periodsUpTo, REPORT_GRACE_MS, type ModelManifest, type Period } from '@edgeseg/shared';
+import { lifecycleRelease, type LifecycleRelease, type SegmentCount, type TallySummary } from '@edgeseg/aggregator';
+import { isIntIn, isPeriod, isReleasable, latestReleasablePeriod, LIFECYCLE_STAGES, lifecycleEpsilon, periodStart, periodsUpTo, REPORT_GRACE_MS, type ModelManifest, type Period } from '@edgeseg/shared';
 import { Hono, type Context } from 'hono';
 import { requireRole } from '../auth.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
 import { countsRoundId } from '../round-plan.ts';
-import { tallyStub } from './reports.ts';
+import { lifecycleTallyStub, tallyStub } from './reports.ts';
 import { coordinator } from './rounds.ts';
 
 const HISTORY_WEEKS = 12;
 const WEEK_MS = 7 * 86_400_000;
 
-/** One released period as the API answers it. */
+/** One released period as the API answers it: segment counts, and lifecycle shares. */
 export interface PeriodRelease extends TallySummary {
   period: string;
   model_version: number;
+  lifecycle: LifecycleRelease;
+}
+
+/**
+ * The period's lifecycle shares, from the weekly GRR lifecycle reports of devices on
+ * models with this model's lifecycle rules and ε (in both measurement modes: a stage is
+ * one of four values, well served by randomized response). Released once, like segments.
+ */
+async function lifecycleOf(env: Env, manifest: ModelManifest, period: Period, kThreshold: number): Promise<LifecycleRelease> {
+  const tally = await lifecycleTallyStub(env, manifest, period);
+  return lifecycleRelease((await tally.release({ k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(manifest), kThreshold, labels: LIFECYCLE_STAGES })) as TallySummary);
 }
 
 async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
@@ -38,13 +49,14 @@ export async function releaseOf(env: Env, manifest: ModelManifest, period: Perio
   const kThreshold = Number(env.K_THRESHOLD ?? '50');
   if (manifest.measurement === 'secure') {
     const release = (await coordinator(env).countsRelease(countsRoundId(period, manifest.version))) as { summary: TallySummary } | { abandoned: string } | null;
-    if (release && 'summary' in release) return { period, model_version: manifest.version, ...release.summary };
     if (!release && wait && (await coordinator(env).get(countsRoundId(period, manifest.version)))) return null;
+    const lifecycle = await lifecycleOf(env, manifest, period, kThreshold);
+    if (release && 'summary' in release) return { period, model_version: manifest.version, ...release.summary, lifecycle };
     const segments = manifest.labels.map((label, segment): SegmentCount => ({ segment, label, count: null, ci95: null, suppressed: true }));
-    return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments };
+    return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments, lifecycle };
   }
   const summary = await (await tallyStub(env, manifest, period)).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
-  return { period, model_version: manifest.version, ...(summary as TallySummary) };
+  return { period, model_version: manifest.version, ...(summary as TallySummary), lifecycle: await lifecycleOf(env, manifest, period, kThreshold) };
 }
 
 const CSV_HEADER = 'period,model_version,segment,label,count,ci95_low,ci95_high,suppressed,mechanism,epsilon';
@@ -97,5 +109,6 @@ export const segmentRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     if (!isPeriod(period)) throw new ProblemError('invalid-body', 'period: must be an ISO week such as 2026-W48');
     const manifest = await modelFor(c);
     // Ingestion status for operators: how many reports arrived, never what they say.
-    return c.json({ period, model_version: manifest.version, reports: await (await tallyStub(c.env, manifest, period)).reportCount(), releasable: isReleasable(period, Date.now()) });
+    const [reports, lifecycleReports] = await Promise.all([(await tallyStub(c.env, manifest, period)).reportCount(), (await lifecycleTallyStub(c.env, manifest, period)).reportCount()]);
+    return c.json({ period, model_version: manifest.version, reports, lifecycle_reports: lifecycleReports, releasable: isReleasable(period, Date.now()) });
   });
