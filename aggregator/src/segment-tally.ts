@@ -38,6 +38,19 @@ export class SegmentTally extends DurableObject<unknown> {
     return this.commits.submit(reports);
   }
 
+  /**
+   * `addReports` for several requests at once (worker/src/tally-batcher.ts): all go into
+   * the same group commit, and each request gets its own answer, in order, so an id sent
+   * twice in one call is accepted for the first request and a duplicate for the later one.
+   *
+   * @example
+   * await tally.addReportBatches([[{ id: 'a', value: 1 }], [{ id: 'a', value: 1 }]]) // [{ accepted: 1, duplicates: 0 }, { accepted: 0, duplicates: 1 }]
+   */
+  addReportBatches(batches: { id: string; value: number }[][]): Promise<AddReportsResult[]> {
+    if (this.released()) return Promise.reject(new Error('this period is released: it takes no more reports'));
+    return Promise.all(batches.map((reports) => this.commits.submit(reports)));
+  }
+
   private insert(reports: { id: string; value: number }[]): AddReportsResult {
     let accepted = 0;
     for (const r of reports) {

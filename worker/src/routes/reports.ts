@@ -4,6 +4,7 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+import { TallyBatcher } from '../tally-batcher.ts';
 
 /** Reports batches are small: 100 reports of ~100 bytes fit well within this. */
 export const REPORTS_MAX_BYTES = 32 * 1024;
@@ -117,6 +118,9 @@ function groupReports(reports: SegmentReport[]): Map<string, SegmentReport[]> {
   return groups;
 }
 
+/** Concurrent requests' writes to one tally share one DO call (measured: see tally-batcher.ts). */
+const tallyWrites = new TallyBatcher({ delayMs: 1, maxItems: 200 });
+
 /** `POST /v1/reports`: a validated batch of randomized segment and lifecycle reports → 202 + counts. */
 export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
   const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
@@ -126,9 +130,9 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
 
   let accepted = 0;
   let duplicates = 0;
-  for (const group of groupReports(reports).values()) {
+  for (const [key, group] of groupReports(reports)) {
     const first = group[0] as SegmentReport;
-    const result = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReports(group.map(({ id, value }) => ({ id, value })));
+    const result = await tallyWrites.submit(c.executionCtx, key, () => tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first), group.map(({ id, value }) => ({ id, value })));
     accepted += result.accepted;
     duplicates += result.duplicates;
   }

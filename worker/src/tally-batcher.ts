@@ -1,0 +1,115 @@
+/**
+ * In-isolate coalescing of tally writes: concurrent `POST /v1/reports` requests served
+ * by one Worker isolate that write to the same tally share one Durable Object call.
+ * Measured on the local stack, one DO call per report cost about as much Worker CPU as
+ * everything else the route does; one call per batch spreads that over the batch.
+ *
+ * Why it is safe:
+ * - Each request's promise is created in its own request context and settles with plain
+ *   data (the tally's answer for exactly that request's reports), only after the DO's
+ *   transaction committed them (SegmentTally group commit): no 202 for a lost write.
+ * - The DO answers per request, in order, so a replayed id is a duplicate for the
+ *   request that carried it, even when another request in the batch carried it first.
+ * - The shared call is sent from `waitUntil` of the request that sends it (the one that
+ *   opened the batch, when its short wait is over, or the one that filled it), so that
+ *   request's client hanging up does not cancel the call the others wait for. The stub
+ *   is made in the sending request's context: no I/O object crosses requests.
+ */
+import type { AddReportsResult } from '@edgeseg/aggregator';
+
+/** One report as a tally stores it. */
+export interface TallyItem {
+  id: string;
+  value: number;
+}
+
+/** What the batcher needs of a tally: one call that takes many requests' reports and answers each. */
+export interface BatchTally {
+  addReportBatches(batches: TallyItem[][]): Promise<AddReportsResult[]>;
+}
+
+/** The part of a request's ExecutionContext the batcher uses. */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+interface Waiter {
+  items: TallyItem[];
+  resolve: (result: AddReportsResult) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Batch {
+  waiters: Waiter[];
+  size: number;
+  sent: boolean;
+}
+
+/**
+ * Coalesces writes per tally for up to `delayMs` or `maxItems` reports.
+ *
+ * @example
+ * const batcher = new TallyBatcher({ delayMs: 1, maxItems: 200 });
+ * const { accepted } = await batcher.submit(c.executionCtx, name, () => tallyStub(env, m, period), items);
+ */
+export class TallyBatcher {
+  private readonly open = new Map<string, Batch>();
+  private readonly delayMs: number;
+  private readonly maxItems: number;
+  private readonly answerLimitMs: number;
+
+  /**
+   * @param opts.delayMs how long the first request of a batch waits for others to join.
+   * @param opts.maxItems a batch with this many reports is sent at once.
+   * @param opts.answerLimitMs how long a request waits for its batch's answer before it fails (a 500; the device retries, and a stored id is then a duplicate).
+   */
+  constructor(opts: { delayMs: number; maxItems: number; answerLimitMs?: number }) {
+    this.delayMs = opts.delayMs;
+    this.maxItems = opts.maxItems;
+    this.answerLimitMs = opts.answerLimitMs ?? 30_000;
+  }
+
+  /**
+   * Adds one request's reports to the open batch of tally `key` (which names the DO:
+   * one key, one tally) and resolves with that request's own answer once the batch's
+   * transaction committed; rejects, for every request of the batch, if the call failed.
+   * `tally` is called in the context of the request that sends the batch.
+   *
+   * @example
+   * const result = await batcher.submit(ctx, 's-ab12:2026-W48', () => tallyStub(env, m, '2026-W48'), [{ id: 'r1', value: 2 }]);
+   */
+  submit(ctx: WaitUntil, key: string, tally: () => Promise<BatchTally>, items: TallyItem[]): Promise<AddReportsResult> {
+    // workerd cancels a request as hung when it waits with nothing of its own pending
+    // (the answer comes from another request's call): this timer, in this request's
+    // context, keeps it waiting, and bounds the wait should the answer never come.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const answered = new Promise<AddReportsResult>((resolve, reject) => {
+      guard = setTimeout(() => reject(new Error(`no answer from tally ${key} within ${this.answerLimitMs} ms`)), this.answerLimitMs);
+      let batch = this.open.get(key);
+      if (!batch) {
+        const opened: Batch = { waiters: [], size: 0, sent: false };
+        batch = opened;
+        this.open.set(key, opened);
+        ctx.waitUntil(new Promise((r) => setTimeout(r, this.delayMs)).then(() => this.send(key, opened, tally)));
+      }
+      batch.waiters.push({ items, resolve, reject });
+      batch.size += items.length;
+      if (batch.size >= this.maxItems) ctx.waitUntil(this.send(key, batch, tally));
+    });
+    return answered.finally(() => clearTimeout(guard));
+  }
+
+  private async send(key: string, batch: Batch, tally: () => Promise<BatchTally>): Promise<void> {
+    if (this.open.get(key) === batch) this.open.delete(key);
+    if (batch.sent) return;
+    batch.sent = true;
+    const { waiters } = batch;
+    try {
+      const results = await (await tally()).addReportBatches(waiters.map((w) => w.items));
+      if (results.length !== waiters.length) throw new Error(`the tally answered ${results.length} of ${waiters.length} requests`);
+      waiters.forEach((w, i) => w.resolve(results[i] as AddReportsResult));
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+    }
+  }
+}
