@@ -82,7 +82,7 @@ export class TallyBatcher {
     // workerd cancels a request as hung when it waits with nothing of its own pending
     // (the answer comes from another request's call): this timer, in this request's
     // context, keeps it waiting, and bounds the wait should the answer never come.
-    let guard: ReturnType<typeof setTimeout> | undefined;
+    let guard: ReturnType<typeof setTimeout> | null = null;
     const answered = new Promise<AddReportsResult>((resolve, reject) => {
       guard = setTimeout(() => reject(new Error(`no answer from tally ${key} within ${this.answerLimitMs} ms`)), this.answerLimitMs);
       let batch = this.open.get(key);
