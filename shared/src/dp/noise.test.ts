@@ -54,10 +54,11 @@ describe('addDiscreteGaussianNoise', () => {
       sumSq += x * x;
       if (i > 0) lagProduct += x * ((vector[i - 1] as number) | 0);
     }
-    expect(Math.abs(sum / n)).toBeLessThan(4 * Math.sqrt(law.variance / n));
-    expect(Math.abs(sumSq / n - law.variance)).toBeLessThan(4 * Math.sqrt((law.fourthMoment - law.variance ** 2) / n));
-    // Neighbouring entries uncorrelated: lag-1 correlation within 4/√n of 0.
-    expect(Math.abs(lagProduct / (n - 1) / law.variance)).toBeLessThan(4 / Math.sqrt(n));
+    // A live source draws anew every run: 5σ bounds keep a correct sampler's false alarms under 1 in 500,000 runs.
+    expect(Math.abs(sum / n)).toBeLessThan(5 * Math.sqrt(law.variance / n));
+    expect(Math.abs(sumSq / n - law.variance)).toBeLessThan(5 * Math.sqrt((law.fourthMoment - law.variance ** 2) / n));
+    // Neighbouring entries uncorrelated: lag-1 correlation within 5/√n of 0.
+    expect(Math.abs(lagProduct / (n - 1) / law.variance)).toBeLessThan(5 / Math.sqrt(n));
   });
 
   it('does nothing to an empty vector and refuses σ² ≤ 0', () => {
