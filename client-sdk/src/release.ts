@@ -35,20 +35,24 @@ export async function fits(tx: ReleaseTx, mark: Mark, value: string, purpose: Le
 }
 
 /**
- * Queues `r.item` unless it does not {@link fits}: the check and the writes (mark, ledger
- * entry, outbox item) share one readwrite transaction, which browsers serialise across
- * tabs. Resolves with whether it queued.
+ * Queues each release's item unless it does not {@link fits}, in order: the checks and
+ * the writes (mark, ledger entry, outbox item) share one readwrite transaction, which
+ * browsers serialise across tabs, so releases queued together also leave together and a
+ * later one is checked against the budget the earlier ones spent. Resolves with whether
+ * any was queued.
  *
  * @example
- * if (await queueOnce(db, { mark: 'reportedPeriod', value: period, epsilon: 1, label: `report ${period}`, item }, 10, Date.now())) await sender.deliver();
+ * if (await queueOnce(db, [{ mark: 'reportedPeriod', value: period, epsilon: 1, label: `report ${period}`, item }], { measurement: 10, model_improvement: 10 }, Date.now())) await sender.deliver();
  */
-export async function queueOnce(db: Store, r: Release, cap: number, now: number): Promise<boolean> {
+export async function queueOnce(db: Store, releases: readonly Release[], caps: Record<LedgerEntry['purpose'], number>, now: number): Promise<boolean> {
   const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
-  const { purpose } = r.item;
-  const created = await fits(tx, r.mark, r.value, purpose, r.epsilon, cap, now);
-  await Promise.all([
-    ...(created ? [tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose: purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)] : []),
-    tx.done,
-  ]);
-  return created;
+  let queued = false;
+  for (const r of releases) {
+    const { purpose } = r.item;
+    if (!(await fits(tx, r.mark, r.value, purpose, r.epsilon, caps[purpose], now))) continue;
+    await Promise.all([tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)]);
+    queued = true;
+  }
+  await tx.done;
+  return queued;
 }

@@ -265,16 +265,16 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     }
   }
 
-  /** Queues `r` once ({@link queueOnce}) under its purpose's cap, and sends when it queued. */
-  async function release(db: Store, r: Release, now: number): Promise<void> {
-    if (await queueOnce(db, r, caps[r.item.purpose], now)) await sender.deliver();
+  /** Queues `releases` once each ({@link queueOnce}) under their purposes' caps, and sends when any queued. */
+  async function release(db: Store, releases: Release[], now: number): Promise<void> {
+    if (await queueOnce(db, releases, caps, now)) await sender.deliver();
   }
 
   /**
    * Creates this period's randomized reports under measurement, each once a week: the
    * segment report (unless the model counts segments securely: {@link maybeCount}
-   * instead) and the lifecycle report (GRR over the four stages, in both modes). Both
-   * are queued first and then sent together in one request.
+   * instead) and the lifecycle report (GRR over the four stages, in both modes), queued
+   * in one transaction so they leave together in one request.
    */
   async function maybeReport(): Promise<void> {
     if (!db || !model || !current || !consentNow().measurement) return;
@@ -289,9 +289,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     try {
       if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', grrEncode(current.id, m.k, m.epsilon.report));
       if (current.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', lifecycleReportValue(m, current.lifecycle), 'lifecycle');
-      let queued = false;
-      for (const r of reports) queued = (await queueOnce(db, r, caps.measurement, now)) || queued;
-      if (queued) await sender.deliver();
+      await release(db, reports, now);
     } catch (err) {
       fail(err);
     }
@@ -315,7 +313,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     try {
       const shown = (await readKv(db, 'shown')) || {};
       const impression = { id, model_version: m.version, period, value: impressionValue(m, shown[period] || []) };
-      await release(db, { mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: now, impression } }, now);
+      await release(db, [{ mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: now, impression } }], now);
     } catch (err) {
       fail(err);
     }
@@ -358,7 +356,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
       helper: options.aggregators && options.aggregators.helper,
       nowMs,
       async queue(item, { epsilon }) {
-        if (db && allowed()) await release(db, { mark, value, epsilon, label, item }, nowMs); // db: null once shut down
+        if (db && allowed()) await release(db, [{ mark, value, epsilon, label, item }], nowMs); // db: null once shut down
       },
     });
   }

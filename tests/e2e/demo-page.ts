@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Segmenter } from '@edgeseg/client-sdk';
-import { FEATURE_NAMES_V1, isoWeekPeriod, REPORT_FIELDS, type RoundDescriptor } from '@edgeseg/shared';
+import { FEATURE_NAMES_V1, isoWeekPeriod, LIFECYCLE_STAGES, REPORT_FIELDS, type RoundDescriptor } from '@edgeseg/shared';
 import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
@@ -111,24 +111,31 @@ export function expectOnlyPageAndModel(seen: readonly Seen[], { modelImprovement
 }
 
 /**
- * Checks one `POST /v1/reports` body: exactly the allowed fields, in range, and nothing
- * of the raw events, features or segment labels.
+ * Checks one `POST /v1/reports` body: this week's segment report (unless the model counts
+ * segments securely: `segment: false`) and lifecycle report, in any order, each with
+ * exactly the allowed fields, in range, and nothing of the raw events, features, segment
+ * labels or lifecycle stage names.
  */
-export function expectAllowedReportBody(raw: string, k: number): void {
+export function expectAllowedReportBody(raw: string, k: number, { segment = true } = {}): void {
   const body = JSON.parse(raw) as { reports: Record<string, unknown>[] };
   expect(Object.keys(body)).toEqual(['reports']);
-  expect(body.reports).toHaveLength(1);
-  const sent = body.reports[0] as Record<string, unknown>;
-  expect(Object.keys(sent).sort()).toEqual([...REPORT_FIELDS].sort());
-  expect(sent.id).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
-  expect(Number.isInteger(sent.model_version)).toBe(true);
-  expect(sent.period).toBe(isoWeekPeriod(Date.now()));
-  expect(Number.isInteger(sent.value) && (sent.value as number) >= 0 && (sent.value as number) < k).toBe(true);
-  expectNoLeak(raw, 'report');
+  const kinds = [...(segment ? ['segment'] : []), 'lifecycle'];
+  expect(body.reports.map((r) => r.kind ?? 'segment').sort()).toEqual(kinds.sort()); // in outbox order, which is by random id
+  for (const sent of body.reports) {
+    const lifecycle = sent.kind === 'lifecycle';
+    expect(Object.keys(sent).sort()).toEqual(REPORT_FIELDS.filter((f) => f !== 'kind' || lifecycle).sort());
+    expect(sent.id).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+    expect(Number.isInteger(sent.model_version)).toBe(true);
+    expect(sent.period).toBe(isoWeekPeriod(Date.now()));
+    const values = lifecycle ? LIFECYCLE_STAGES.length : k;
+    expect(Number.isInteger(sent.value) && (sent.value as number) >= 0 && (sent.value as number) < values).toBe(true);
+  }
+  // The lifecycle report's one fixed tag is the only place the word may appear.
+  expectNoLeak(raw.replace(/"kind":"lifecycle"/g, ''), 'report');
 }
 
 /** Words of the raw events, features and on-device segment that no outbound body may hold. */
-const FORBIDDEN = [...CONTENT_IDS, ...FEATURE_NAMES_V1, 'contentId', 'genres', 'Drama', 'Comedy', 'positionSec', 'durationSec', 'device', 'label', 'segment', 'lifecycle', 'at"'];
+const FORBIDDEN = [...CONTENT_IDS, ...FEATURE_NAMES_V1, 'contentId', 'genres', 'Drama', 'Comedy', 'positionSec', 'durationSec', 'device', 'label', 'segment', 'lifecycle', ...LIFECYCLE_STAGES.map((stage) => `"${stage}"`), 'at_risk', 'lapsed', 'at"'];
 
 function expectNoLeak(raw: string, what: string): void {
   for (const forbidden of FORBIDDEN) expect(raw, `${what} body leaks ${forbidden}`).not.toContain(forbidden);

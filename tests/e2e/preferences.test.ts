@@ -166,7 +166,7 @@ describe('consent through <edgeseg-preferences>, with a network audit', () => {
       await watch(page, CONTENT_IDS.slice(0, 2));
       await flip(page, 'measurement', true);
       await flip(page, 'model_improvement', true);
-      expect((await idbCounts(page)).outbox).toBe(2);
+      expect((await idbCounts(page)).outbox).toBe(3); // this week's segment and lifecycle reports, and the contribution
       await expect.poll(() => shadowText(page, 'measurement-sent')).toBe('Nothing has left this device for measurement.');
 
       await flip(page, 'measurement', false);

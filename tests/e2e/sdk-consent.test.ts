@@ -81,7 +81,7 @@ describe('network audit under every consent combination', () => {
         const counts = await idbCounts(page);
         expect(counts.events).toBe(consent.personalization ? 6 : 0);
         expect(counts.outbox).toBe(0);
-        expect(counts.ledger).toBe(Number(reporting) + Number(contributing));
+        expect(counts.ledger).toBe(2 * Number(reporting) + Number(contributing)); // segment and lifecycle report; contribution
       } finally {
         await browser.close();
       }
@@ -123,7 +123,7 @@ describe('withdrawal', () => {
       await demo.check('#measurement');
       await finishTitles(demo, ['sb-001', 'sb-002']);
       await flush(demo);
-      expect((await idbCounts(demo)).outbox).toBe(1);
+      expect((await idbCounts(demo)).outbox).toBe(2); // this week's segment and lifecycle reports
 
       const prefs = await browser.context.newPage();
       await prefs.goto(`${base}/preferences`);

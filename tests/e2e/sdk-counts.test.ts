@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
 import { mintToken } from '../support/keys.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
-import { expectAllowedContributionBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, type DemoWindow, type Seen } from './demo-page.ts';
+import { expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, type DemoWindow, type Seen } from './demo-page.ts';
 
 let stack: RunningStack;
 let base: string;
@@ -86,17 +86,28 @@ describe('secure segment counts under measurement', () => {
       expect(contributions).toHaveLength(1);
       expect(contributions[0]?.method).toBe('POST');
       expectAllowedContributionBody(contributions[0]?.body as string, round);
-      // Under measurement only: the counts round (never the k-means one), the chunk, the contribution; no report.
-      const gets = after.filter((r) => r.path !== '/v1/contributions');
+      // Under measurement only: the counts round (never the k-means one), the chunk, the
+      // contribution, and the week's randomized lifecycle report (lifecycle shares are GRR
+      // in both modes); no randomized segment report.
+      const reports = after.filter((r) => r.path === '/v1/reports');
+      expect(reports).toHaveLength(1);
+      expect(reports[0]?.method).toBe('POST');
+      expectAllowedReportBody(reports[0]?.body as string, 4, { segment: false });
+      const gets = after.filter((r) => r.path !== '/v1/contributions' && r.path !== '/v1/reports');
       expect(gets.filter((r) => r.path === '/v1/rounds/current').map((r) => r.query)).toEqual(['?kind=counts']);
       expect(gets.filter((r) => r.path === '/sdk/contribute.min.js')).toHaveLength(1);
       expectOnlyPageAndModel(gets.filter((r) => r.path !== '/v1/rounds/current' && r.path !== '/sdk/contribute.min.js'));
-      expect(seen.filter((r) => r.path === '/v1/reports' || r.path === '/sdk/contribute-local.min.js')).toEqual([]);
+      expect(seen.filter((r) => r.path === '/sdk/contribute-local.min.js')).toEqual([]);
 
       const exported = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData()) ?? null);
-      expect(exported?.privacyLedger.entries.map((e) => `${e.purpose} ${e.epsilon} ${e.release}`)).toEqual([`measurement ${round.epsilon} counts ${round.period}`]);
-      expect(exported?.lastSent.measurement?.url).toBe(`${base}/v1/contributions`);
-      expect(exported?.lastSent.measurement?.body).toEqual(JSON.parse(contributions[0]?.body as string));
+      const lifecycleEpsilon = 1; // the bootstrap model's epsilon.lifecycle
+      expect(exported?.privacyLedger.entries.map((e) => `${e.purpose} ${e.epsilon} ${e.release}`).sort()).toEqual([`measurement ${round.epsilon} counts ${round.period}`, `measurement ${lifecycleEpsilon} lifecycle ${round.period}`].sort());
+      // "What leaves this device" shows the last of the two bodies sent under measurement.
+      const sent = [
+        { url: `${base}/v1/contributions`, body: JSON.parse(contributions[0]?.body as string) as unknown },
+        { url: `${base}/v1/reports`, body: JSON.parse(reports[0]?.body as string) as unknown },
+      ];
+      expect(sent).toContainEqual({ url: exported?.lastSent.measurement?.url, body: exported?.lastSent.measurement?.body });
       expect(exported?.lastSent.model_improvement).toBeUndefined();
 
       // The leader lists the round open (a week is never released while open) and has this
@@ -163,9 +174,14 @@ describe('secure segment counts under measurement', () => {
       await page.evaluate((c) => (window as unknown as DemoWindow).edgeseg.consent.set(c), MEASUREMENT_ONLY);
       await flush(page);
       expect(seen.some((r) => r.path === '/v1/rounds/current' && r.query === '?kind=counts')).toBe(true);
-      expect(seen.filter((r) => r.path === '/v1/contributions' || r.path === '/v1/reports')).toEqual([]);
+      // No contribution and no charge for it; only the week's lifecycle report (GRR, not sealed to any aggregator) leaves.
+      expect(seen.filter((r) => r.path === '/v1/contributions')).toEqual([]);
+      const reports = seen.filter((r) => r.path === '/v1/reports');
+      expect(reports).toHaveLength(1);
+      expectAllowedReportBody(reports[0]?.body as string, 4, { segment: false });
       expect(errors.some((e) => /pinned in the signed model/.test(e)), errors.join('\n')).toBe(true);
-      expect((await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger.entries)) ?? null).toEqual([]);
+      const entries = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger.entries);
+      expect(entries?.map((e) => e.release)).toEqual([`lifecycle ${isoWeekPeriod(Date.now())}`]);
     } finally {
       await browser.close();
     }

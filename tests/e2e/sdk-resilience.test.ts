@@ -2,7 +2,7 @@
  * Nothing lost, nothing doubled, nothing thrown: offline and reload, two tabs, data
  * export and erase, retention, model tampering and rollback, and a fuzzed track().
  */
-import { parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { CompactSign, importJWK, type JWK } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
@@ -29,7 +29,7 @@ describe('offline and reload', () => {
       await finishTitles(page, ['sb-004']);
       await flush(page);
       const stored = await idbCounts(page);
-      expect(stored.outbox).toBe(1);
+      expect(stored.outbox).toBe(2); // this week's segment and lifecycle reports
       expect(stored.events).toBe(7);
       expect(await reportsReceived(base, authJwk)).toBe(before);
 
@@ -91,8 +91,9 @@ describe('exportData and eraseData', () => {
       expect(exported?.features.vector?.completion_rate).toBe(1);
       expect(exported?.consentLog.at(-1)?.choice.measurement).toBe(true);
       expect(exported?.segmentHistory.length).toBeGreaterThanOrEqual(1);
-      expect(exported?.privacyLedger.entries).toHaveLength(1);
-      expect(exported?.privacyLedger.spentLast30Days.measurement).toBe(exported?.privacyLedger.entries[0]?.epsilon);
+      // This week's segment report and lifecycle report, sent together.
+      expect(exported?.privacyLedger.entries.map((e) => e.release.split(' ')[0])).toEqual(['report', 'lifecycle']);
+      expect(exported?.privacyLedger.spentLast30Days.measurement).toBe((exported?.privacyLedger.entries ?? []).reduce((sum, e) => sum + e.epsilon, 0));
       expect(exported?.segment?.label).toEqual(exported?.segmentHistory.at(-1)?.label);
 
       await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.eraseData());
@@ -251,8 +252,9 @@ describe('privacy budget', () => {
       const ledgers = await page.evaluate(async () => {
         const sdk = (window as unknown as { edgesegSdk: typeof import('@edgeseg/client-sdk') }).edgesegSdk;
         const out: Record<string, unknown> = {};
-        // The bootstrap model spends ε = 2 per report: a cap of 1 forbids it, a cap of 2 allows exactly one.
-        for (const [appId, cap] of [['capped', 1], ['fits', 2]] as const) {
+        // The bootstrap model spends ε = 2 per segment report and 1 per lifecycle report, checked
+        // in that order: a cap of 0.5 forbids both, 2 allows the segment report alone, 3 both.
+        for (const [appId, cap] of [['capped', 0.5], ['segment', 2], ['both', 3]] as const) {
           const seg = sdk.createSegmenter({ endpoint: location.origin, appId, budget: { measurement: cap } });
           await seg.ready;
           await seg.consent.set({ measurement: true });
@@ -261,12 +263,16 @@ describe('privacy budget', () => {
           out[appId] = (await seg.exportData())?.privacyLedger;
           await seg.shutdown();
         }
-        return out as Record<'capped' | 'fits', { entries: unknown[]; spentLast30Days: { measurement: number } }>;
+        return out as Record<'capped' | 'segment' | 'both', { entries: { release: string }[]; spentLast30Days: { measurement: number } }>;
       });
+      const period = isoWeekPeriod(Date.now());
       expect(ledgers.capped.entries).toHaveLength(0);
-      expect(ledgers.fits.entries).toHaveLength(1);
-      expect(ledgers.fits.spentLast30Days.measurement).toBe(2);
-      expect(seen.filter((r) => r.path === '/v1/reports')).toHaveLength(1);
+      expect(ledgers.segment.entries.map((e) => e.release)).toEqual([`report ${period}`]);
+      expect(ledgers.segment.spentLast30Days.measurement).toBe(2);
+      expect(ledgers.both.entries.map((e) => e.release)).toEqual([`report ${period}`, `lifecycle ${period}`]);
+      expect(ledgers.both.spentLast30Days.measurement).toBe(3);
+      const sent = seen.filter((r) => r.path === '/v1/reports');
+      expect(sent.map((r) => (JSON.parse(r.body as string) as { reports: unknown[] }).reports.length)).toEqual([1, 2]);
     } finally {
       await browser.close();
     }
