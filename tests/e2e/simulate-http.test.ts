@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- --via-http URL`: simulated devices send their GRR reports and their
+ * `npm run simulate -- --via-http URL`: simulated devices send their GRR segment and lifecycle reports and their
  * HPKE-sealed contributions through a real two-aggregator stack, and the round the
  * simulator opens and closes as admin is released over exactly the devices it sent.
  */
@@ -36,11 +36,21 @@ describe('simulate --via-http', () => {
     const clients = 150;
     const r = await simulate(['--dataset', 'synthetic', '--k', '4', '--clients', String(clients), '--rounds', '1', '--via-http', stack.baseUrl, '--token', admin, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { reports: { sent: number; accepted: number; duplicates: number; period: string; periods: string[]; model_version: number }; rounds: { round_id: string; sent: number; accepted: number; state: string; model_version: number | null }[] };
+    const out = JSON.parse(r.stdout) as {
+      reports: { sent: number; accepted: number; duplicates: number; period: string; periods: string[]; model_version: number };
+      lifecycle: { epsilon: number; sent: number; accepted: number; duplicates: number; devices: Record<'new' | 'active' | 'at_risk' | 'lapsed' | 'none', number> };
+      rounds: { round_id: string; sent: number; accepted: number; state: string; model_version: number | null }[];
+    };
     // This week and the 11 closed weeks before it (the stack runs with DEV_BACKFILL_WEEKS, as npm start does).
     expect(out.reports.periods).toHaveLength(12);
     expect(out.reports.periods[0]).toBe(out.reports.period);
     expect(out.reports).toMatchObject({ sent: 12 * clients, accepted: 12 * clients, duplicates: 0 });
+    // Beside them, one lifecycle report a week from every device with a stage (one that never watched sends none).
+    const { none, ...staged } = out.lifecycle.devices;
+    const withStage = Object.values(staged).reduce((a, b) => a + b, 0);
+    expect(withStage + none).toBe(clients);
+    expect(withStage).toBeGreaterThan(0);
+    expect(out.lifecycle).toMatchObject({ epsilon: 1, sent: 12 * withStage, accepted: 12 * withStage, duplicates: 0 }); // the bootstrap model's lifecycle ε
     expect(out.rounds).toHaveLength(1);
     const [round] = out.rounds;
     expect(round).toMatchObject({ sent: clients, accepted: clients, state: 'released' });
@@ -53,17 +63,18 @@ describe('simulate --via-http', () => {
     expect(mine.contributions).toBe(clients);
     const period = (await fetch(`${stack.baseUrl}/v1/admin/periods/${out.reports.period}?model_version=${out.reports.model_version}`, { headers: { authorization: `Bearer ${admin}` } }));
     expect(period.status).toBe(200);
-    expect(((await period.json()) as { reports: number }).reports).toBe(clients);
+    expect(await period.json()).toMatchObject({ reports: clients, lifecycle_reports: withStage });
     // Reported under the model the round published, so the dashboard's current model shows them.
     expect(out.reports.model_version).toBe(2);
     const marketer = await mintToken(stack.authJwk, { role: 'marketer' });
-    const history = (await (await fetch(`${stack.baseUrl}/v1/segments/history`, { headers: { authorization: `Bearer ${marketer}` } })).json()) as { model_version: number; periods: { period: string; reports: number }[] };
+    const history = (await (await fetch(`${stack.baseUrl}/v1/segments/history`, { headers: { authorization: `Bearer ${marketer}` } })).json()) as { model_version: number; periods: { period: string; reports: number; lifecycle: { reports: number } }[] };
     expect(history.model_version).toBe(2);
     // Every reported closed week the history covers (last week is released a day after it ends) holds exactly the devices sent.
     const reported = new Set(out.reports.periods.slice(1));
     const shown = history.periods.filter((p) => reported.has(p.period));
     expect(shown.length).toBeGreaterThanOrEqual(10);
     expect(shown.every((p) => p.reports === clients)).toBe(true);
+    expect(shown.every((p) => p.lifecycle.reports === withStage)).toBe(true);
   }, 240_000);
 
   it('exits 2 on a URL that is not http(s)', async () => {

@@ -13,7 +13,11 @@
  * 3. `POST /v1/reports`: one GRR report per device (`grrEncode`, the model's ε) under the
  *    model the rounds left in force, for the current ISO week and, where the stack takes
  *    them (`npm start`'s DEV_BACKFILL_WEEKS), the 11 closed weeks before it, each with
- *    its own random id, sent in batches of up to 100;
+ *    its own random id, sent in batches of up to 100; and for the same weeks, beside it,
+ *    each device's lifecycle report (`kind: 'lifecycle'`, `lifecycleReportValue` with the
+ *    model's lifecycle ε) for the stage the population computed (a device that never
+ *    watched has no stage and sends none), in batches of their own so the summary counts
+ *    each kind's accepted reports exactly;
  *
  * At most 8 requests are in flight; a 429 waits its Retry-After. The admin token is
  * `--token`, else minted from `.dev.vars` by `scripts/dev-token.mjs`' `mintDevToken`.
@@ -23,10 +27,14 @@ import {
   flattenCentroids,
   grrEncode,
   isoWeekPeriod,
+  LIFECYCLE_STAGES,
+  lifecycleEpsilon,
+  lifecycleReportValue,
   periodsUpTo,
   MAX_REPORTS_PER_BATCH,
   parseManifest,
   standardise,
+  type LifecycleStage,
   type ModelManifest,
   type RoundDescriptor,
   type SegmentReport,
@@ -35,10 +43,11 @@ import { buildSecureContribution, parseRoundDescriptor } from '@edgeseg/shared/s
 import { planTraining } from '../../../aggregator/src/training/index.ts';
 import type { SimOptions } from '../args.ts';
 import { UsageError } from '../data/errors.ts';
+import { LIFECYCLE_RULES } from '../features.ts';
 import { buildPopulation } from '../population.ts';
 import { ENCODING } from '../simulate.ts';
 import type { StageClock } from '../stages.ts';
-import { mapBounded, send } from './client.ts';
+import { mapBounded, send, type HttpAnswer } from './client.ts';
 
 const CONCURRENCY = 8;
 
@@ -63,6 +72,12 @@ export interface HttpRunResult {
   model_version: number;
   /** `period`: this week; `periods`: every week reported, this week first. */
   reports: { period: string; periods: string[]; model_version: number; sent: number; accepted: number; duplicates: number };
+  /**
+   * Lifecycle reports sent beside the segment reports, for the same weeks: one per device
+   * with a stage per week. `devices`: how many simulated devices are in each stage (the
+   * truth the dashboard's debiased shares estimate; `none`: never watched, sends none).
+   */
+  lifecycle: { epsilon: number; sent: number; accepted: number; duplicates: number; devices: Record<LifecycleStage | 'none', number> };
   rounds: HttpRoundOutcome[];
   stages: Record<string, number>;
   seconds: number;
@@ -71,6 +86,31 @@ export interface HttpRunResult {
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
   return Buffer.from(bytes).toString('base64url');
+}
+
+function sameRules(a: ModelManifest['lifecycle'], b: ModelManifest['lifecycle']): boolean {
+  return a.new_days === b.new_days && a.at_risk_days === b.at_risk_days && a.lapsed_days === b.lapsed_days;
+}
+
+/** Reports in batches of at most MAX_REPORTS_PER_BATCH, as `POST /v1/reports` takes them. */
+function batchesOf(reports: SegmentReport[]): SegmentReport[][] {
+  const batches: SegmentReport[][] = [];
+  for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_BATCH) batches.push(reports.slice(i, i + MAX_REPORTS_PER_BATCH));
+  return batches;
+}
+
+function postReports(baseUrl: string, reports: SegmentReport[]): Promise<HttpAnswer> {
+  return send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports }) });
+}
+
+/** Adds the stack's accepted and duplicate counts to `into`; any answer but 202 stops the run. */
+function addAnswers(into: { accepted: number; duplicates: number }, answers: HttpAnswer[]): void {
+  for (const a of answers) {
+    if (a.status !== 202) throw new Error(`POST /v1/reports answered ${a.status}: ${a.text.slice(0, 300)}`);
+    const b = a.body as { accepted: number; duplicates: number };
+    into.accepted += b.accepted;
+    into.duplicates += b.duplicates;
+  }
 }
 
 async function currentModel(baseUrl: string): Promise<ModelManifest> {
@@ -150,34 +190,36 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
   // 2. One GRR report per device for this week under the model the rounds left in force
   //    (what the dashboard shows), and for up to 11 closed weeks before it when the stack
   //    takes them (`npm start` sets DEV_BACKFILL_WEEKS; a production stack refuses closed
-  //    weeks, and the run then keeps this week only).
-  const reportTally = await clock.timeAsync('reports (POST /v1/reports)', async () => {
+  //    weeks, and the run then keeps this week only). Beside each, the device's lifecycle
+  //    report for the same week, as the SDK sends it.
+  if (!sameRules(model.lifecycle, LIFECYCLE_RULES)) {
+    clock.note(`lifecycle: model v${model.version} has rules ${JSON.stringify(model.lifecycle)}; the simulated stages follow ${JSON.stringify(LIFECYCLE_RULES)}`);
+  }
+  const { reports: reportTally, lifecycle } = await clock.timeAsync('reports (POST /v1/reports, segment and lifecycle)', async () => {
     const xs = standardised(model);
     const centroids = flattenCentroids(model.centroids);
     const segments = xs.map((x) => assignSegment(x, centroids));
     const tally = { period: isoWeekPeriod(Date.now()), periods: [] as string[], model_version: model.version, sent: 0, accepted: 0, duplicates: 0 };
+    const devices = Object.fromEntries([...LIFECYCLE_STAGES, 'none'].map((s) => [s, 0])) as Record<LifecycleStage | 'none', number>;
+    for (const stage of pop.stages) devices[stage ?? 'none'] += 1;
+    const life = { epsilon: lifecycleEpsilon(model), sent: 0, accepted: 0, duplicates: 0, devices };
     for (const period of periodsUpTo(isoWeekPeriod(Date.now()), BACKFILL_WEEKS + 1).reverse()) {
       const reports: SegmentReport[] = segments.map((segment) => ({ id: randomId(), model_version: model.version, period, value: grrEncode(segment, model.k, model.epsilon.report) }));
-      const batches: SegmentReport[][] = [];
-      for (let i = 0; i < reports.length; i += MAX_REPORTS_PER_BATCH) batches.push(reports.slice(i, i + MAX_REPORTS_PER_BATCH));
-      const [first, ...rest] = batches;
-      const probe = await send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: first }) });
+      const [first, ...rest] = batchesOf(reports);
+      const probe = await postReports(baseUrl, first ?? []);
       if (probe.status === 422 && period !== tally.period && /stale-period/.test(probe.text)) {
         clock.note(`reports: the stack takes no reports for ${period} (closed or released); sent this week${tally.periods.length > 1 ? ` and ${tally.periods.length - 1} closed week(s)` : ''} only`);
         break;
       }
-      const answers = [probe, ...(await mapBounded(rest, CONCURRENCY, (reportsBatch) => send(`${baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: reportsBatch }) })))];
-      for (const a of answers) {
-        if (a.status !== 202) throw new Error(`POST /v1/reports answered ${a.status}: ${a.text.slice(0, 300)}`);
-        const b = a.body as { accepted: number; duplicates: number };
-        tally.accepted += b.accepted;
-        tally.duplicates += b.duplicates;
-      }
+      addAnswers(tally, [probe, ...(await mapBounded(rest, CONCURRENCY, (batch) => postReports(baseUrl, batch)))]);
       tally.sent += reports.length;
       tally.periods.push(period);
+      const lifecycleReports = pop.stages.flatMap((stage): SegmentReport[] => (stage === null ? [] : [{ id: randomId(), model_version: model.version, period, value: lifecycleReportValue(model, stage), kind: 'lifecycle' }]));
+      addAnswers(life, await mapBounded(batchesOf(lifecycleReports), CONCURRENCY, (batch) => postReports(baseUrl, batch)));
+      life.sent += lifecycleReports.length;
     }
-    return tally;
+    return { reports: tally, lifecycle: life };
   });
 
-  return { baseUrl, dataset: pop.dataset, clients: pop.n, model_version: model.version, reports: reportTally, rounds, stages: clock.seconds, seconds: (performance.now() - started) / 1000 };
+  return { baseUrl, dataset: pop.dataset, clients: pop.n, model_version: model.version, reports: reportTally, lifecycle, rounds, stages: clock.seconds, seconds: (performance.now() - started) / 1000 };
 }
