@@ -1,11 +1,12 @@
 /**
  * /dashboard in Chromium against its own stack (campaign edits and a released round
  * publish new model versions, which the shared stack's other tests must not see):
- * sign-in, segments with generated profiles, history chart, rounds, ledger, CSV
+ * sign-in, segments with generated profiles, history chart, lifecycle shares and their
+ * trend, rounds, ledger, CSV
  * export, campaign create/delete through the form, a campaign reaching a device in its
  * segment (and not one in another), sign-out, axe-core and a screenshot.
  */
-import { describeCentroid, grrEncode, isoWeekPeriod, parseManifest, periodsUpTo, seededRandom, type ModelManifest } from '@edgeseg/shared';
+import { describeCentroid, grrEncode, isoWeekPeriod, LIFECYCLE_STAGES, lifecycleEpsilon, lifecycleReportValue, parseManifest, periodsUpTo, seededRandom, type LifecycleStage, type ModelManifest } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -24,6 +25,8 @@ let browser: FreshContext;
 let page: Page;
 let marketer: string;
 let releasedRound: string;
+/** Lifecycle reports sent per backfilled week. */
+let lifecycleSent: Map<string, number>;
 /** Each campaign edit publishes a model and reloads the page's panels: allow a busy machine time. */
 const POLL = { timeout: 20_000, interval: 250 };
 
@@ -54,26 +57,37 @@ async function releaseRound(admin: string, n: number): Promise<string> {
   return round.round_id;
 }
 
+/** The stage of backfilled device `i`: 20% new, 40% active, 20% at risk, 20% lapsed. */
+const stageOf = (i: number): LifecycleStage => (['new', 'active', 'active', 'at_risk', 'lapsed'] as const)[i % 5] as LifecycleStage;
+
 /**
  * Real randomized reports for the last 12 closed weeks (the stack runs with
  * DEV_BACKFILL_WEEKS, as `npm start` does), a growing audience tilted toward segment 0,
- * so the counts, intervals and trend have something to show.
+ * so the counts, intervals and trend have something to show; beside each segment report,
+ * the device's lifecycle report, as the SDK sends them. Returns the lifecycle reports sent per week.
  */
-async function backfillReports(manifest: ModelManifest): Promise<void> {
+async function backfillReports(manifest: ModelManifest): Promise<Map<string, number>> {
   const random = seededRandom(48);
+  const lifecycleRandom = seededRandom(49); // its own stream, so the segment reports stay as they were
   const weeks = periodsUpTo(isoWeekPeriod(Date.now() - 7 * 86_400_000), 12);
+  const lifecycleSent = new Map<string, number>();
   let n = 0;
   for (const [w, period] of weeks.entries()) {
-    const reports = Array.from({ length: 200 + 25 * w }, (_, i) => {
+    const devices = 200 + 25 * w;
+    const segmentReports = Array.from({ length: devices }, (_, i) => {
       const truth = i % 10 < 5 ? 0 : i % manifest.k;
       return { id: `backfill-${String(++n).padStart(6, '0')}-${crypto.randomUUID().slice(0, 8)}`, model_version: manifest.version, period, value: grrEncode(truth, manifest.k, manifest.epsilon.report, random) };
     });
+    const lifecycleReports = Array.from({ length: devices }, (_, i) => ({ id: `lifecycle-${String(++n).padStart(6, '0')}-${crypto.randomUUID().slice(0, 8)}`, model_version: manifest.version, period, value: lifecycleReportValue(manifest, stageOf(i), lifecycleRandom), kind: 'lifecycle' as const }));
+    lifecycleSent.set(period, lifecycleReports.length);
+    const reports = [...segmentReports, ...lifecycleReports];
     for (let i = 0; i < reports.length; i += 100) {
       const res = await fetch(`${stack.baseUrl}/v1/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reports: reports.slice(i, i + 100) }) });
       expect(res.status).toBe(202);
       await res.body?.cancel();
     }
   }
+  return lifecycleSent;
 }
 
 async function signIn(token: string): Promise<void> {
@@ -88,7 +102,7 @@ beforeAll(async () => {
   // Before any page asks for (and so releases) those weeks. The 12-device round below is
   // under its noise floor, so it keeps every centroid and the segmentation (and these
   // counts) stay the same.
-  await backfillReports(await currentManifest());
+  lifecycleSent = await backfillReports(await currentManifest());
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -215,6 +229,73 @@ describe('/dashboard', () => {
     console.log(`dashboard: signed in and loaded in ${loadedMs} ms`);
   });
 
+  it('shows lifecycle shares for the selected week from real reports, with the model’s rules, and their trend per stage', { timeout: 60_000 }, async () => {
+    type Lifecycle = { reports: number; epsilon: number; kThreshold: number; stages: { stage: LifecycleStage; share: number | null; share_ci95: [number, number] | null; suppressed: boolean }[] };
+    const manifest = await currentManifest();
+    const names = ['New viewers', 'Active', 'At risk', 'Lapsed'];
+    const pct = (share: number) => `${(share * 100).toLocaleString('en-GB', { maximumFractionDigits: 1 })}%`;
+    /** The panel shows exactly what GET /v1/segments answers for `period`. */
+    const expectPanelToShow = async (period: string): Promise<Lifecycle> => {
+      const { lifecycle } = (await (await marketerGet(`/v1/segments?period=${period}`)).json()) as { lifecycle: Lifecycle };
+      await expect.poll(async () => page.textContent('#lifecycle caption'), POLL).toContain(`${period} · ${lifecycle.reports.toLocaleString('en-GB')} lifecycle reports`);
+      expect(lifecycle.reports).toBe(lifecycleSent.get(period) ?? 0); // every report the backfill sent that week, and only those
+      expect(await page.textContent('#lifecycle caption')).toContain(`ε = ${lifecycleEpsilon(manifest)}`);
+      const rows = await page.$$eval('#lifecycle tbody tr', (trs) => trs.map((tr) => ({ stage: tr.getAttribute('data-stage'), name: tr.querySelector('th strong')?.textContent, rule: tr.querySelector('th .small')?.textContent, share: tr.querySelectorAll('td')[0]?.textContent, ci: tr.querySelectorAll('td')[1]?.textContent })));
+      expect(rows.map((r) => r.stage)).toEqual([...LIFECYCLE_STAGES]);
+      expect(rows.map((r) => r.name)).toEqual(names);
+      rows.forEach((row, i) => {
+        const api = lifecycle.stages[i];
+        expect(row.share).toBe(api?.suppressed || api?.share == null ? 'suppressed' : pct(api.share));
+        expect(row.ci).toBe(api?.suppressed || !api?.share_ci95 ? `< ${lifecycle.kThreshold} viewers` : `${pct(api.share_ci95[0])}–${pct(api.share_ci95[1])}`);
+      });
+      // The rules come from the signed model, not from the page.
+      const { new_days, at_risk_days, lapsed_days } = manifest.lifecycle;
+      expect(rows[0]?.rule).toBe(`first viewing under ${new_days} days ago, watched in the last ${at_risk_days} days`);
+      expect(rows[2]?.rule).toBe(`no viewing for ${at_risk_days}+ days (up to ${lapsed_days})`);
+      expect(rows[3]?.rule).toBe(`no viewing for ${lapsed_days}+ days`);
+      return lifecycle;
+    };
+
+    // The latest week: 400+ devices with every stage at 20% or more, so no stage is
+    // suppressed, and the debiased shares shown add up to 100% (each rounded to 0.1 point).
+    const latest = await page.inputValue('#period');
+    const lifecycle = await expectPanelToShow(latest);
+    expect(lifecycle.stages.every((s) => !s.suppressed)).toBe(true);
+    const shown = await page.$$eval('#lifecycle tbody tr td:first-of-type', (tds) => tds.map((td) => Number(td.textContent?.replace('%', ''))));
+    expect(shown.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+    expect(Math.abs(shown.reduce((a, b) => a + b, 0) - 100)).toBeLessThanOrEqual(0.2 + 1e-9);
+
+    // Other weeks in the selector: the panel follows them (the oldest backfilled week, and
+    // the week before the backfill, which no device reported).
+    const options = await page.$$eval('#period option', (list) => list.map((o) => o.getAttribute('value') as string));
+    const older = options.filter((p) => p !== latest && lifecycleSent.has(p)).at(-1) as string;
+    const unreported = options.find((p) => !lifecycleSent.has(p)) as string;
+    expect(older).toBeDefined();
+    expect(unreported).toBeDefined();
+    await page.selectOption('#period', older);
+    expect((await expectPanelToShow(older)).reports).toBeGreaterThan(0);
+    await page.selectOption('#period', unreported);
+    expect((await expectPanelToShow(unreported)).stages.every((st) => st.suppressed)).toBe(true);
+    expect(await page.textContent('#lifecycle-panel')).toContain(`No lifecycle reports arrived for ${unreported}`);
+    await page.selectOption('#period', latest);
+    await expectPanelToShow(latest);
+
+    // The trend: a uPlot chart with one series per stage, and per week the API's shares in its table.
+    const history = (await (await marketerGet('/v1/segments/history')).json()) as { periods: { period: string; lifecycle: Lifecycle }[] };
+    expect(await page.$$eval('#lifecycle-chart canvas', (c) => c.length)).toBeGreaterThan(0);
+    const legend = await page.$$eval('#lifecycle-chart .u-legend .u-series', (s) => s.map((x) => x.textContent?.trim()));
+    expect(legend.filter((l) => l !== 'Week of')).toEqual(names);
+    const table = await page.$$eval('#lifecycle-history tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    expect(table).toEqual(history.periods.map((p) => [p.period, ...p.lifecycle.stages.map((s) => (s.suppressed || s.share === null ? 'suppressed' : pct(s.share))), p.lifecycle.reports.toLocaleString('en-GB')]));
+    expect(table).toHaveLength(12);
+    expect(history.periods.filter((p) => lifecycleSent.has(p.period)).every((p) => p.lifecycle.reports === lifecycleSent.get(p.period))).toBe(true);
+
+    // Keyboard: the figures table opens from its summary with Enter.
+    await page.focus('#lifecycle-h ~ details summary');
+    await page.keyboard.press('Enter');
+    expect(await page.isVisible('#lifecycle-history')).toBe(true);
+  });
+
   it('paints its first content within a second of the page arriving', async () => {
     await page.goto(`${stack.baseUrl}/dashboard`);
     await page.waitForSelector('body[data-loaded="true"]');
@@ -291,6 +372,8 @@ describe('/dashboard', () => {
     await page.click('#campaign-form button[type=submit]');
     await page.waitForSelector('#campaign-list tbody tr');
     await page.click('#history-h + div + details summary');
+    await page.click('#lifecycle-h ~ details summary');
+    expect(await page.isVisible('#lifecycle-history')).toBe(true);
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });

@@ -10,7 +10,8 @@ import { h } from './dom.js';
 import { renderHistory } from './history.js';
 import { base64urlBytes, manifestOf, verifyModel } from './model.js';
 import { renderLedger, renderRounds } from './rounds.js';
-import { renderLifecycle, renderSegments } from './segments.js';
+import { renderLifecycle, renderLifecycleTrend } from './lifecycle.js';
+import { renderSegments } from './segments.js';
 import { renderTraining } from './training.js';
 
 const TOKEN_KEY = 'edgeseg-token';
@@ -53,8 +54,10 @@ async function loadPeriod() {
     const release = await apiJson(`/v1/segments${query}`, { token });
     period = release.period;
     renderSegments($('segments-panel'), release, manifest);
+    renderLifecycle($('lifecycle-panel'), release, manifest);
   } catch (e) {
     $('segments-panel').replaceChildren(h('p', { class: 'empty' }, `Counts could not be loaded: ${message(e)}`));
+    $('lifecycle-panel').replaceChildren(h('p', { class: 'empty' }, `Lifecycle shares could not be loaded: ${message(e)}`));
   }
 }
 
@@ -93,7 +96,7 @@ async function loadAll() {
   period ??= periods[0] ?? null;
   periodSelect.replaceChildren(...periods.map((p) => h('option', { value: p, selected: p === period }, p)));
   renderHistory($('history-chart'), $('history-table'), history);
-  renderLifecycle($('lifecycle-panel'), manifest);
+  renderLifecycleTrend($('lifecycle-chart'), $('lifecycle-table'), history);
   await Promise.all([loadPeriod(), reloadCampaigns(), loadTraining(), loadPublic()]);
 }
 
@@ -137,7 +140,7 @@ $('signout').addEventListener('click', () => {
   period = null;
   sessionStorage.removeItem(TOKEN_KEY);
   tokenInput.value = '';
-  for (const id of ['segments-panel', 'history-chart', 'history-table', 'lifecycle-panel', 'campaigns-panel', 'training-panel', 'model']) $(id).replaceChildren();
+  for (const id of ['segments-panel', 'history-chart', 'history-table', 'lifecycle-panel', 'lifecycle-chart', 'lifecycle-table', 'campaigns-panel', 'training-panel', 'model']) $(id).replaceChildren();
   showSignedIn(false);
   status.textContent = 'Signed out: the token is gone from this tab.';
   delete document.body.dataset.loaded;

@@ -56,25 +56,3 @@ export function renderSegments(panel, release, manifest) {
   t.querySelectorAll('tbody tr').forEach((tr, i) => tr.setAttribute('data-segment', String(release.segments[i]?.segment)));
   panel.replaceChildren(t);
 }
-
-/**
- * The lifecycle panel: the overlay's rules from the signed model. The API publishes no
- * lifecycle counts yet, and the panel says so instead of inventing shares.
- *
- * @example
- * renderLifecycle(panel, manifest)
- * @param {HTMLElement} panel
- * @param {Manifest} manifest
- */
-export function renderLifecycle(panel, manifest) {
-  const r = manifest.lifecycle;
-  panel.replaceChildren(
-    table('Rules in the signed model, applied on each device', ['Stage', 'Rule'], [
-      ['New', `first viewing under ${r.new_days} days ago`],
-      ['Active', 'viewing lately, past the new stage'],
-      ['At risk', `no viewing for more than ${r.at_risk_days} days`],
-      ['Lapsed', `no viewing for more than ${r.lapsed_days} days`],
-    ]),
-    h('p', { class: 'empty' }, 'Lifecycle shares are not counted yet: devices report only their segment, so the API has no lifecycle figures to show.'),
-  );
-}
