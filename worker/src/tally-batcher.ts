@@ -5,15 +5,22 @@
  * everything else the route does; one call per batch spreads that over the batch.
  *
  * Why it is safe:
- * - Each request's promise is created in its own request context and settles with plain
- *   data (the tally's answer for exactly that request's reports), only after the DO's
- *   transaction committed them (SegmentTally group commit): no 202 for a lost write.
+ * - A request gets its answer only after the DO's transaction committed its reports
+ *   (SegmentTally group commit): no 202 for a lost write.
  * - The DO answers per request, in order, so a replayed id is a duplicate for the
  *   request that carried it, even when another request in the batch carried it first.
  * - The shared call is sent from `waitUntil` of the request that sends it (the one that
  *   opened the batch, when its short wait is over, or the one that filled it), so that
  *   request's client hanging up does not cancel the call the others wait for. The stub
- *   is made in the sending request's context: no I/O object crosses requests.
+ *   is made in the sending request's context.
+ * - Nothing but plain data crosses requests: the sender writes each request's outcome
+ *   into the batch, and each waiting request looks for it on its own timer, in its own
+ *   context. (Resolving one request's promise from another's call is refused by workerd
+ *   under vitest-pool-workers with "Cannot perform I/O on behalf of a different request",
+ *   and under wrangler dev a request waiting with nothing of its own pending was
+ *   sometimes cancelled as hung.) The wait is bounded: no answer within
+ *   `answerLimitMs` fails the request, and the device's retry is then answered as a
+ *   duplicate if the report was stored.
  */
 import type { AddReportsResult } from '@edgeseg/aggregator';
 
@@ -33,10 +40,12 @@ export interface WaitUntil {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+type Outcome = { ok: true; result: AddReportsResult } | { ok: false; error: unknown };
+
 interface Waiter {
   items: TallyItem[];
-  resolve: (result: AddReportsResult) => void;
-  reject: (err: unknown) => void;
+  /** Set once, by the request that sent the batch. */
+  outcome: Outcome | null;
 }
 
 interface Batch {
@@ -44,6 +53,8 @@ interface Batch {
   size: number;
   sent: boolean;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Coalesces writes per tally for up to `delayMs` or `maxItems` reports.
@@ -57,15 +68,18 @@ export class TallyBatcher {
   private readonly delayMs: number;
   private readonly maxItems: number;
   private readonly answerLimitMs: number;
+  private readonly pollMs: number;
 
   /**
    * @param opts.delayMs how long the first request of a batch waits for others to join.
    * @param opts.maxItems a batch with this many reports is sent at once.
+   * @param opts.pollMs how often a waiting request looks for its answer.
    * @param opts.answerLimitMs how long a request waits for its batch's answer before it fails (a 500; the device retries, and a stored id is then a duplicate).
    */
-  constructor(opts: { delayMs: number; maxItems: number; answerLimitMs?: number }) {
+  constructor(opts: { delayMs: number; maxItems: number; pollMs?: number; answerLimitMs?: number }) {
     this.delayMs = opts.delayMs;
     this.maxItems = opts.maxItems;
+    this.pollMs = opts.pollMs ?? 1;
     this.answerLimitMs = opts.answerLimitMs ?? 30_000;
   }
 
@@ -78,25 +92,25 @@ export class TallyBatcher {
    * @example
    * const result = await batcher.submit(ctx, 's-ab12:2026-W48', () => tallyStub(env, m, '2026-W48'), [{ id: 'r1', value: 2 }]);
    */
-  submit(ctx: WaitUntil, key: string, tally: () => Promise<BatchTally>, items: TallyItem[]): Promise<AddReportsResult> {
-    // workerd cancels a request as hung when it waits with nothing of its own pending
-    // (the answer comes from another request's call): this timer, in this request's
-    // context, keeps it waiting, and bounds the wait should the answer never come.
-    let guard: ReturnType<typeof setTimeout> | null = null;
-    const answered = new Promise<AddReportsResult>((resolve, reject) => {
-      guard = setTimeout(() => reject(new Error(`no answer from tally ${key} within ${this.answerLimitMs} ms`)), this.answerLimitMs);
-      let batch = this.open.get(key);
-      if (!batch) {
-        const opened: Batch = { waiters: [], size: 0, sent: false };
-        batch = opened;
-        this.open.set(key, opened);
-        ctx.waitUntil(new Promise((r) => setTimeout(r, this.delayMs)).then(() => this.send(key, opened, tally)));
-      }
-      batch.waiters.push({ items, resolve, reject });
-      batch.size += items.length;
-      if (batch.size >= this.maxItems) ctx.waitUntil(this.send(key, batch, tally));
-    });
-    return answered.finally(() => clearTimeout(guard));
+  async submit(ctx: WaitUntil, key: string, tally: () => Promise<BatchTally>, items: TallyItem[]): Promise<AddReportsResult> {
+    let batch = this.open.get(key);
+    if (!batch) {
+      const opened: Batch = { waiters: [], size: 0, sent: false };
+      batch = opened;
+      this.open.set(key, opened);
+      ctx.waitUntil(sleep(this.delayMs).then(() => this.send(key, opened, tally)));
+    }
+    const waiter: Waiter = { items, outcome: null };
+    batch.waiters.push(waiter);
+    batch.size += items.length;
+    if (batch.size >= this.maxItems) ctx.waitUntil(this.send(key, batch, tally));
+    const deadline = Date.now() + this.answerLimitMs;
+    while (waiter.outcome === null) {
+      if (Date.now() > deadline) throw new Error(`no answer from tally ${key} within ${this.answerLimitMs} ms`);
+      await sleep(this.pollMs);
+    }
+    if (!waiter.outcome.ok) throw waiter.outcome.error;
+    return waiter.outcome.result;
   }
 
   private async send(key: string, batch: Batch, tally: () => Promise<BatchTally>): Promise<void> {
@@ -107,9 +121,9 @@ export class TallyBatcher {
     try {
       const results = await (await tally()).addReportBatches(waiters.map((w) => w.items));
       if (results.length !== waiters.length) throw new Error(`the tally answered ${results.length} of ${waiters.length} requests`);
-      waiters.forEach((w, i) => w.resolve(results[i] as AddReportsResult));
-    } catch (err) {
-      for (const w of waiters) w.reject(err);
+      waiters.forEach((w, i) => (w.outcome = { ok: true, result: results[i] as AddReportsResult }));
+    } catch (error) {
+      for (const w of waiters) w.outcome = { ok: false, error };
     }
   }
 }
