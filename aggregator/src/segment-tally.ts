@@ -39,16 +39,21 @@ export class SegmentTally extends DurableObject<unknown> {
   }
 
   /**
-   * `addReports` for several requests at once (worker/src/tally-batcher.ts): all go into
-   * the same group commit, and each request gets its own answer, in order, so an id sent
-   * twice in one call is accepted for the first request and a duplicate for the later one.
+   * `addReports` for several requests at once (worker/src/tally-batcher.ts), committed
+   * in one transaction right away (with anything else queued): the Worker already waited
+   * to gather the batch, and a second wait here only adds latency (a 2 ms timer costs
+   * about 4 ms under workerd, measured). Each request gets its own answer, in order, so
+   * an id sent twice in one call is accepted for the first request and a duplicate for
+   * the later one.
    *
    * @example
    * await tally.addReportBatches([[{ id: 'a', value: 1 }], [{ id: 'a', value: 1 }]]) // [{ accepted: 1, duplicates: 0 }, { accepted: 0, duplicates: 1 }]
    */
   addReportBatches(batches: { id: string; value: number }[][]): Promise<AddReportsResult[]> {
     if (this.released()) return Promise.reject(new Error('this period is released: it takes no more reports'));
-    return Promise.all(batches.map((reports) => this.commits.submit(reports)));
+    const answers = Promise.all(batches.map((reports) => this.commits.submit(reports)));
+    this.commits.flush();
+    return answers;
   }
 
   private insert(reports: { id: string; value: number }[]): AddReportsResult {

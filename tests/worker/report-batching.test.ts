@@ -42,6 +42,21 @@ beforeAll(async () => {
   manifest = parsed.value;
 });
 
+describe('SegmentTally.addReportBatches', () => {
+  it('answers each request of the call in order, the first carrier of an id accepted and later ones duplicates, and stores each id once', async () => {
+    const tally = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`batch-test:${crypto.randomUUID()}`));
+    const [a, b, c] = [newId('a'), newId('b'), newId('c')];
+    expect(await tally.addReportBatches([[{ id: a, value: 0 }], [{ id: a, value: 0 }, { id: b, value: 1 }], [{ id: c, value: 2 }]])).toEqual([
+      { accepted: 1, duplicates: 0 },
+      { accepted: 1, duplicates: 1 },
+      { accepted: 1, duplicates: 0 },
+    ]);
+    expect(await tally.addReportBatches([[{ id: b, value: 1 }]])).toEqual([{ accepted: 0, duplicates: 1 }]);
+    expect(await tally.reportCount()).toBe(3);
+    expect(await tally.counts(3)).toEqual([1, 1, 1]);
+  });
+});
+
 describe('concurrent reports share a tally call', () => {
   it('answers 60 concurrent one-report requests 202 each, and the tally grows by exactly 60', async () => {
     const before = await reportCount();

@@ -119,7 +119,7 @@ function groupReports(reports: SegmentReport[]): Map<string, SegmentReport[]> {
 }
 
 /** Concurrent requests' writes to one tally share one DO call (measured: see tally-batcher.ts). */
-const tallyWrites = new TallyBatcher({ delayMs: 1, maxItems: 200 });
+const tallyWrites = new TallyBatcher({ delayMs: 1, maxItems: 200, pollMs: 0 });
 
 /** `POST /v1/reports`: a validated batch of randomized segment and lifecycle reports → 202 + counts. */
 export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
