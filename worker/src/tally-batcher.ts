@@ -1,8 +1,11 @@
 /**
  * In-isolate coalescing of tally writes: concurrent `POST /v1/reports` requests served
  * by one Worker isolate that write to the same tally share one Durable Object call.
- * Measured on the local stack, one DO call per report cost about as much Worker CPU as
- * everything else the route does; one call per batch spreads that over the batch.
+ * Measured side by side on the local stack (16 connections, 2026-11-23): the leader's
+ * workerd CPU per report fell from 3.4–4.1 ms (one call per report) to 2.7–3.0 ms, and
+ * throughput rose by 0–12 points of /healthz's (0–14 from loopback, no limiter). Sending
+ * at once when no call is in flight, with no gathering wait, was tried and was worse
+ * (smaller batches, more calls): 37% against 42% of /healthz in the same run.
  *
  * Why it is safe:
  * - A request gets its answer only after the DO's transaction committed its reports
