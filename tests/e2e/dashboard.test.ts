@@ -6,7 +6,7 @@
  * export, campaign create/delete through the form, a campaign reaching a device in its
  * segment (and not one in another), sign-out, axe-core and a screenshot.
  */
-import { describeCentroid, grrEncode, isoWeekPeriod, LIFECYCLE_STAGES, lifecycleEpsilon, lifecycleReportValue, parseManifest, periodsUpTo, seededRandom, type LifecycleStage, type ModelManifest } from '@edgeseg/shared';
+import { describeCentroid, grrEncode, latestReleasablePeriod, LIFECYCLE_STAGES, lifecycleEpsilon, lifecycleReportValue, parseManifest, periodsUpTo, seededRandom, type LifecycleStage, type ModelManifest } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -61,15 +61,16 @@ async function releaseRound(admin: string, n: number): Promise<string> {
 const stageOf = (i: number): LifecycleStage => (['new', 'active', 'active', 'at_risk', 'lapsed'] as const)[i % 5] as LifecycleStage;
 
 /**
- * Real randomized reports for the last 12 closed weeks (the stack runs with
- * DEV_BACKFILL_WEEKS, as `npm start` does), a growing audience tilted toward segment 0,
+ * Real randomized reports for the 11 newest of the dashboard's 12 weeks (the stack runs
+ * with DEV_BACKFILL_WEEKS, as `npm start` does; the oldest week stays unreported on any
+ * weekday, so its empty state is checked too), a growing audience tilted toward segment 0,
  * so the counts, intervals and trend have something to show; beside each segment report,
  * the device's lifecycle report, as the SDK sends them. Returns the lifecycle reports sent per week.
  */
 async function backfillReports(manifest: ModelManifest): Promise<Map<string, number>> {
   const random = seededRandom(48);
   const lifecycleRandom = seededRandom(49); // its own stream, so the segment reports stay as they were
-  const weeks = periodsUpTo(isoWeekPeriod(Date.now() - 7 * 86_400_000), 12);
+  const weeks = periodsUpTo(latestReleasablePeriod(Date.now()), 11);
   const lifecycleSent = new Map<string, number>();
   let n = 0;
   for (const [w, period] of weeks.entries()) {

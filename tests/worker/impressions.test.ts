@@ -1,4 +1,4 @@
-import { estimateImpressions, grrEncode, impressionEpsilon, impressionPeriods, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
+import { estimateImpressions, grrEncode, impressionEpsilon, impressionPeriods, isoWeekPeriod, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -25,8 +25,8 @@ function postImpressions(body: unknown, init: { raw?: string; contentType?: stri
   );
 }
 
-async function createCampaign(campaign: Campaign): Promise<ModelManifest> {
-  const res = await worker.fetch(new Request(`${BASE}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${marketer}`, 'content-type': 'application/json' }, body: JSON.stringify(campaign) }));
+async function createCampaign(campaign: Campaign, token = marketer): Promise<ModelManifest> {
+  const res = await worker.fetch(new Request(`${BASE}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(campaign) }));
   expect(res.status).toBe(201);
   return currentManifest();
 }
@@ -76,10 +76,17 @@ beforeAll(async () => {
 
 describe('POST /v1/impressions → GET /v1/campaigns/impressions', () => {
   it('estimates devices reached per campaign across model versions, only once the period is closed, with the same numbers every time', async () => {
+    // A week of its own, twenty weeks ahead (the clock moves there, the Worker's too): the
+    // refusal tests below report into this week's impression period, never into this one,
+    // on whatever weekday this runs.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(periodStart(isoWeekPeriod(Date.now() + 20 * 7 * 86_400_000)) + 2 * 86_400_000);
     const open = impressionPeriods(Date.now());
-    const period = open[open.length - 1] as string;
-    const v1 = await createCampaign(campaigns[0] as Campaign); // campaigns: [drama]
-    const v2 = await createCampaign(campaigns[1] as Campaign); // campaigns: [drama, comedy]
+    expect(open).toHaveLength(1);
+    const period = open[0] as string;
+    const during = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
+    const v1 = await createCampaign(campaigns[0] as Campaign, during); // campaigns: [drama]
+    const v2 = await createCampaign(campaigns[1] as Campaign, during); // campaigns: [drama, comedy]
     // 1,500 devices on the older model (600 saw drama), 2,500 on the newer (700 drama, 900 comedy).
     const old = deviceValues(v1, [600], 1500, 1);
     const recent = deviceValues(v2, [700, 900], 2500, 2);
@@ -92,9 +99,8 @@ describe('POST /v1/impressions → GET /v1/campaigns/impressions', () => {
     expect(Object.keys(rows[0] as object).sort()).toEqual(['id', 'value']);
 
     const query = (token: string) => worker.fetch(new Request(`${BASE}/v1/campaigns/impressions?period=${period}`, { headers: { authorization: `Bearer ${token}` } }));
-    await expectProblem(await query(marketer), 409, 'period-open');
+    await expectProblem(await query(during), 409, 'period-open');
 
-    vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(periodStart(period) + 15 * 86_400_000 + 60_000);
     const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
     const res = await query(later);

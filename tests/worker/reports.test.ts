@@ -97,10 +97,14 @@ describe('GET /v1/model', () => {
 
 describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
   it('stores a batch, never answers while the period is open, then releases debiased counts with intervals once, suppressing small segments', async () => {
-    // Last week (accepted only during the first day of a week) or this week: whichever is
-    // open now; this test's model version and period hold only these reports.
-    const open = openPeriods(Date.now());
-    const target = open[open.length - 1] as string;
+    // A week of its own, twenty weeks ahead (the clock moves there, the Worker's too), so no
+    // other test reports into it, and the 12 weeks a history query releases from there are
+    // all ahead of the weeks other tests use, on whatever weekday this runs.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const target = isoWeekPeriod(Date.now() + 20 * 7 * 86_400_000);
+    vi.setSystemTime(periodStart(target) + 2 * 86_400_000);
+    expect(openPeriods(Date.now())).toEqual([target]);
+    const during = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
     const values = [...Array(40).fill(0), ...Array(6).fill(1), ...Array(3).fill(2), ...Array(1).fill(3)] as number[];
     const res = await postReports({ reports: values.map((v) => report(v, { period: target })) });
     expect(res.status).toBe(202);
@@ -110,10 +114,9 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     const lifecycle = await postReports({ reports: stages.map((v) => report(v, { period: target, kind: 'lifecycle' })) });
     expect(await lifecycle.json()).toEqual({ accepted: 50, duplicates: 0 });
 
-    await expectProblem(await segments(marketer, `?period=${target}`), 409, 'period-open');
+    await expectProblem(await segments(during, `?period=${target}`), 409, 'period-open');
 
     // Time passes: the period closes and its grace day ends.
-    vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(periodStart(target) + 8 * 86_400_000 + 60_000);
     const later = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' }); // the old one expired meanwhile
     const answer = await segments(later, `?period=${target}`);
