@@ -84,7 +84,11 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
   const baseUrl = `http://127.0.0.1:${port}`;
   const helperUrl = `http://127.0.0.1:${helperPort}`;
   const common = ['--ip', '127.0.0.1', '--show-interactive-dev-session=false', '--log-level', 'warn'];
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+  // X_LOCAL_OBSERVABILITY=false: no local trace collector. wrangler dev otherwise streams
+  // every invocation's spans (each DO and binding call one more) to a collector Worker
+  // that stores them in SQLite, in the same workerd; a deployed Worker records nothing of
+  // the kind unless `observability` is on in wrangler.toml, which ours does not set.
+  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', X_LOCAL_OBSERVABILITY: 'false' };
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
   let log = '';
   let children: ChildProcess[] = [];
