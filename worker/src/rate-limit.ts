@@ -8,8 +8,14 @@
  * Marketer/admin routes are limited per token subject, after the token verifies.
  *
  * A refused request is answered 429 before its body is read, so it stores nothing.
+ *
+ * Device routes ask the binding through `DeferredCounts` (deferred-counts.ts): an
+ * address's first request in an isolate's window is admitted uncounted, and counted
+ * together with its second if it comes back. A device's weekly request then costs no
+ * binding call, and a flooding address is counted exactly from its second request on.
  */
 import { createMiddleware } from 'hono/factory';
+import { DeferredCounts } from './deferred-counts.ts';
 import type { AppEnv, Env } from './env.ts';
 import { ProblemError } from './problem.ts';
 
@@ -49,6 +55,9 @@ class RateLimited extends ProblemError {
   }
 }
 
+/** Device addresses seen in this isolate's current window (at most 10,000, about 1 MB). */
+const firstSightings = new DeferredCounts({ periodMs: RATE_LIMIT_PERIOD_S.device * 1000, maxKeys: 10_000 });
+
 /**
  * Middleware for device POST routes: one budget per client address.
  *
@@ -57,9 +66,12 @@ class RateLimited extends ProblemError {
  */
 export const limitByClientAddress = createMiddleware<AppEnv>(async (c, next) => {
   const address = c.req.header('cf-connecting-ip') ?? null;
-  if (c.req.method === 'POST' && c.env.DEVICE_RATE_LIMIT && !isLocalClient(address)) {
-    const { success } = await c.env.DEVICE_RATE_LIMIT.limit({ key: `ip:${address}` });
-    if (!success) throw new RateLimited(RATE_LIMIT_PERIOD_S.device, `too many requests from ${address}; retry after ${RATE_LIMIT_PERIOD_S.device} s`);
+  const limiter = c.env.DEVICE_RATE_LIMIT;
+  if (c.req.method === 'POST' && limiter && !isLocalClient(address)) {
+    const key = `ip:${address}`;
+    const calls = firstSightings.callsFor(key, Date.now());
+    const answers = calls === 0 ? [] : await Promise.all(Array.from({ length: calls }, () => limiter.limit({ key })));
+    if (answers.some((a) => !a.success)) throw new RateLimited(RATE_LIMIT_PERIOD_S.device, `too many requests from ${address}; retry after ${RATE_LIMIT_PERIOD_S.device} s`);
   }
   await next();
 });
