@@ -14,9 +14,19 @@ import { ProblemError } from './problem.ts';
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw new ProblemError('unsupported-media-type', `got ${type || 'no content-type'}`);
-  const declared = Number(request.headers.get('content-length') ?? '0');
+  const length = request.headers.get('content-length');
+  const declared = Number(length ?? '0');
   if (declared > maxBytes) throw new ProblemError('body-too-large', `at most ${maxBytes} bytes`);
   if (!request.body) throw new ProblemError('invalid-json', 'empty body');
+  // A declared length within the cap, and no chunked framing: HTTP framing ends the body
+  // at that length, so it is read in one native call (measured under load: about a
+  // sixth of a report's Worker time went to the chunk loop below). The size is checked
+  // again after reading, for a body that was never framed (a Request made in-process).
+  if (length !== null && /^\d+$/.test(length) && !request.headers.has('transfer-encoding')) {
+    const whole = new Uint8Array(await request.arrayBuffer());
+    if (whole.byteLength > maxBytes) throw new ProblemError('body-too-large', `at most ${maxBytes} bytes`);
+    return parseJson(whole);
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -36,6 +46,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return parseJson(bytes);
+}
+
+function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)) as unknown;
   } catch (err) {
