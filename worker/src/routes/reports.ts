@@ -4,7 +4,6 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
-import { TallyBatcher } from '../tally-batcher.ts';
 
 /** Reports batches are small: 100 reports of ~100 bytes fit well within this. */
 export const REPORTS_MAX_BYTES = 32 * 1024;
@@ -118,9 +117,6 @@ function groupReports(reports: SegmentReport[]): Map<string, SegmentReport[]> {
   return groups;
 }
 
-/** Concurrent requests' writes to one tally share one DO call (measured: see tally-batcher.ts). */
-const tallyWrites = new TallyBatcher({ delayMs: 1, maxItems: 200, pollMs: 0 });
-
 /** `POST /v1/reports`: a validated batch of randomized segment and lifecycle reports → 202 + counts. */
 export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
   const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
@@ -130,9 +126,10 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
 
   let accepted = 0;
   let duplicates = 0;
-  for (const [key, group] of groupReports(reports)) {
+  for (const group of groupReports(reports).values()) {
     const first = group[0] as SegmentReport;
-    const result = await tallyWrites.submit(c.executionCtx, key, () => tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first), group.map(({ id, value }) => ({ id, value })));
+    // One call per tally, answered once its write committed (segment-tally.ts says why no batching).
+    const result = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReports(group.map(({ id, value }) => ({ id, value })));
     accepted += result.accepted;
     duplicates += result.duplicates;
   }

@@ -1,8 +1,7 @@
-// Concurrent POST /v1/reports requests share one SegmentTally call per isolate
-// (worker/src/tally-batcher.ts). On workerd: every request still gets the answer for its
-// own reports, replays are told apart per request, the tally equals the 202 answers,
-// and requests cancelled by their client leave the others answered and nothing counted
-// twice.
+// Concurrent POST /v1/reports requests, each with its own SegmentTally call, on workerd:
+// every request gets the answer for its own reports, replays are told apart per request,
+// the tally equals the 202 answers, and requests cancelled by their client leave the
+// others answered and nothing counted twice.
 import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
@@ -42,22 +41,18 @@ beforeAll(async () => {
   manifest = parsed.value;
 });
 
-describe('SegmentTally.addReportBatches', () => {
-  it('answers each request of the call in order, the first carrier of an id accepted and later ones duplicates, and stores each id once', async () => {
-    const tally = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`batch-test:${crypto.randomUUID()}`));
+describe('SegmentTally.addReports', () => {
+  it('stores each id once, a replay within the call included, and answers how many were new', async () => {
+    const tally = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`addreports-test:${crypto.randomUUID()}`));
     const [a, b, c] = [newId('a'), newId('b'), newId('c')];
-    expect(await tally.addReportBatches([[{ id: a, value: 0 }], [{ id: a, value: 0 }, { id: b, value: 1 }], [{ id: c, value: 2 }]])).toEqual([
-      { accepted: 1, duplicates: 0 },
-      { accepted: 1, duplicates: 1 },
-      { accepted: 1, duplicates: 0 },
-    ]);
-    expect(await tally.addReportBatches([[{ id: b, value: 1 }]])).toEqual([{ accepted: 0, duplicates: 1 }]);
+    expect(await tally.addReports([{ id: a, value: 0 }, { id: a, value: 0 }, { id: b, value: 1 }])).toEqual({ accepted: 2, duplicates: 1 });
+    expect(await tally.addReports([{ id: b, value: 1 }, { id: c, value: 2 }])).toEqual({ accepted: 1, duplicates: 1 });
     expect(await tally.reportCount()).toBe(3);
     expect(await tally.counts(3)).toEqual([1, 1, 1]);
   });
 });
 
-describe('concurrent reports share a tally call', () => {
+describe('concurrent reports', () => {
   it('answers 60 concurrent one-report requests 202 each, and the tally grows by exactly 60', async () => {
     const before = await reportCount();
     const answers = await Promise.all(Array.from({ length: 60 }, () => post([newId('c')]).then(answer)));
@@ -96,8 +91,8 @@ describe('concurrent reports share a tally call', () => {
     for (let round = 0; round < 8; round++) {
       for (let i = 0; i < 12; i++) {
         const id = newId(`x${round}`);
-        // Every third request, the first of each round included (the one that opens the
-        // batch and sends its call), is cancelled by its client right after it was sent.
+        // Every third request, the first of each round included, is cancelled by its
+        // client right after it was sent.
         if (i % 3 === 0) {
           const abort = new AbortController();
           dropped.push(post([id], abort.signal).catch(() => null));
