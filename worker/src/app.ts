@@ -4,8 +4,8 @@
  * by Workers static assets before this app runs.
  */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { deviceCors } from './device-cors.ts';
 import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
 import { limitByClientAddress } from './rate-limit.ts';
@@ -38,9 +38,7 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
     app.route('/', helperKeyRoutes);
     return withErrors(app);
   }
-  // Apps embed the SDK on their own origin: device routes answer any origin, without
-  // credentials (the SDK never sends cookies). Marketer routes stay same-origin.
-  const deviceCors = cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'if-none-match'], exposeHeaders: ['etag'], maxAge: 86_400 });
+  // Device routes answer any origin (device-cors.ts); marketer routes stay same-origin.
   for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
   for (const path of ['/v1/reports', '/v1/impressions', '/v1/contributions']) app.use(path, limitByClientAddress);
   app.route('/', healthRoutes);
