@@ -1,8 +1,9 @@
-import { estimateImpressions, grrEncode, impressionEpsilon, impressionPeriods, isoWeekPeriod, parseManifest, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
+import { estimateImpressions, grrEncode, impressionEpsilon, impressionPeriods, isoWeekPeriod, periodStart, seededRandom, type Campaign, type ModelManifest } from '@edgeseg/shared';
 import { env, runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { registryManifest } from './registry.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -28,15 +29,9 @@ function postImpressions(body: unknown, init: { raw?: string; contentType?: stri
 async function createCampaign(campaign: Campaign, token = marketer): Promise<ModelManifest> {
   const res = await worker.fetch(new Request(`${BASE}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(campaign) }));
   expect(res.status).toBe(201);
-  return currentManifest();
+  return registryManifest();
 }
 
-async function currentManifest(): Promise<ModelManifest> {
-  const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
-  const parsed = parseManifest(JSON.parse((await registry.current())?.manifest ?? 'null'));
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return parsed.value;
-}
 
 /** Rows the impression tally of (version, period) stored: exactly what the server knows. */
 function storedRows(version: number, period: string): Promise<Record<string, unknown>[]> {
@@ -132,7 +127,7 @@ describe('bad impression reports get problem+json and change no state', () => {
   let model: ModelManifest;
   let period: string;
   beforeAll(async () => {
-    model = await currentManifest();
+    model = await registryManifest();
     if (!model.campaigns?.length) model = await createCampaign({ id: 'refusals', segment: 2, kind: 'message', title: 'Hi' });
     period = impressionPeriods(Date.now())[0] as string;
   });

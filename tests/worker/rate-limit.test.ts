@@ -1,9 +1,10 @@
-import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { isoWeekPeriod, type ModelManifest } from '@edgeseg/shared';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RATE_LIMIT_PERIOD_S } from '../../worker/src/rate-limit.ts';
 import { mintToken } from '../support/keys.ts';
+import { registryManifest } from './registry.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -42,10 +43,7 @@ async function expectRateLimited(res: Response, retryAfterS: number) {
 beforeAll(async () => {
   admin = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin' });
   expect((await worker.fetch(new Request(`${BASE}/v1/model`))).status).toBe(200); // bootstraps v1
-  const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
-  const parsed = parseManifest(JSON.parse((await registry.current())?.manifest ?? 'null'));
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  manifest = parsed.value;
+  manifest = await registryManifest();
 });
 
 describe('device POST routes: per client address', () => {

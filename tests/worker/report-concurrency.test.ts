@@ -2,11 +2,12 @@
 // every request gets the answer for its own reports, replays are told apart per request,
 // the tally equals the 202 answers, and requests cancelled by their client leave the
 // others answered and nothing counted twice.
-import { isoWeekPeriod, parseManifest, type ModelManifest } from '@edgeseg/shared';
+import { isoWeekPeriod, type ModelManifest } from '@edgeseg/shared';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { registryManifest } from './registry.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -35,10 +36,7 @@ async function reportCount(): Promise<number> {
 beforeAll(async () => {
   admin = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin' });
   expect((await worker.fetch(new Request(`${BASE}/v1/model`))).status).toBe(200); // bootstraps v1
-  const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
-  const parsed = parseManifest(JSON.parse((await registry.current())?.manifest ?? 'null'));
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  manifest = parsed.value;
+  manifest = await registryManifest();
 });
 
 describe('SegmentTally.addReports', () => {
