@@ -4,7 +4,7 @@
  * the same page in alternating rounds (see sdk.page.ts for what runs in the page).
  *
  * The page is the real SDK source (client-sdk/src/index.ts) bundled with idb by esbuild
- * into a temp dir and served by a tiny node:http server on 127.0.0.1, which also answers
+ * into a temp dir (with the model-verification chunk it imports) and served by a tiny node:http server on 127.0.0.1, which also answers
  * the SDK's model fetch with the bootstrap model signed by a key made for this run, so
  * every track() also recomputes the segment as it does in production. Chromium is
  * Debian's, through tests/support/chromium.ts (never a downloaded browser).
@@ -56,6 +56,7 @@ async function serve(dir: string, model: ServedModel): Promise<{ server: Server;
   const files: Record<string, [string, string | Buffer]> = {
     '/': ['text/html; charset=utf-8', readFileSync(join(dir, 'index.html'))],
     '/bench.js': ['text/javascript; charset=utf-8', readFileSync(join(dir, 'bench.js'))],
+    '/sdk/verify.min.js': ['text/javascript; charset=utf-8', readFileSync(join(dir, 'verify.min.js'))],
     '/.well-known/jwks.json': ['application/json', model.jwks],
   };
   if (model.jws !== null) files['/v1/model'] = ['application/jose', model.jws];
@@ -98,6 +99,17 @@ export const bench: Benchmark = {
       await build({
         entryPoints: [fileURLToPath(new URL('./sdk.page.ts', import.meta.url))],
         outfile: join(dir, 'bench.js'),
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        minify: true,
+        logLevel: 'warning',
+      });
+      // The chunk the SDK imports to verify a new model (the same source as client-sdk/dist/verify.min.js).
+      await build({
+        entryPoints: [fileURLToPath(new URL('../../../client-sdk/src/verify/index.ts', import.meta.url))],
+        outfile: join(dir, 'verify.min.js'),
         bundle: true,
         format: 'esm',
         platform: 'browser',
