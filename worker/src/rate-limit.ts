@@ -12,7 +12,7 @@
  * Device routes ask the binding through `DeferredCounts` (deferred-counts.ts): an
  * address's first request in an isolate's window is admitted uncounted, and counted
  * together with its second if it comes back. A device's weekly request then costs no
- * binding call, and a flooding address is counted exactly from its second request on.
+ * binding call, and an address that comes back is counted exactly, its first request included.
  */
 import { createMiddleware } from 'hono/factory';
 import { DeferredCounts } from './deferred-counts.ts';
