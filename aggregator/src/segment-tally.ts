@@ -1,4 +1,4 @@
-/** SegmentTally stores the randomized segment reports of one (model version, period): report id → reported value, and the period's one release. */
+/** SegmentTally stores the randomized reports of one tally and period: report id → reported value, and the period's one release. */
 import { DurableObject } from 'cloudflare:workers';
 import { summariseTally, type TallySummary } from './tally.ts';
 

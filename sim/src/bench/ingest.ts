@@ -26,9 +26,9 @@
  * without a binding call: worker/src/deferred-counts.ts); the same reports are also
  * loaded with 8 in a row from each address in the same rounds, only for a note: what the
  * limiter costs when it counts every request (the local binding is miniflare's
- * emulation, a Durable Object with a SQLite write per call). The cost of opening the leader's HPKE share is measured separately, in Node, with a key
- * made here (the stack's key stays inside the stack), on contributions of the same
- * round shape.
+ * emulation, a Durable Object with a SQLite write per call). The cost of opening the
+ * leader's HPKE share is measured separately, in Node, with a key made here (the stack's
+ * key stays inside the stack), on contributions of the same round shape.
  */
 import { isoWeekPeriod, type RoundDescriptor } from '@edgeseg/shared';
 import { buildSecureContribution, CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, vectorLength } from '@edgeseg/shared/secure';
@@ -248,7 +248,8 @@ async function load(baseUrl: string, route: Route, seconds: number, source: Writ
   let storedUnseen = 0;
   const resent = outstanding.size;
   for (const [index, body] of outstanding) {
-    const res = await fetch(new URL(source?.path ?? '/', target), { method: 'POST', headers: writeHeaders(source?.addressOf(index) ?? '192.0.2.1'), body });
+    if (!source) break; // only writes are ever outstanding
+    const res = await fetch(new URL(source.path, target), { method: 'POST', headers: writeHeaders(source.addressOf(index)), body });
     await res.body?.cancel();
     if (res.status === 202) accepted++;
     else if (res.status === 409) storedUnseen++;

@@ -4,8 +4,8 @@
  * the same page in alternating rounds (see sdk.page.ts for what runs in the page).
  *
  * The page is the real SDK source (client-sdk/src/index.ts) bundled with idb by esbuild
- * into a temp dir (with the model-verification chunk it imports) and served by a tiny node:http server on 127.0.0.1, which also answers
- * the SDK's model fetch with the bootstrap model signed by a key made for this run, so
+ * into a temp dir (with the model-verification chunk it imports) and served by a tiny
+ * node:http server on 127.0.0.1, which also answers the SDK's model fetch with the bootstrap model signed by a key made for this run, so
  * every track() also recomputes the segment as it does in production. Chromium is
  * Debian's, through tests/support/chromium.ts (never a downloaded browser).
  */
@@ -96,20 +96,10 @@ export const bench: Benchmark = {
     let server: Server | undefined;
     let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
     try {
+      // The page, and the chunk the SDK imports to verify a new model (the same source as client-sdk/dist/verify.min.js).
       await build({
-        entryPoints: [fileURLToPath(new URL('./sdk.page.ts', import.meta.url))],
-        outfile: join(dir, 'bench.js'),
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        target: 'es2022',
-        minify: true,
-        logLevel: 'warning',
-      });
-      // The chunk the SDK imports to verify a new model (the same source as client-sdk/dist/verify.min.js).
-      await build({
-        entryPoints: [fileURLToPath(new URL('../../../client-sdk/src/verify/index.ts', import.meta.url))],
-        outfile: join(dir, 'verify.min.js'),
+        entryPoints: { bench: fileURLToPath(new URL('./sdk.page.ts', import.meta.url)), 'verify.min': fileURLToPath(new URL('../../../client-sdk/src/verify/index.ts', import.meta.url)) },
+        outdir: dir,
         bundle: true,
         format: 'esm',
         platform: 'browser',
