@@ -29,12 +29,6 @@ export interface SegmenterOptions {
    * could sign its own key in as the helper's and open both shares.
    */
   aggregators?: { helper: HpkeConfig };
-  /** Where the contribution chunk is loaded from (default `${endpoint}/sdk/contribute.min.js`). */
-  contributeUrl?: string;
-  /** Where the local-mode contribution chunk is loaded from (default `${endpoint}/sdk/contribute-local.min.js`). */
-  contributeLocalUrl?: string;
-  /** Where the model verification chunk is loaded from when a new model arrives (default `${endpoint}/sdk/verify.min.js`). */
-  verifyUrl?: string;
 }
 
 /** The viewer's current segment, computed on the device. */

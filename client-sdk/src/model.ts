@@ -7,8 +7,7 @@
 import type { PublicJwk } from './jws.ts';
 import type { CachedModel, VerifiedModel } from './store.ts';
 
-/** The lazily loaded verification chunk (`verify/index.ts`). */
-export type VerifyChunk = typeof import('./verify/index.ts');
+import type { VerifyChunk } from './chunks.ts';
 
 /**
  * GETs `${endpoint}${path}` without credentials; an answer that is neither ok nor `also`
@@ -29,7 +28,7 @@ export async function get(endpoint: string, path: string, scope: string, also?: 
  * `verifyModel`) checked it, or null when the cached one is still current.
  *
  * @example
- * const fresh = await fetchModel('https://edge.example', cached, async () => (await import(verifyUrl)).verifyModel);
+ * const fresh = await fetchModel('https://edge.example', cached, async () => (await loadVerifyChunk()).verifyModel);
  */
 export async function fetchModel(endpoint: string, cached: CachedModel | undefined, verify: () => Promise<VerifyChunk['verifyModel']>): Promise<VerifiedModel | null> {
   const res = await get(endpoint, '/v1/model', 'model', 304, { headers: cached && cached.etag ? { 'if-none-match': cached.etag } : {} });

@@ -29,10 +29,11 @@ import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, type
 import { readExport } from './export.ts';
 import { randomId } from './ids.ts';
 import { base64urlText } from './jws.ts';
-import { fetchModel, type VerifyChunk } from './model.ts';
+import { loadContributeChunk, loadVerifyChunk, type VerifyChunk } from './chunks.ts';
+import { fetchModel } from './model.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
 import { fits, queueOnce, type Mark, type Release } from './release.ts';
-import type { JoinRound, RoundJob } from './contribute/job.ts';
+import type { RoundJob } from './contribute/job.ts';
 import { createSender } from './sender.ts';
 import { DB_NAME, openStore, purgeBefore, readKv, STORE_NAMES, writeKv, type CachedModel, type SegmentHistoryEntry, type Store, type StoredEvent, type VerifiedModel } from './store.ts';
 
@@ -44,9 +45,6 @@ const DEFAULT_RETENTION_DAYS = 90;
  * report 2, lifecycle 1, impressions 1) and a 30-day window can hold 5 weekly releases.
  */
 const DEFAULT_CAPS = { measurement: 20, model_improvement: 10 } as const;
-
-/** A lazily loaded contribution chunk (`contribute/index.ts` for secure rounds, `contribute/local.ts` for local ones). */
-type ContributeChunk = { join: JoinRound };
 
 /** A cached model that carries its verified manifest (older caches do not: they are fetched again). */
 function usable(cached: CachedModel | undefined): CachedModel | undefined {
@@ -71,11 +69,8 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
     appId = null,
     retentionDays = DEFAULT_RETENTION_DAYS,
     budget: { measurement = DEFAULT_CAPS.measurement, model_improvement = DEFAULT_CAPS.model_improvement } = {},
-    contributeUrl = `${endpoint}/sdk/contribute.min.js`, // variables, so bundlers leave the imports alone
-    contributeLocalUrl = `${endpoint}/sdk/contribute-local.min.js`,
-    verifyUrl = `${endpoint}/sdk/verify.min.js`,
   } = options;
-  const verifier = async (): Promise<VerifyChunk['verifyModel']> => ((await import(verifyUrl)) as VerifyChunk).verifyModel;
+  const verifier = async (): Promise<VerifyChunk['verifyModel']> => (await loadVerifyChunk()).verifyModel;
   const dbName = appId ? `${DB_NAME}-${appId}` : DB_NAME;
   const retentionMs = retentionDays * DAY_MS;
   const caps = { measurement, model_improvement };
@@ -348,7 +343,7 @@ export function createSegmenter(options: SegmenterOptions): Segmenter {
   async function joinRound(store: Store, m: ModelManifest, r: RoundHead, mark: Mark, value: string, label: string, job: Pick<RoundJob, 'kind' | 'x' | 'counts'>, allowed: () => boolean, nowMs: number): Promise<void> {
     const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
     if (!(await fits(store.transaction(['kv', 'ledger']), mark, value, purpose, r.epsilon, caps[purpose], nowMs))) return;
-    const chunk = (await import(r.mode === 'local' ? contributeLocalUrl : contributeUrl)) as ContributeChunk;
+    const chunk = await loadContributeChunk(r.mode);
     await chunk.join({
       ...job,
       round: r,
