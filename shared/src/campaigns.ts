@@ -67,7 +67,8 @@ export function campaignErrors(v: unknown, k: number, at = 'campaign'): string[]
  */
 export function campaignListErrors(v: unknown, k: number): string[] {
   if (!Array.isArray(v) || v.length > MAX_CAMPAIGNS) return [`campaigns: at most ${MAX_CAMPAIGNS}`];
-  const e = v.flatMap((c, i) => campaignErrors(c, k, `campaigns[${i}]`));
+  // concat, not flatMap: the device's verification chunk runs this on Chromium 68 (no flatMap).
+  const e = ([] as string[]).concat(...v.map((c, i) => campaignErrors(c, k, `campaigns[${i}]`)));
   const ids = v.map((c: unknown) => (isObject(c) ? c.id : 0));
   return new Set(ids).size < ids.length ? e.concat('campaigns: ids must be unique') : e;
 }

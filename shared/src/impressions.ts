@@ -56,7 +56,9 @@ export function impressionEpsilon(manifest: Pick<ModelManifest, 'epsilon'>): num
  * impressionTruth(manifest.campaigns ?? [], ['spring-drama']) // 0 if it is the first campaign
  */
 export function impressionTruth(campaigns: readonly Campaign[], shownIds: readonly string[], random: RandomSource = cryptoRandom): number {
-  const shown = campaigns.flatMap((c, i) => (shownIds.includes(c.id) ? [i] : []));
+  // A loop, not flatMap: this runs on devices, and 2020 TV browsers (Chromium 68) have no flatMap.
+  const shown: number[] = [];
+  campaigns.forEach((c, i) => shownIds.includes(c.id) && shown.push(i));
   return shown.length ? (shown[randomBelow(shown.length, random)] as number) : campaigns.length;
 }
 

@@ -9,6 +9,8 @@ export type RandomSource = (out: Uint32Array) => void;
 interface WebCryptoLike {
   getRandomValues<T extends ArrayBufferView>(array: T): T;
 }
+/** The platform's global `crypto` (this package has no DOM or Workers types). */
+declare const crypto: WebCryptoLike;
 
 /**
  * The platform CSPRNG (`crypto.getRandomValues`), available in browsers, Workers and Node ≥19.
@@ -17,7 +19,8 @@ interface WebCryptoLike {
  * const words = new Uint32Array(4); cryptoRandom(words);
  */
 export const cryptoRandom: RandomSource = (out) => {
-  (globalThis as unknown as { crypto: WebCryptoLike }).crypto.getRandomValues(out);
+  // The global `crypto`, not `globalThis.crypto`: 2020 TV browsers (Chromium 68) have no globalThis.
+  crypto.getRandomValues(out);
 };
 
 /**

@@ -36,8 +36,12 @@ interface SubtleLike {
  * @example
  * const key = await subtle().importKey('raw', seed, { name: 'AES-CTR' }, false, ['encrypt']);
  */
+/** The platform's global `crypto`, where there is one (this package has no DOM or Workers types). */
+declare const crypto: { subtle?: SubtleLike } | undefined;
+
 export function subtle(): SubtleLike {
-  const s = (globalThis as unknown as { crypto?: { subtle?: SubtleLike } }).crypto?.subtle;
+  // `typeof crypto`, not `globalThis.crypto`: 2020 TV browsers (Chromium 68) have no globalThis.
+  const s = typeof crypto === 'undefined' ? undefined : crypto.subtle;
   if (!s) throw new Error('WebCrypto (crypto.subtle) is not available on this platform');
   return s;
 }
