@@ -30,15 +30,15 @@ interface SubtleLike {
   encrypt(algorithm: { name: 'AES-CTR'; counter: Uint8Array<ArrayBuffer>; length: number }, key: CryptoKeyLike, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
+/** The platform's global `crypto`, where there is one (this package has no DOM or Workers types). */
+declare const crypto: { subtle?: SubtleLike } | undefined;
+
 /**
  * `crypto.subtle` of this platform, or a clear error where there is none (internal).
  *
  * @example
  * const key = await subtle().importKey('raw', seed, { name: 'AES-CTR' }, false, ['encrypt']);
  */
-/** The platform's global `crypto`, where there is one (this package has no DOM or Workers types). */
-declare const crypto: { subtle?: SubtleLike } | undefined;
-
 export function subtle(): SubtleLike {
   // `typeof crypto`, not `globalThis.crypto`: 2020 TV browsers (Chromium 68) have no globalThis.
   const s = typeof crypto === 'undefined' ? undefined : crypto.subtle;
