@@ -2,7 +2,7 @@
  * Model signing, shared by the Worker (bootstrap model) and the RoundCoordinator (a
  * trained model at round close): keys come from secrets as private JWKs.
  */
-import { MODEL_JWS_TYPE, type ModelManifest } from '@edgeseg/shared';
+import { MODEL_JWS_TYPE, modelEtag, type ModelManifest } from '@edgeseg/shared';
 import { CompactSign, importJWK, type JWK } from 'jose';
 import type { PublishedModel } from './model-registry.ts';
 
@@ -29,11 +29,6 @@ export async function importSigningKey(json: string): Promise<SigningKey> {
   return { kid: jwk.kid, privateKey, publicKey, publicJwk: { ...publicJwk, alg: 'ES256', use: 'sig' } };
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * Signs a manifest as a compact JWS (ES256, `typ` edgeseg-model+json) ready for the registry.
  *
@@ -43,6 +38,6 @@ async function sha256Hex(text: string): Promise<string> {
 export async function signModel(manifest: ModelManifest, key: SigningKey): Promise<Omit<PublishedModel, 'publishedAt'>> {
   const payload = JSON.stringify(manifest);
   const jws = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: MODEL_JWS_TYPE }).sign(key.privateKey);
-  const etag = `"v${manifest.version}-${(await sha256Hex(jws)).slice(0, 16)}"`;
+  const etag = await modelEtag(manifest.version, jws); // devices derive the same from the model they hold
   return { version: manifest.version, jws, etag, manifest: payload };
 }

@@ -12,6 +12,7 @@ export * from './features/schema.ts';
 export * from './features/state.ts';
 export * from './features/vector.ts';
 export * from './manifest.ts';
+export * from './model-etag.ts';
 export * from './assign.ts';
 export * from './lifecycle.ts';
 export * from './grr.ts';
