@@ -4,6 +4,7 @@
  */
 import type { Campaign, FeatureState, HpkeConfig, LifecycleStage, PlaybackEvent } from '@edgeseg/shared';
 import type { ConsentState } from './consent.ts';
+import type { EdgesegError } from './errors.ts';
 import type { PublicJwk } from './jws.ts';
 import type { ConsentLogEntry, KvValues, LedgerEntry, OutboxItem, SegmentHistoryEntry, StoredEvent } from './store.ts';
 
@@ -16,8 +17,24 @@ export interface SegmenterOptions {
   model?: { jws: string; jwks: { keys: PublicJwk[] } };
   /** Consent before the viewer has chosen. Default: personalization on, measurement and model_improvement off. */
   purposesDefault?: Partial<ConsentState>;
-  /** Called once per problem (invalid event, failed model fetch, storage error); never throws into your app. */
-  onError?: (error: Error) => void;
+  /**
+   * Called once per problem (invalid options or event, insecure context, storage, model,
+   * network, refused payloads) with an {@link EdgesegError} whose `code` and `stage` are
+   * stable. Nothing is ever thrown into your app.
+   */
+  onError?: (error: EdgesegError) => void;
+  /**
+   * Logs each decision to the console (`console.debug`, prefixed `[edgeseg]`): why there is
+   * no segment yet, why nothing was sent (consent, Global Privacy Control, budget, no model,
+   * week already reported), and every error. Default false.
+   */
+  debug?: boolean;
+  /**
+   * Store and send nothing until the viewer or a consent platform answers, i.e. until the
+   * first `consent.set()` (see `@edgeseg/client-sdk/cmp`). Until then events are kept in
+   * memory only (at most 1,000) and no request is made. Default false.
+   */
+  waitForConsent?: boolean;
   /** Days of events and segment history kept on the device (default 90). */
   retentionDays?: number;
   /** ε the device may spend per purpose in any 30 days (default: measurement 20, i.e. 5 weeks of segment + lifecycle + impression reports at the bootstrap model's ε; model_improvement 10). */

@@ -10,6 +10,12 @@
 /** Model verification (signature and manifest checks): a model this device has not verified yet arrived. */
 export type VerifyChunk = typeof import('./verify/index.ts');
 
+/** Release scheduling and the outbox sender: loaded once measurement or model_improvement is granted. */
+export type ReleaseChunk = typeof import('./release/index.ts');
+
+/** Export and erase of the viewer's data. */
+export type DataChunk = typeof import('./data/index.ts');
+
 /** A contribution chunk: secure rounds (HPKE) or local-mode rounds (own noise). */
 export type ContributeChunk = typeof import('./contribute/index.ts');
 
@@ -31,4 +37,24 @@ export function loadVerifyChunk(): Promise<VerifyChunk> {
  */
 export function loadContributeChunk(mode: 'secure' | 'local'): Promise<ContributeChunk> {
   return mode === 'local' ? import('./contribute/local.ts') : import('./contribute/index.ts');
+}
+
+/**
+ * Loads the release chunk (scheduling and sending; only with a purpose that sends).
+ *
+ * @example
+ * const { createSender } = await loadReleaseChunk();
+ */
+export function loadReleaseChunk(): Promise<ReleaseChunk> {
+  return import('./release/index.ts');
+}
+
+/**
+ * Loads the data chunk (export and erase).
+ *
+ * @example
+ * const { readExport } = await loadDataChunk();
+ */
+export function loadDataChunk(): Promise<DataChunk> {
+  return import('./data/index.ts');
 }

@@ -34,3 +34,24 @@ export function globalPrivacyControl(): boolean {
 export function effectiveConsent(choice: ConsentState, gpc: boolean): ConsentState {
   return gpc ? { ...choice, measurement: false, model_improvement: false } : { ...choice };
 }
+
+/**
+ * The purposes a `consent.set()` argument changes, and the keys it names that are not
+ * purposes (or whose value is not a boolean), which the SDK reports instead of
+ * silently ignoring them.
+ *
+ * @example
+ * readConsentChange({ measurement: true, analytics: true }) // { change: { measurement: true }, unknown: ['analytics'] }
+ */
+export function readConsentChange(change: unknown): { change: Partial<ConsentState>; unknown: string[] } {
+  const out: Partial<ConsentState> = {};
+  const unknown: string[] = [];
+  if (change && typeof change === 'object') {
+    for (const key of Object.keys(change)) {
+      const v = (change as Record<string, unknown>)[key];
+      if ((PURPOSES as readonly string[]).indexOf(key) >= 0 && typeof v === 'boolean') out[key as Purpose] = v;
+      else unknown.push(key);
+    }
+  } else unknown.push(String(change));
+  return { change: out, unknown };
+}

@@ -39,13 +39,16 @@ export async function readExport(db: Store, s: InMemoryState, now: number): Prom
     kv.get('shown') as Promise<KvValues['shown'] | undefined>,
   ]);
   const raw = featureVector(s.features, now);
+  // A loop, not Object.fromEntries: 2020 TV browsers (Chromium 68) lack it.
+  const vector: Record<string, number> = {};
+  if (raw) FEATURE_NAMES_V1.forEach((name, i) => (vector[name] = raw[i] as number));
   return {
     format: 'edgeseg-export/1',
     exportedAt: new Date(now).toISOString(),
     appId: s.appId,
     consent: { choice: s.choice, effective: s.effective, globalPrivacyControl: s.gpc },
     events,
-    features: { state: s.features, vector: raw ? Object.fromEntries(FEATURE_NAMES_V1.map((name, i) => [name, raw[i] as number])) : null },
+    features: { state: s.features, vector: raw ? vector : null },
     segment: s.segment,
     segmentHistory,
     consentLog,

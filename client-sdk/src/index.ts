@@ -8,4 +8,5 @@
  */
 export { createSegmenter, type ConsentApi, type EdgesegExport, type Segmenter, type SegmenterOptions, type SegmentInfo } from './segmenter.ts';
 export type { ConsentState, Purpose } from './consent.ts';
+export { EdgesegError, type EdgesegErrorCode, type EdgesegStage } from './errors.ts';
 export type { Campaign, PlaybackEvent, DeviceType, PlaybackEventType, LifecycleStage } from '@edgeseg/shared';

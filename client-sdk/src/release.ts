@@ -23,36 +23,41 @@ export interface Release {
 
 type ReleaseTx = IDBPTransaction<EdgesegDB, ['kv', 'ledger', ...'outbox'[]], IDBTransactionMode>;
 
+/** Why a release was not queued: `value` was already released under its mark, or its ε would pass the 30-day cap. */
+export type NotQueued = 'already released' | 'over the 30-day ε cap';
+
 /**
- * True when `value` is not yet released under `mark` and `epsilon` more keeps `purpose`
- * within `cap` over the ledger's 30-day window, read inside `tx`.
+ * Null when `value` is not yet released under `mark` and `epsilon` more keeps `purpose`
+ * within `cap` over the ledger's 30-day window, read inside `tx`; else why not.
  *
  * @example
- * if (await fits(db.transaction(['kv', 'ledger']), 'contributedRound', round.round_id, 'model_improvement', 1, 10, Date.now())) loadChunk();
+ * if (!(await unfit(db.transaction(['kv', 'ledger']), 'contributedRound', round.round_id, 'model_improvement', 1, 10, Date.now()))) loadChunk();
  */
-export async function fits(tx: ReleaseTx, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, cap: number, now: number): Promise<boolean> {
-  return (await tx.objectStore('kv').get(mark)) !== (value as KvValues[Mark]) && withinBudget(await tx.objectStore('ledger').getAll(), purpose, epsilon, cap, now);
+export async function unfit(tx: ReleaseTx, mark: Mark, value: string, purpose: LedgerEntry['purpose'], epsilon: number, cap: number, now: number): Promise<NotQueued | null> {
+  if ((await tx.objectStore('kv').get(mark)) === (value as KvValues[Mark])) return 'already released';
+  return withinBudget(await tx.objectStore('ledger').getAll(), purpose, epsilon, cap, now) ? null : 'over the 30-day ε cap';
 }
 
 /**
- * Queues each release's item unless it does not {@link fits}, in order: the checks and
- * the writes (mark, ledger entry, outbox item) share one readwrite transaction, which
+ * Queues each release's item unless it is {@link unfit}, in order: the checks and the
+ * writes (mark, ledger entry, outbox item) share one readwrite transaction, which
  * browsers serialise across tabs, so releases queued together also leave together and a
- * later one is checked against the budget the earlier ones spent. Resolves with whether
- * any was queued.
+ * later one is checked against the budget the earlier ones spent. Resolves with, per
+ * release, null when queued or why not.
  *
  * @example
- * if (await queueOnce(db, [{ mark: 'reportedPeriod', value: period, epsilon: 1, label: `report ${period}`, item }], { measurement: 10, model_improvement: 10 }, Date.now())) await sender.deliver();
+ * const outcome = await queueOnce(db, [{ mark: 'reportedPeriod', value: period, epsilon: 1, label: `report ${period}`, item }], { measurement: 10, model_improvement: 10 }, Date.now());
+ * if (outcome.includes(null)) await sender.deliver();
  */
-export async function queueOnce(db: Store, releases: readonly Release[], caps: Record<LedgerEntry['purpose'], number>, now: number): Promise<boolean> {
+export async function queueOnce(db: Store, releases: readonly Release[], caps: Record<LedgerEntry['purpose'], number>, now: number): Promise<(NotQueued | null)[]> {
   const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
-  let queued = false;
+  const outcome: (NotQueued | null)[] = [];
   for (const r of releases) {
     const { purpose } = r.item;
-    if (!(await fits(tx, r.mark, r.value, purpose, r.epsilon, caps[purpose], now))) continue;
-    await Promise.all([tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)]);
-    queued = true;
+    const why = await unfit(tx, r.mark, r.value, purpose, r.epsilon, caps[purpose], now);
+    outcome.push(why);
+    if (!why) await Promise.all([tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)]);
   }
   await tx.done;
-  return queued;
+  return outcome;
 }

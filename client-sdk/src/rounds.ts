@@ -4,7 +4,7 @@
  * seals the contribution) is imported only when this device will really contribute.
  */
 import type { RoundKind } from '@edgeseg/shared';
-import { get } from './model.ts';
+import { get, type Fetch } from './model.ts';
 
 /** The fields of `GET /v1/rounds/current` the core compares; untrusted until the chunk validates the whole round. */
 export interface RoundHead {
@@ -19,9 +19,9 @@ export interface RoundHead {
  * Fetches the open round of `kind` (never cached), or null when none is open (404).
  *
  * @example
- * const head = await fetchRoundHead('https://edge.example', 'counts');
+ * const head = await fetchRoundHead(fetch, 'https://edge.example', 'counts');
  */
-export async function fetchRoundHead(endpoint: string, kind: RoundKind): Promise<RoundHead | null> {
-  const res = await get(endpoint, kind === 'counts' ? '/v1/rounds/current?kind=counts' : '/v1/rounds/current', 'rounds', 404, { cache: 'no-store' });
+export async function fetchRoundHead(fetchFn: Fetch, endpoint: string, kind: RoundKind): Promise<RoundHead | null> {
+  const res = await get(fetchFn, endpoint, kind === 'counts' ? '/v1/rounds/current?kind=counts' : '/v1/rounds/current', 'rounds', 404, { cache: 'no-store' });
   return res.ok ? ((await res.json()) as RoundHead) : null;
 }

@@ -19,7 +19,6 @@ export type StoredEvent = PlaybackEvent & { at: number };
  */
 export interface CachedModel {
   jws: string;
-  etag: string | null;
   version: number;
   /** Absent in caches written before the manifest was kept: such a cache is fetched again. */
   manifest?: ModelManifest;

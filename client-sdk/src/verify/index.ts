@@ -15,13 +15,13 @@ import type { VerifiedModel } from '../store.ts';
  * a model whose `not_before` is in the future. Throws naming every problem.
  *
  * @example
- * const model = await verifyModel(jws, jwks.keys, { minVersion: 1, nowMs: Date.now(), etag: null });
+ * const model = await verifyModel(jws, jwks.keys, { minVersion: 1, nowMs: Date.now() });
  */
-export async function verifyModel(jws: string, keys: readonly PublicJwk[], opts: { minVersion: number; nowMs: number; etag: string | null }): Promise<VerifiedModel> {
+export async function verifyModel(jws: string, keys: readonly PublicJwk[], opts: { minVersion: number; nowMs: number }): Promise<VerifiedModel> {
   const parsed = parseManifest(JSON.parse(await verifyCompactJws(jws, keys, MODEL_JWS_TYPE)));
   if (!parsed.ok) throw new Error(`model: ${parsed.errors.join('; ')}`);
   const manifest = parsed.value;
   if (manifest.version < opts.minVersion) throw new Error(`model: v${manifest.version} is older than the cached v${opts.minVersion}`);
   if (manifest.not_before * 1000 > opts.nowMs) throw new Error(`model: v${manifest.version} is not valid yet`);
-  return { manifest, cached: { jws, etag: opts.etag, version: manifest.version, manifest } };
+  return { manifest, cached: { jws, version: manifest.version, manifest } };
 }

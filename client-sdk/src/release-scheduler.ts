@@ -1,0 +1,223 @@
+/**
+ * Release scheduling: when something may leave the device, and what. Under
+ * measurement, once per ISO week, the segment report (GRR, or a secret-shared one-hot
+ * to the week's counts round when the model counts securely) and the lifecycle report;
+ * once per finished week the impression report; under model_improvement one
+ * contribution per open round. Each is queued once and charged to the ledger in one
+ * transaction (release.ts); the sender delivers it. Every decision not to release is
+ * said through `log` (the `debug` option).
+ */
+import {
+  featureVector,
+  grrEncode,
+  impressionEpsilon,
+  impressionValue,
+  isoWeekPeriod,
+  lifecycleEpsilon,
+  lifecycleReportValue,
+  standardise,
+  DAY_MS,
+  type FeatureState,
+  type HpkeConfig,
+  type ModelManifest,
+} from '@edgeseg/shared';
+import type { SegmentInfo } from './api.ts';
+import { loadContributeChunk } from './chunks.ts';
+import type { ConsentState } from './consent.ts';
+import type { RoundJob } from './contribute/job.ts';
+import { EdgesegError, toEdgesegError } from './errors.ts';
+import { randomId } from './ids.ts';
+import type { Fetch } from './model.ts';
+import { queueOnce, unfit, type Mark, type Release } from './release.ts';
+import { fetchRoundHead, type RoundHead } from './rounds.ts';
+import { readKv, type LedgerEntry, type Store } from './store.ts';
+
+/** What the scheduler reads of the segmenter, and what it may do. */
+export interface ReleaseContext {
+  endpoint: string;
+  fetch: Fetch;
+  now: () => number;
+  caps: Record<LedgerEntry['purpose'], number>;
+  /** The helper key the app pins, if any. */
+  helper?: HpkeConfig | undefined;
+  store: () => Store | null;
+  model: () => ModelManifest | null;
+  segment: () => SegmentInfo | null;
+  features: () => FeatureState;
+  consent: () => ConsentState;
+  /** Sends the outbox. */
+  deliver: () => Promise<void>;
+  fail: (err: EdgesegError) => void;
+  /** Says a decision (the `debug` option). */
+  log: (message: string) => void;
+}
+
+export interface ReleaseScheduler {
+  /** This week's segment and lifecycle reports, once each. */
+  report(): Promise<void>;
+  /** Last week's impression report, once. */
+  impressions(): Promise<void>;
+  /** This week's secure count, once (`retry`: look for the round again even if already asked this week). */
+  count(retry?: boolean): Promise<void>;
+  /** A contribution to the open k-means round, once per round (`fetchRound`: ask the server which round is open). */
+  contribute(fetchRound: boolean): Promise<void>;
+  /** Resolves when the contribution checks under way are done. Never rejects. */
+  idle(): Promise<void>;
+  /** Forgets what it remembered in memory (erase). */
+  reset(): void;
+}
+
+/**
+ * Creates the scheduler over `ctx`.
+ *
+ * @example
+ * const releases = createReleaseScheduler({ endpoint, fetch, now: Date.now, caps, store: () => db, model: () => model, segment: () => current, features: () => log.features, consent, deliver, fail, log });
+ * await releases.report();
+ */
+export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
+  /** The open round last fetched, kept until this device has features to contribute. */
+  let round: RoundHead | null = null;
+  /** Contribution checks (rounds and counts) run one after another; flush() waits for them. */
+  let contributing: Promise<void> = Promise.resolve();
+  /** The ISO week whose counts round was last looked for: asked again only after a model fetch or a day. */
+  let countsAsked = '';
+
+  /** Queues `releases` once each under their purposes' caps; sends when any was queued; logs what was not. */
+  async function release(db: Store, releases: Release[], nowMs: number): Promise<void> {
+    const outcome = await queueOnce(db, releases, ctx.caps, nowMs);
+    outcome.forEach((why, i) => why && ctx.log(`${(releases[i] as Release).label} not queued: ${why}`));
+    if (outcome.indexOf(null) >= 0) await ctx.deliver();
+  }
+
+  /** Why nothing may be measured now, or null. */
+  function noMeasurement(m: ModelManifest | null): string | null {
+    return !ctx.consent().measurement ? 'measurement is not granted (or Global Privacy Control is on)' : !m ? 'no model yet' : null;
+  }
+
+  /** Runs `task` after the contribution checks before it; a chunk's refusal of a round is `round-refused`. Never rejects. */
+  function serially(task: () => Promise<void>): Promise<void> {
+    return (contributing = contributing.then(() => task().catch((err: unknown) => ctx.fail(toEdgesegError(err, 'round-refused', 'contribute')))));
+  }
+
+  /** The open round of `kind`, or null; a failed request is `request-failed`. */
+  async function openRound(kind: 'counts' | 'kmeans'): Promise<RoundHead | null> {
+    try {
+      return await fetchRoundHead(ctx.fetch, ctx.endpoint, kind);
+    } catch (err) {
+      throw new EdgesegError('request-failed', 'contribute', String(err), err);
+    }
+  }
+
+  /**
+   * Joins open round `r` once: loads the chunk of its mode only when `value` is new under
+   * `mark` and the round's ε fits the cap of the purpose `job.kind` spends; the chunk
+   * validates the round against the signed model and hands the contribution back to be
+   * queued, if `allowed()` still holds.
+   */
+  async function joinRound(db: Store, m: ModelManifest, r: RoundHead, mark: Mark, value: string, label: string, job: Pick<RoundJob, 'kind' | 'x' | 'counts'>, allowed: () => boolean, nowMs: number): Promise<void> {
+    const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
+    const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, r.epsilon, ctx.caps[purpose], nowMs);
+    if (why) return ctx.log(`${label} not joined: ${why}`);
+    let chunk;
+    try {
+      chunk = await loadContributeChunk(r.mode);
+    } catch (err) {
+      throw new EdgesegError('chunk-load-failed', 'contribute', `the contribution chunk did not load: ${String(err)}`, err);
+    }
+    await chunk.join({
+      ...job,
+      round: r,
+      model: m,
+      helper: ctx.helper,
+      nowMs,
+      async queue(item, { epsilon }) {
+        const store = ctx.store(); // null once shut down
+        if (store && allowed()) await release(store, [{ mark, value, epsilon, label, item }], nowMs);
+      },
+    });
+  }
+
+  return {
+    async report() {
+      const db = ctx.store();
+      const m = ctx.model();
+      const s = ctx.segment();
+      const why = noMeasurement(m) || (!s ? 'no segment yet' : null);
+      if (!db || !m || !s || why) return why ? ctx.log(`no weekly report: ${why}`) : undefined;
+      const nowMs = ctx.now();
+      const period = isoWeekPeriod(nowMs);
+      const reports: Release[] = [];
+      const add = (mark: Mark, epsilon: number, label: string, value: number, kind?: 'lifecycle'): void => {
+        const id = randomId();
+        const report = { id, model_version: m.version, period, value, ...(kind && { kind }) };
+        reports.push({ mark, value: period, epsilon, label: `${label} ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, report } });
+      };
+      try {
+        if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', grrEncode(s.id, m.k, m.epsilon.report));
+        if (s.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', lifecycleReportValue(m, s.lifecycle), 'lifecycle');
+        await release(db, reports, nowMs);
+      } catch (err) {
+        ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));
+      }
+    },
+
+    async impressions() {
+      const db = ctx.store();
+      const m = ctx.model();
+      const why = noMeasurement(m) || (m && !(m.campaigns && m.campaigns.length) ? 'the model has no campaigns' : null);
+      if (!db || !m || why) return why ? ctx.log(`no impression report: ${why}`) : undefined;
+      const nowMs = ctx.now();
+      const period = isoWeekPeriod(nowMs - 7 * DAY_MS); // a week is reported once it is over
+      const id = randomId();
+      try {
+        const shown = (await readKv(db, 'shown')) || {};
+        const impression = { id, model_version: m.version, period, value: impressionValue(m, shown[period] || []) };
+        await release(db, [{ mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, impression } }], nowMs);
+      } catch (err) {
+        ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));
+      }
+    },
+
+    count(retry = false) {
+      if (retry) countsAsked = '';
+      return serially(async () => {
+        const db = ctx.store();
+        const m = ctx.model();
+        const c = ctx.consent();
+        const nowMs = ctx.now();
+        const period = isoWeekPeriod(nowMs);
+        const segment = ctx.segment();
+        // Without personalization the device counts as "no segment"; with it, it waits for one.
+        if (!db || !m || m.measurement !== 'secure' || !c.measurement || (c.personalization && !segment) || countsAsked === period) return;
+        countsAsked = period;
+        if ((await readKv(db, 'countedPeriod')) === period) return ctx.log(`counts ${period}: already contributed`);
+        const r = await openRound('counts');
+        if (!r || r.period !== period) return ctx.log(`counts ${period}: no counts round open for this week yet`);
+        await joinRound(db, m, r, 'countedPeriod', period, `counts ${period}`, { kind: 'counts', x: null, counts: { period, segment: segment && segment.id } }, () => ctx.consent().measurement, nowMs);
+      });
+    },
+
+    contribute(fetchRound) {
+      return serially(async () => {
+        const db = ctx.store();
+        const m = ctx.model();
+        const ok = (): boolean => ctx.consent().personalization && ctx.consent().model_improvement;
+        if (!db || !m || !m.aggregators || !ok()) return;
+        if (fetchRound) round = await openRound('kmeans');
+        const r = round;
+        const nowMs = ctx.now();
+        const raw = featureVector(ctx.features(), nowMs);
+        if (!r || !raw) return; // no round, or no features yet: the round waits for the next burst of events
+        round = null;
+        await joinRound(db, m, r, 'contributedRound', r.round_id, `round ${r.round_id}`, { kind: 'kmeans', x: standardise(raw, m.scaling.mean, m.scaling.scale) }, ok, nowMs);
+      });
+    },
+
+    idle: () => contributing,
+
+    reset() {
+      round = null;
+      countsAsked = '';
+    },
+  };
+}
