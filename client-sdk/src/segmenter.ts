@@ -147,6 +147,8 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
 
   /** The release chunk's scheduler and sender, created once the chunk is loaded. */
   let sending: Promise<{ releases: ReleaseScheduler; sender: Sender }> | null = null;
+  /** Release tasks under way: flush() waits for them. */
+  const inFlight = new Set<Promise<void>>();
   let stopped = false;
   /**
    * Runs `task` with the release scheduler and sender, loading their chunk first, but only
@@ -171,7 +173,10 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
           throw new EdgesegError('chunk-load-failed', 'report', `the release chunk did not load: ${String(err)}`, err);
         },
       );
-    return sending.then(task).catch(fail('internal', 'report'));
+    const running = sending.then(task).catch(fail('internal', 'report'));
+    inFlight.add(running);
+    void running.then(() => inFlight.delete(running));
+    return running;
   }
   const channel = unusable ? null : deps.openChannel(`${dbName}:tabs`, onTabMessage);
 
@@ -189,10 +194,8 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
   }
 
   function releaseAll(): Promise<void> {
-    return withReleases(({ releases }) => {
-      void releases.report();
-      void releases.impressions();
-      void releases.count();
+    return withReleases(async ({ releases }) => {
+      await Promise.all([releases.report(), releases.impressions(), releases.count()]);
     });
   }
 
@@ -221,7 +224,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
   function settle(): void {
     recompute();
     void releaseAll();
-    void withReleases(({ releases }) => void releases.contribute(false));
+    void withReleases(({ releases }) => releases.contribute(false));
   }
 
   /** Forgets everything held in memory (erase, here or in another tab). */
@@ -315,12 +318,8 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     }, DAY_MS);
     listen(true);
     if (!insecure) await loadModel(store);
-    await withReleases(({ releases, sender }) => {
-      void releases.report();
-      void releases.impressions();
-      void releases.count(true);
-      void releases.contribute(true);
-      return sender.deliver();
+    await withReleases(async ({ releases, sender }) => {
+      await Promise.all([releases.report(), releases.impressions(), releases.count(true), releases.contribute(true), sender.deliver()]);
     });
   }
 
@@ -378,7 +377,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
         await withReleases(async ({ releases }) => {
           await releases.report();
           await releases.impressions();
-          void releases.count();
+          void releases.count(); // flush() waits for counts and contributions (releases.idle)
           if (!(before.personalization && before.model_improvement)) void releases.contribute(true); // just granted: is a round open?
         });
       } catch (err) {
@@ -444,10 +443,13 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     async flush() {
       await ready;
       await events.write();
-      if (sending) await sending.then(async ({ releases, sender }) => {
-        await releases.idle();
-        await sender.deliver();
-      }).catch(() => undefined);
+      for (let i = 0; i < 3 && inFlight.size; i++) await Promise.all(Array.from(inFlight)); // tasks may start others
+      if (sending) {
+        await sending.then(async ({ releases, sender }) => {
+          await releases.idle();
+          await sender.deliver();
+        }).catch(() => undefined);
+      }
     },
     async shutdown() {
       await this.flush();

@@ -96,13 +96,35 @@ describe('exportData and eraseData', () => {
       expect(exported?.privacyLedger.spentLast30Days.measurement).toBe((exported?.privacyLedger.entries ?? []).reduce((sum, e) => sum + e.epsilon, 0));
       expect(exported?.segment?.label).toEqual(exported?.segmentHistory.at(-1)?.label);
 
+      // A second tab of the app, open while the viewer erases in the first.
+      const other = await browser.context.newPage();
+      await openDemo(other, base);
+      expect(await other.evaluate(() => (window as unknown as DemoWindow).edgeseg.segment())).not.toBeNull();
+
       await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.eraseData());
       const counts = await idbCounts(page);
       expect(Object.keys(counts).length).toBeGreaterThanOrEqual(6);
-      expect(Object.values(counts).every((n) => n === 0), JSON.stringify(counts)).toBe(true);
+      // Everything the viewer's data is made of is gone; spent ε stays as a floor (the ledger's
+      // entries without what was released) and so do the marks of what was released, so erasing
+      // can neither reset the budget nor send this week's report again.
+      const { ledger, kv, ...rest } = counts;
+      expect(Object.values(rest).every((n) => n === 0), JSON.stringify(counts)).toBe(true);
+      expect(ledger).toBe(2);
+      const left = await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.exportData());
+      expect(left?.privacyLedger.entries.map((e) => e.release)).toEqual(['erased', 'erased']);
+      expect(left?.privacyLedger.spentLast30Days.measurement).toBe(exported?.privacyLedger.spentLast30Days.measurement);
+      expect(left?.events).toEqual([]);
+      expect(left?.features.vector).toBeNull();
+      expect(left?.lastSent).toEqual({});
+      expect(kv).toBeLessThanOrEqual(6); // release marks and the cached model only
       expect(await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.segment())).toBeNull();
-      expect((await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.exportData()))?.lastSent).toEqual({});
       expect(await page.evaluate(() => (window as unknown as DemoWindow).edgeseg.consent.get().measurement)).toBe(false);
+
+      // The other tab heard it: its segment and consent reset at once, and it writes nothing back.
+      await other.waitForFunction(() => (window as unknown as DemoWindow).edgeseg.segment() === null);
+      expect(await other.evaluate(() => (window as unknown as DemoWindow).edgeseg.consent.get().measurement)).toBe(false);
+      await other.evaluate(() => (window as unknown as DemoWindow).edgeseg.flush());
+      expect((await idbCounts(other)).events).toBe(0);
     } finally {
       await browser.close();
     }
