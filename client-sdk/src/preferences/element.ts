@@ -6,7 +6,7 @@
  * the viewer left it across re-renders.
  */
 import type { Purpose, Segmenter } from '../index.ts';
-import { nextFocusIndex } from './focus.ts';
+import { isBackKey, nextFocusIndex } from './focus.ts';
 import { STYLES } from './styles.ts';
 import { downloadName, eraseSummary, ledgerViews, PURPOSE_TEXT, purposeViews, type PreferencesData, type SendingPurpose } from './view.ts';
 
@@ -45,6 +45,13 @@ function setSwitch(toggle: HTMLButtonElement, on: boolean): void {
 }
 
 const formatTime = (ms: number): string => new Date(ms).toLocaleString();
+
+/** Whether `target` takes typing (Backspace there deletes a character rather than going back). */
+function isEditing(target: EventTarget | undefined): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
+  return target instanceof HTMLInputElement && !/^(button|checkbox|color|file|hidden|image|radio|range|reset|submit)$/.test(target.type);
+}
 
 /**
  * Defines `<edgeseg-preferences>` (or `tag`) once; does nothing where custom elements
@@ -303,10 +310,16 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
       await this.refresh();
     }
 
-    /** Arrow keys and a TV remote's D-pad move between controls; Escape closes the erase confirmation. */
+    /**
+     * Arrow keys and a TV remote's D-pad move between controls; Escape and the remotes'
+     * Back buttons (webOS 461, Tizen 10009, see isBackKey) close the erase confirmation.
+     * A Back press that closed it goes no further (stopPropagation, preventDefault), so
+     * the app does not also navigate back; with the confirmation closed, Back is the app's.
+     */
     private onKey(e: KeyboardEvent): void {
-      if (e.key === 'Escape' && !this.confirm.hidden) {
+      if (!this.confirm.hidden && isBackKey({ key: e.key, keyCode: e.keyCode, editing: isEditing(e.composedPath()[0]) })) {
         e.preventDefault();
+        e.stopPropagation();
         this.closeConfirm();
         return;
       }
