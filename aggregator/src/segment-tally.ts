@@ -39,17 +39,29 @@ export class SegmentTally extends DurableObject<unknown> {
    * tally.addReports([{ id: 'r1…', value: 2 }]) // { accepted: 1, duplicates: 0 }
    */
   addReports(reports: { id: string; value: number }[]): AddReportsResult {
+    const { accepted, duplicates } = this.addReportsNamingReplays(reports);
+    return { accepted, duplicates };
+  }
+
+  /**
+   * As `addReports`, and names the ids that were already stored, so the report routes
+   * can answer per item in the same one call.
+   *
+   * @example
+   * tally.addReportsNamingReplays([{ id: 'r1…', value: 2 }]) // { accepted: 0, duplicates: 1, replayedIds: ['r1…'] }
+   */
+  addReportsNamingReplays(reports: { id: string; value: number }[]): AddReportsResult & { replayedIds: string[] } {
     if (this.released()) throw new Error('this period is released: it takes no more reports');
     return this.ctx.storage.transactionSync(() => this.insert(reports));
   }
 
-  private insert(reports: { id: string; value: number }[]): AddReportsResult {
-    let accepted = 0;
+  private insert(reports: { id: string; value: number }[]): AddReportsResult & { replayedIds: string[] } {
+    const replayedIds: string[] = [];
     for (const r of reports) {
       const cursor = this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REPORTS} (id, value) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`, r.id, r.value);
-      accepted += cursor.rowsWritten > 0 ? 1 : 0;
+      if (cursor.rowsWritten === 0) replayedIds.push(r.id);
     }
-    return { accepted, duplicates: reports.length - accepted };
+    return { accepted: reports.length - replayedIds.length, duplicates: replayedIds.length, replayedIds };
   }
 
   /**

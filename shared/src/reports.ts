@@ -61,3 +61,47 @@ export function parseReportBatch(v: unknown): Checked<ReportBatch> {
   });
   return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as ReportBatch };
 }
+
+/** What the server did with one item of a batch (`POST /v1/reports`, `POST /v1/impressions`). */
+export type ItemStatus = 'accepted' | 'duplicate' | 'refused';
+
+/** Why an item can never be stored (the stable problem type, short form): resending it is pointless. */
+export type ItemRefusalType = 'unknown-model' | 'unknown-segment' | 'stale-period';
+
+/**
+ * One item's answer, in the batch's order. `type` and `detail` say why a `refused`
+ * item was refused; an accepted or duplicate item is stored (now or before).
+ */
+export interface ItemResult {
+  id: string;
+  status: ItemStatus;
+  type?: ItemRefusalType;
+  detail?: string;
+}
+
+/**
+ * The answer to a well-formed batch: a `202` body, and the extension members of its `409`
+ * (every item a duplicate) and `422` (nothing accepted, some refused) problem bodies.
+ */
+export interface BatchAnswer {
+  accepted: number;
+  duplicates: number;
+  refused: number;
+  results: ItemResult[];
+}
+
+const ITEM_STATUSES: readonly string[] = ['accepted', 'duplicate', 'refused'];
+
+/**
+ * The per-item `results` of an answer body, or null when it carries none that are well
+ * formed (an older server, a proxy's page): the caller then knows nothing per item.
+ *
+ * @example
+ * const results = itemResultsOf(await res.json()); // [{ id, status: 'accepted' }, …] or null
+ */
+export function itemResultsOf(body: unknown): ItemResult[] | null {
+  const results = isObject(body) ? body.results : undefined;
+  if (!Array.isArray(results)) return null;
+  const wellFormed = results.every((r) => isObject(r) && typeof r.id === 'string' && typeof r.status === 'string' && ITEM_STATUSES.includes(r.status));
+  return wellFormed ? (results as ItemResult[]) : null;
+}

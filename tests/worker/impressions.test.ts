@@ -136,7 +136,8 @@ describe('bad impression reports get problem+json and change no state', () => {
     ['malformed JSON', () => postImpressions(null, { raw: '{"reports": [' }), 400, 'invalid-json'],
     ['a wrong type', () => postImpressions({ reports: [{ ...report(model, period, 0), value: 'one' }] }), 422, 'invalid-body'],
     ['a per-device segment field', () => postImpressions({ reports: [{ ...report(model, period, 0), segment: 1 }] }), 422, 'invalid-body'],
-    ['a value past "none"', () => postImpressions({ reports: [report(model, period, 0), report(model, period, (model.campaigns?.length ?? 0) + 1)] }), 422, 'unknown-segment'],
+    ['a value past "none"', () => postImpressions({ reports: [report(model, period, (model.campaigns?.length ?? 0) + 1)] }), 422, 'unknown-segment'],
+    ['a valid report beside one with a segment kind', () => postImpressions({ reports: [report(model, period, 0), report(model, period, 0, { kind: 'segment' })] }), 422, 'invalid-body'],
     ['an unknown model version', () => postImpressions({ reports: [report(model, period, 0, { model_version: 9999 })] }), 422, 'unknown-model'],
     ['a closed period', () => postImpressions({ reports: [report(model, '2020-W01', 0)] }), 422, 'stale-period'],
     ['a non-JSON media type', () => postImpressions(null, { raw: 'value=1', contentType: 'text/plain' }), 415, 'unsupported-media-type'],
@@ -154,10 +155,48 @@ describe('bad impression reports get problem+json and change no state', () => {
     const batch = { reports: [report(model, period, 0), report(model, period, 1)] };
     expect((await postImpressions(batch)).status).toBe(202);
     const before = (await storedRows(model.version, period)).length;
-    await expectProblem(await postImpressions(batch), 409, 'replayed');
-    const mixed = await postImpressions({ reports: [...batch.reports, report(model, period, 0)] });
-    expect(await mixed.json()).toEqual({ accepted: 1, duplicates: 2 });
+    const replay = await postImpressions(batch);
+    await expectProblem(replay.clone(), 409, 'replayed');
+    expect(await replay.json()).toMatchObject({ accepted: 0, duplicates: 2, refused: 0, results: batch.reports.map(({ id }) => ({ id, status: 'duplicate' })) });
+    const fresh = report(model, period, 0);
+    const mixed = await postImpressions({ reports: [...batch.reports, fresh] });
+    expect(await mixed.json()).toEqual({ accepted: 1, duplicates: 2, refused: 0, results: [...batch.reports.map(({ id }) => ({ id, status: 'duplicate' })), { id: fresh.id, status: 'accepted' }] });
     expect((await storedRows(model.version, period)).length).toBe(before + 1);
+  });
+
+  it('stores exactly the valid items of a mixed batch and answers each, in order', async () => {
+    const stale = report(model, '2020-W01', 0);
+    const valid = report(model, period, 0);
+    const unknownModel = report(model, period, 0, { model_version: 9999 });
+    const pastNone = report(model, period, (model.campaigns?.length ?? 0) + 1);
+    const before = await storedRows(model.version, period);
+    const res = await postImpressions({ reports: [stale, valid, unknownModel, pastNone] });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: number; duplicates: number; refused: number; results: { id: string; status: string; type?: string; detail?: string }[] };
+    expect(body).toMatchObject({ accepted: 1, duplicates: 0, refused: 3 });
+    expect(body.results.map(({ id, status, type }) => ({ id, status, type }))).toEqual([
+      { id: stale.id, status: 'refused', type: 'stale-period' },
+      { id: valid.id, status: 'accepted', type: undefined },
+      { id: unknownModel.id, status: 'refused', type: 'unknown-model' },
+      { id: pastNone.id, status: 'refused', type: 'unknown-segment' },
+    ]);
+    const after = await storedRows(model.version, period);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after).toContainEqual({ id: valid.id, value: 0 });
+  });
+
+  it('refuses a batch whose every item is refused with 422, the per-item results, and no state change', async () => {
+    const items = [report(model, period, 0, { model_version: 9999 }), report(model, '2020-W01', 0)];
+    const before = await storedRows(model.version, period);
+    const res = await postImpressions({ reports: items });
+    await expectProblem(res.clone(), 422, 'unknown-model');
+    const body = (await res.json()) as { refused: number; results: { id: string; status: string; type: string }[] };
+    expect(body.refused).toBe(2);
+    expect(body.results.map((r) => [r.id, r.status, r.type])).toEqual([
+      [items[0]?.id, 'refused', 'unknown-model'],
+      [items[1]?.id, 'refused', 'stale-period'],
+    ]);
+    expect(await storedRows(model.version, period)).toEqual(before);
   });
 
   it('answers CORS preflight like the other device routes', async () => {

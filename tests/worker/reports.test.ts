@@ -106,13 +106,14 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     expect(openPeriods(Date.now())).toEqual([target]);
     const during = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
     const values = [...Array(40).fill(0), ...Array(6).fill(1), ...Array(3).fill(2), ...Array(1).fill(3)] as number[];
-    const res = await postReports({ reports: values.map((v) => report(v, { period: target })) });
+    const batch = values.map((v) => report(v, { period: target }));
+    const res = await postReports({ reports: batch });
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ accepted: 50, duplicates: 0 });
+    expect(await res.json()).toEqual({ accepted: 50, duplicates: 0, refused: 0, results: batch.map(({ id }) => ({ id, status: 'accepted' })) });
     // The same devices' weekly lifecycle reports (stage indexes new, active, at_risk, lapsed), in their own tally.
     const stages = [...Array(15).fill(0), ...Array(20).fill(1), ...Array(10).fill(2), ...Array(5).fill(3)] as number[];
     const lifecycle = await postReports({ reports: stages.map((v) => report(v, { period: target, kind: 'lifecycle' })) });
-    expect(await lifecycle.json()).toEqual({ accepted: 50, duplicates: 0 });
+    expect(await lifecycle.json()).toMatchObject({ accepted: 50, duplicates: 0, refused: 0 });
 
     await expectProblem(await segments(during, `?period=${target}`), 409, 'period-open');
 
@@ -164,10 +165,81 @@ describe('POST /v1/reports → SegmentTally → GET /v1/segments', () => {
     const before = await reportCount();
     await expectProblem(await postReports(batch), 409, 'replayed');
     expect(await reportCount()).toBe(before);
-    const mixed = await postReports({ reports: [...batch.reports, report(0)] });
+    const fresh = report(0);
+    const mixed = await postReports({ reports: [...batch.reports, fresh] });
     expect(mixed.status).toBe(202);
-    expect(await mixed.json()).toEqual({ accepted: 1, duplicates: 2 });
+    expect(await mixed.json()).toEqual({
+      accepted: 1,
+      duplicates: 2,
+      refused: 0,
+      results: [...batch.reports.map(({ id }) => ({ id, status: 'duplicate' })), { id: fresh.id, status: 'accepted' }],
+    });
     expect(await reportCount()).toBe(before + 1);
+  });
+
+  it('answers a full replay with 409 carrying each item as a duplicate', async () => {
+    const batch = { reports: [report(1), report(2, { kind: 'lifecycle' })] };
+    expect((await postReports(batch)).status).toBe(202);
+    const before = await receivedCounts();
+    const replay = await postReports(batch);
+    await expectProblem(replay.clone(), 409, 'replayed');
+    expect(await replay.json()).toMatchObject({ accepted: 0, duplicates: 2, refused: 0, results: batch.reports.map(({ id }) => ({ id, status: 'duplicate' })) });
+    expect(await receivedCounts()).toEqual(before);
+  });
+});
+
+describe('a batch is checked item by item', () => {
+  it('stores exactly the valid items of a mixed batch and answers each, in order', async () => {
+    const stale = report(0, { period: '2020-W01' });
+    const valid = report(1);
+    const unknownModel = report(0, { model_version: 99 });
+    const unknownSegment = report(manifest.k);
+    const validLifecycle = report(2, { kind: 'lifecycle' });
+    const before = await receivedCounts();
+    const res = await postReports({ reports: [stale, valid, unknownModel, unknownSegment, validLifecycle] });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { accepted: number; duplicates: number; refused: number; results: { id: string; status: string; type?: string; detail?: string }[] };
+    expect(body).toMatchObject({ accepted: 2, duplicates: 0, refused: 3 });
+    expect(body.results.map(({ id, status, type }) => ({ id, status, type }))).toEqual([
+      { id: stale.id, status: 'refused', type: 'stale-period' },
+      { id: valid.id, status: 'accepted', type: undefined },
+      { id: unknownModel.id, status: 'refused', type: 'unknown-model' },
+      { id: unknownSegment.id, status: 'refused', type: 'unknown-segment' },
+      { id: validLifecycle.id, status: 'accepted', type: undefined },
+    ]);
+    for (const r of body.results.filter((x) => x.status === 'refused')) expect(r.detail).toMatch(/^(period|model_version|value): /);
+    expect(await receivedCounts()).toEqual({ reports: before.reports + 1, lifecycle_reports: before.lifecycle_reports + 1 });
+    // The refused items stay refused on a resend; the stored ones are now duplicates.
+    const again = await postReports({ reports: [stale, valid, unknownModel, unknownSegment, validLifecycle] });
+    expect(again.status).toBe(422);
+    expect(((await again.json()) as typeof body).results.map((r) => r.status)).toEqual(['refused', 'duplicate', 'refused', 'refused', 'duplicate']);
+  });
+
+  it('refuses a batch whose every item is refused with 422, the per-item results, and no state change', async () => {
+    const items = [report(0, { period: '2020-W01' }), report(0, { model_version: 99 }), report(manifest.k)];
+    const before = await receivedCounts();
+    const res = await postReports({ reports: items });
+    await expectProblem(res.clone(), 422, 'stale-period'); // the type of the first refusal
+    const body = (await res.json()) as { detail: string; errors: string[]; accepted: number; refused: number; results: { id: string; status: string; type: string }[] };
+    expect(body).toMatchObject({ accepted: 0, duplicates: 0, refused: 3 });
+    expect(body.results.map((r) => [r.id, r.status, r.type])).toEqual([
+      [items[0]?.id, 'refused', 'stale-period'],
+      [items[1]?.id, 'refused', 'unknown-model'],
+      [items[2]?.id, 'refused', 'unknown-segment'],
+    ]);
+    expect(body.errors).toHaveLength(3);
+    expect(body.errors[1]).toMatch(/^reports\[1\]\.model_version: /);
+    expect(await receivedCounts()).toEqual(before);
+  });
+
+  it('answers 422 for refused items beside duplicates, storing nothing', async () => {
+    const stored = report(3);
+    expect((await postReports({ reports: [stored] })).status).toBe(202);
+    const before = await receivedCounts();
+    const res = await postReports({ reports: [stored, report(0, { period: '2020-W01' })] });
+    await expectProblem(res.clone(), 422, 'stale-period');
+    expect(((await res.json()) as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(['duplicate', 'refused']);
+    expect(await receivedCounts()).toEqual(before);
   });
 });
 
@@ -176,8 +248,9 @@ describe('bad input gets problem+json and changes no state', () => {
     ['malformed JSON', () => postReports(null, { raw: '{"reports": [' }), 400, 'invalid-json'],
     ['a wrong type', () => postReports({ reports: [{ ...report(0), value: 'two' }] }), 422, 'invalid-body'],
     ['an unknown field', () => postReports({ reports: [{ ...report(0), segment: 1 }] }), 422, 'invalid-body'],
-    ['an unknown segment', () => postReports({ reports: [report(0), report(4)] }), 422, 'unknown-segment'],
-    ['an unknown lifecycle stage', () => postReports({ reports: [report(0, { kind: 'lifecycle' }), report(4, { kind: 'lifecycle' })] }), 422, 'unknown-segment'],
+    ['an unknown segment', () => postReports({ reports: [report(4)] }), 422, 'unknown-segment'],
+    ['an unknown lifecycle stage', () => postReports({ reports: [report(4, { kind: 'lifecycle' })] }), 422, 'unknown-segment'],
+    ['a valid item beside a malformed one', () => postReports({ reports: [report(0), { ...report(1), value: -1 }] }), 422, 'invalid-body'],
     ['an unknown report kind', () => postReports({ reports: [report(0, { kind: 'genre' })] }), 422, 'invalid-body'],
     ['an unknown model version', () => postReports({ reports: [report(0, { model_version: 99 })] }), 422, 'unknown-model'],
     ['a closed period', () => postReports({ reports: [report(0, { period: '2020-W01' })] }), 422, 'stale-period'],

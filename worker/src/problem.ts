@@ -76,3 +76,29 @@ export class ProblemError extends HTTPException {
     return problemResponse(this.problem, { detail: this.message, ...(this.errors ? { errors: this.errors } : {}) });
   }
 }
+
+/**
+ * A ProblemError whose body also carries extension members (RFC 9457 §3.2), such as the
+ * per-item `results` of a batch nothing of which was stored. The standard members win
+ * over an extension member of the same name.
+ *
+ * @example
+ * throw new ProblemWithMembers('stale-period', 'reports[0].period: …', undefined, { results });
+ */
+export class ProblemWithMembers extends ProblemError {
+  constructor(
+    problem: ProblemType,
+    detail: string | undefined,
+    errors: string[] | undefined,
+    readonly members: Record<string, unknown>,
+  ) {
+    super(problem, detail, errors);
+  }
+
+  override getResponse(): Response {
+    const { status, title } = PROBLEMS[this.problem];
+    const body: ProblemBody & Record<string, unknown> = { ...this.members, type: PROBLEM_BASE + this.problem, title, status, detail: this.message };
+    if (this.errors) body.errors = this.errors.slice(0, 20);
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } });
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { impressionPeriods, parseImpressionBatch, type ImpressionReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
+import { batchAnswer, initialResults, markReplayed, type ItemRefusal } from '../batch-answer.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { manifestOf } from '../models.ts';
@@ -24,34 +25,37 @@ export function impressionTallyStub(env: Env, modelVersion: number, period: stri
   return env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`impressions:${modelVersion}:${period}`));
 }
 
-/** Checks every report against its model and period before anything is stored, so a refused batch changes no state. */
-async function checkAgainstModels(env: Env, reports: ImpressionReport[]): Promise<void> {
+/** Why each report cannot be stored (null: it can), checked against its model and period before anything is stored. */
+async function refusalsOf(env: Env, reports: ImpressionReport[]): Promise<(ItemRefusal | null)[]> {
   const open = impressionPeriods(Date.now()); // last week's: devices report a week once it is over
-  for (const [i, r] of reports.entries()) {
+  const refusals: (ItemRefusal | null)[] = [];
+  for (const r of reports) {
     const manifest = await manifestOf(env, r.model_version);
-    if (!manifest) throw new ProblemError('unknown-model', `reports[${i}].model_version: ${r.model_version} was never published`);
-    const none = manifest.campaigns?.length ?? 0;
-    if (r.value > none) throw new ProblemError('unknown-segment', `reports[${i}].value: model v${r.model_version} takes impression values 0..${none}`);
-    if (!open.includes(r.period)) throw new ProblemError('stale-period', `reports[${i}].period: accepted periods are ${open.join(', ')}`);
+    const none = manifest?.campaigns?.length ?? 0;
+    if (!manifest) refusals.push({ type: 'unknown-model', detail: `model_version: ${r.model_version} was never published` });
+    else if (r.value > none) refusals.push({ type: 'unknown-segment', detail: `value: model v${r.model_version} takes impression values 0..${none}` });
+    else if (!open.includes(r.period)) refusals.push({ type: 'stale-period', detail: `period: accepted periods are ${open.join(', ')}` });
+    else refusals.push(null);
   }
+  return refusals;
 }
 
-/** `POST /v1/impressions` → 202 `{ accepted, duplicates }`; 409 when every id was already accepted. */
+/**
+ * `POST /v1/impressions`, checked item by item → 202 `{ accepted, duplicates, refused, results }`
+ * (batch-answer.ts); 422 when nothing was accepted and some were refused, 409 when every id was already stored.
+ */
 export const impressionRoutes = new Hono<AppEnv>().post('/v1/impressions', async (c) => {
   const parsed = parseImpressionBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
   const { reports } = parsed.value;
-  await checkAgainstModels(c.env, reports);
+  const refusals = await refusalsOf(c.env, reports);
+  const results = initialResults(reports, refusals);
   const groups = new Map<string, ImpressionReport[]>();
-  for (const r of reports) groups.set(`${r.model_version}:${r.period}`, [...(groups.get(`${r.model_version}:${r.period}`) ?? []), r]);
-  let accepted = 0;
-  let duplicates = 0;
+  for (const r of reports.filter((_, i) => !refusals[i])) groups.set(`${r.model_version}:${r.period}`, [...(groups.get(`${r.model_version}:${r.period}`) ?? []), r]);
   for (const group of groups.values()) {
     const first = group[0] as ImpressionReport;
-    const result = await impressionTallyStub(c.env, first.model_version, first.period).addReports(group.map(({ id, value }) => ({ id, value })));
-    accepted += result.accepted;
-    duplicates += result.duplicates;
+    const stored = await impressionTallyStub(c.env, first.model_version, first.period).addReportsNamingReplays(group.map(({ id, value }) => ({ id, value })));
+    markReplayed(results, stored.replayedIds);
   }
-  if (accepted === 0) throw new ProblemError('replayed', `all ${duplicates} report ids were already accepted`);
-  return c.json({ accepted, duplicates }, 202);
+  return c.json(batchAnswer(results), 202);
 });

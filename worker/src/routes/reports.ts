@@ -1,5 +1,6 @@
 import { isoWeekPeriod, LIFECYCLE_STAGES, lifecycleEpsilon, openPeriods, parseReportBatch, periodsUpTo, type ModelManifest, type SegmentReport } from '@edgeseg/shared';
 import { Hono } from 'hono';
+import { batchAnswer, initialResults, markReplayed, type ItemRefusal } from '../batch-answer.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { manifestOf } from '../models.ts';
@@ -69,42 +70,37 @@ function acceptedPeriods(env: Env, nowMs: number): string[] {
 }
 
 /**
- * Checks every report against its model and period before anything is stored, so a
- * refused batch changes no state. Returns the manifest of each version the batch names.
+ * Why each report cannot be stored (null: it can), checked against its model and period
+ * before anything is stored: a stale or unknown item is refused on its own and the rest
+ * of its batch still counts. Also returns the manifest of each version the batch names.
  */
-async function checkAgainstModels(env: Env, reports: SegmentReport[]): Promise<Map<number, ModelManifest>> {
+async function refusalsOf(env: Env, reports: SegmentReport[]): Promise<{ refusals: (ItemRefusal | null)[]; manifests: Map<number, ModelManifest> }> {
   const nowMs = Date.now();
   const open = acceptedPeriods(env, nowMs);
-  const errors: string[] = [];
   const manifests = new Map<number, ModelManifest>();
   for (const v of new Set(reports.map((r) => r.model_version))) {
     const m = await manifestOf(env, v);
     if (m) manifests.set(v, m);
   }
-  let problem: 'unknown-model' | 'unknown-segment' | 'stale-period' | null = null;
-  reports.forEach((r, i) => {
+  const refusals = reports.map((r): ItemRefusal | null => {
     const k = manifests.get(r.model_version)?.k;
-    if (k === undefined) {
-      problem ??= 'unknown-model';
-      errors.push(`reports[${i}].model_version: ${r.model_version} was never published`);
-    } else if (r.kind === 'lifecycle' ? r.value >= LIFECYCLE_STAGES.length : r.value >= k) {
-      problem ??= 'unknown-segment';
-      errors.push(r.kind === 'lifecycle' ? `reports[${i}].value: lifecycle stages are 0..${LIFECYCLE_STAGES.length - 1} (${LIFECYCLE_STAGES.join(', ')})` : `reports[${i}].value: model v${r.model_version} has segments 0..${k - 1}`);
+    if (k === undefined) return { type: 'unknown-model', detail: `model_version: ${r.model_version} was never published` };
+    if (r.kind === 'lifecycle' ? r.value >= LIFECYCLE_STAGES.length : r.value >= k) {
+      return { type: 'unknown-segment', detail: r.kind === 'lifecycle' ? `value: lifecycle stages are 0..${LIFECYCLE_STAGES.length - 1} (${LIFECYCLE_STAGES.join(', ')})` : `value: model v${r.model_version} has segments 0..${k - 1}` };
     }
-    if (!open.includes(r.period)) {
-      problem ??= 'stale-period';
-      errors.push(`reports[${i}].period: accepted periods are ${open.join(', ')}`);
-    }
+    if (!open.includes(r.period)) return { type: 'stale-period', detail: `period: accepted periods are ${open.join(', ')}` };
+    return null;
   });
-  if (problem) throw new ProblemError(problem, errors[0], errors);
-  // Backfilled weeks (local development only) may have been released already: check
-  // before anything is stored, so a refused batch stores nothing.
+  // Backfilled weeks (local development only) may have been released already: a released
+  // week refuses its items, checked before anything is stored.
   const reallyOpen = openPeriods(nowMs);
-  for (const group of groupReports(reports.filter((r) => !reallyOpen.includes(r.period))).values()) {
+  const backfilled = reports.filter((r, i) => !refusals[i] && !reallyOpen.includes(r.period));
+  for (const group of groupReports(backfilled).values()) {
     const first = group[0] as SegmentReport;
-    if (await (await tallyOf(env, manifests.get(first.model_version) as ModelManifest, first)).isReleased()) throw new ProblemError('stale-period', `${first.period} was already released; it takes no more reports`);
+    if (!(await (await tallyOf(env, manifests.get(first.model_version) as ModelManifest, first)).isReleased())) continue;
+    for (const r of group) refusals[reports.indexOf(r)] = { type: 'stale-period', detail: `period: ${first.period} was already released; it takes no more reports` };
   }
-  return manifests;
+  return { refusals, manifests };
 }
 
 /** Reports by (kind, model version, period): each group goes to one tally in one call. */
@@ -117,22 +113,22 @@ function groupReports(reports: SegmentReport[]): Map<string, SegmentReport[]> {
   return groups;
 }
 
-/** `POST /v1/reports`: a validated batch of randomized segment and lifecycle reports → 202 + counts. */
+/**
+ * `POST /v1/reports`: a batch of randomized segment and lifecycle reports, checked item by
+ * item → 202 `{ accepted, duplicates, refused, results }` (batch-answer.ts); 422 when
+ * nothing was accepted and some were refused, 409 when every id was already stored.
+ */
 export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => {
   const parsed = parseReportBatch(await readJsonBody(c.req.raw, REPORTS_MAX_BYTES));
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
   const { reports } = parsed.value;
-  const manifests = await checkAgainstModels(c.env, reports);
-
-  let accepted = 0;
-  let duplicates = 0;
-  for (const group of groupReports(reports).values()) {
+  const { refusals, manifests } = await refusalsOf(c.env, reports);
+  const results = initialResults(reports, refusals);
+  for (const group of groupReports(reports.filter((_, i) => !refusals[i])).values()) {
     const first = group[0] as SegmentReport;
     // One call per tally, answered once its write committed (segment-tally.ts says why no batching).
-    const result = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReports(group.map(({ id, value }) => ({ id, value })));
-    accepted += result.accepted;
-    duplicates += result.duplicates;
+    const stored = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReportsNamingReplays(group.map(({ id, value }) => ({ id, value })));
+    markReplayed(results, stored.replayedIds);
   }
-  if (accepted === 0) throw new ProblemError('replayed', `all ${duplicates} report ids were already accepted`);
-  return c.json({ accepted, duplicates }, 202);
+  return c.json(batchAnswer(results), 202);
 });
