@@ -50,13 +50,26 @@ export interface SegmenterOptions {
 
 /** The viewer's current segment, computed on the device. */
 export interface SegmentInfo {
+  /** Index of the nearest centroid of the active model, `0 … k-1`; campaigns target it. */
   id: number;
+  /** The model's words for the segment, e.g. "Weekend evening binge-watchers of drama and crime on TV". */
   label: string;
+  /** The lifecycle stage by the model's rules, or null before any event. */
   lifecycle: LifecycleStage | null;
+  /** Version of the signed model the segment was computed with; ids are only comparable within one version. */
   modelVersion: number;
+  /** Epoch milliseconds when it was computed. */
   computedAt: number;
 }
 
+/**
+ * The viewer's consent, per purpose: read it, change it, follow changes (including those
+ * made in another tab, such as the preference centre).
+ *
+ * @example
+ * await seg.consent.set({ measurement: true });
+ * seg.consent.onChange((c) => console.log(c.measurement));
+ */
 export interface ConsentApi {
   /** The consent in force (stored choice with Global Privacy Control applied). */
   get(): ConsentState;
@@ -68,30 +81,55 @@ export interface ConsentApi {
 
 /** Everything the SDK keeps on this device, as `exportData()` returns it. */
 export interface EdgesegExport {
+  /** The format's name and version. */
   format: 'edgeseg-export/1';
+  /** ISO 8601 time of the export. */
   exportedAt: string;
+  /** The `appId` the data is stored under (null: none given). */
   appId: string | null;
+  /** The viewer's choice, the consent in force (Global Privacy Control applied), and whether GPC is on. */
   consent: { choice: ConsentState; effective: ConsentState; globalPrivacyControl: boolean };
+  /** The playback events kept on the device (within `retentionDays`). */
   events: StoredEvent[];
+  /** The decayed running sums the features come from, and the feature vector by name (null before any event). */
   features: { state: FeatureState; vector: Record<string, number> | null };
+  /** The current segment, as `segment()` returns it. */
   segment: SegmentInfo | null;
+  /** Each change of segment or lifecycle stage (within `retentionDays`). */
   segmentHistory: SegmentHistoryEntry[];
+  /** Each consent change, with whether GPC was on. */
   consentLog: ConsentLogEntry[];
+  /** ε spent per release, the sum over the last 30 days per purpose, and the caps (`budget`). */
   privacyLedger: { entries: LedgerEntry[]; spentLast30Days: Record<LedgerEntry['purpose'], number>; cap: Record<LedgerEntry['purpose'], number> };
+  /** Payloads waiting to be sent (ε already charged). */
   outbox: OutboxItem[];
   /** Campaign ids the app showed, per ISO week (this week and last week); always present in exports from this SDK. */
   campaignsShown?: KvValues['shown'];
   /** Per purpose, the exact last payload that left this device (`body` as sent), when the server accepted it. */
   lastSent: KvValues['lastSent'];
+  /** Version of the active model (null: none yet). */
   model: { version: number } | null;
 }
 
+/**
+ * What `createSegmenter` returns. Every method returns at once or resolves; none throws
+ * or rejects: problems go to `onError`.
+ *
+ * @example
+ * const seg = createSegmenter({ endpoint: 'https://edge.example.com', appId: 'streambox' });
+ * seg.onSegmentChange((s) => console.log(s ? s.label : 'no segment yet'));
+ */
 export interface Segmenter {
   /** Resolves when stored state is loaded and the first model fetch has settled. Never rejects. */
   readonly ready: Promise<void>;
   /** Records a playback event. Invalid events go to `onError`; never throws. */
   track(event: PlaybackEvent): void;
+  /**
+   * The viewer's segment, computed on the device; null while there is no model or no
+   * event yet, or without personalization (`debug: true` logs which).
+   */
   segment(): SegmentInfo | null;
+  /** Subscribes to changes of `segment()` (new events, a new model, a consent change); returns the unsubscribe function. */
   onSegmentChange(cb: (segment: SegmentInfo | null) => void): () => void;
   /**
    * The campaigns of the active signed model that target the viewer's current segment
@@ -108,6 +146,7 @@ export interface Segmenter {
    * measurement sends whether or not it was shown anything.
    */
   campaignShown(id: string): void;
+  /** The viewer's consent per purpose. */
   readonly consent: ConsentApi;
   /** Everything stored on this device (events, features, segment history, consent log, privacy ledger). */
   exportData(): Promise<EdgesegExport | null>;

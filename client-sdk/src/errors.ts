@@ -33,8 +33,11 @@ export type EdgesegStage = 'init' | 'storage' | 'track' | 'consent' | 'model' | 
  * createSegmenter({ endpoint, onError: (e) => { if (e.code === 'insecure-context') showHttpsHint(); } });
  */
 export class EdgesegError extends Error {
+  /** What went wrong (stable; switch on it). */
   declare readonly code: EdgesegErrorCode;
+  /** Where it went wrong (stable). */
   declare readonly stage: EdgesegStage;
+  /** The underlying error, when there is one. */
   declare readonly cause?: unknown;
   constructor(code: EdgesegErrorCode, stage: EdgesegStage, message: string, cause?: unknown) {
     super(message);

@@ -2,20 +2,30 @@ import { isNumberIn, isObject, unknownKeys, type Checked } from './validate.ts';
 
 /** Media events, after the Snowplow media model in spirit. */
 export const PLAYBACK_EVENT_TYPES = ['play', 'pause', 'seek', 'complete', 'skip', 'heartbeat', 'ad_start'] as const;
+/** `play`, `pause`, `seek`, `complete`, `skip`, `heartbeat` or `ad_start`. */
 export type PlaybackEventType = (typeof PLAYBACK_EVENT_TYPES)[number];
 
 export const DEVICE_TYPES = ['tv', 'mobile', 'desktop', 'tablet'] as const;
+/** `tv`, `mobile`, `desktop` or `tablet`. */
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** One playback event as the host app passes it to `track()`. */
 export interface PlaybackEvent {
+  /** What happened. */
   type: PlaybackEventType;
+  /** Your id of the title (film or episode): 1–200 characters. */
   contentId: string;
+  /** Your id of the series an episode belongs to: 1–200 characters; binge-watching is counted per series. */
   seriesId?: string;
+  /** Episode number within the series, 0–1,000,000. */
   episode?: number;
+  /** The title's genres as your catalogue names them, at most 20 of 1–200 characters; the SDK maps them onto nine genre families (`genreFamily`). */
   genres: string[];
+  /** The title's running time in seconds, 0–172,800 (48 h). */
   durationSec: number;
+  /** The playhead in seconds when the event happened, 0–172,800. */
   positionSec: number;
+  /** The kind of device playing. */
   device: DeviceType;
   /** Epoch milliseconds; the SDK fills in `Date.now()` when absent. */
   at?: number;

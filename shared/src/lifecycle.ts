@@ -4,6 +4,7 @@ import type { LifecycleRules, ModelManifest } from './manifest.ts';
 import { cryptoRandom, type RandomSource } from './random.ts';
 
 export const LIFECYCLE_STAGES = ['new', 'active', 'at_risk', 'lapsed'] as const;
+/** `new`, `active`, `at_risk` or `lapsed`: the rule-based stage from first and last viewing, by the model's rules. */
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
 /**

@@ -6,6 +6,8 @@
  * import { createSegmenter } from '/sdk/edgeseg.min.js';
  * import '/sdk/preferences.min.js';
  * document.querySelector('edgeseg-preferences').segmenter = createSegmenter({ endpoint: location.origin });
+ *
+ * @module @edgeseg/client-sdk/preferences
  */
 import { definePreferencesElement, type PreferencesElement } from './element.ts';
 
