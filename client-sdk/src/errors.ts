@@ -21,6 +21,7 @@ export type EdgesegErrorCode =
   | 'send-refused'
   | 'unknown-campaign'
   | 'listener-threw'
+  | 'consent-platform-failed'
   | 'internal';
 
 /** Where it went wrong: the part of the SDK that was at work. */
