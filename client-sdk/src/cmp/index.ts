@@ -22,6 +22,8 @@
  * import { connectConsentPlatform } from '@edgeseg/client-sdk/cmp';
  * const seg = createSegmenter({ endpoint: 'https://edge.example.com', waitForConsent: true });
  * const disconnect = connectConsentPlatform(seg, { onError: (e) => console.warn(e) });
+ *
+ * @module @edgeseg/client-sdk/cmp
  */
 import type { ConsentState, Segmenter } from '../index.ts';
 import { EdgesegError } from '../errors.ts';
