@@ -1,10 +1,19 @@
-// Builds the client SDK: client-sdk/dist/edgeseg.min.js (minified ESM, what apps embed),
-// the chunks the SDK loads with import() only when needed (verify.min.js: a new signed
-// model arrived; contribute.min.js: the device contributes to a secure round;
-// contribute-local.min.js: to a local-mode round), the preference
-// centre, and copies of them under worker/public/sdk/ so the local stack serves them.
+// Builds the client SDK in one esbuild build with code splitting into client-sdk/dist/:
+// the core (edgeseg.min.js, minified ESM, what apps embed), the chunks the core loads with
+// import() only when needed (verify.min.js: a new signed model arrived; release.min.js:
+// a sending purpose is granted; data.min.js: export and erase; contribute.min.js and
+// contribute-local.min.js: the device contributes to a secure or a local-mode round), the
+// preference centre (preferences.min.js), the classic-snippet loader (queue.min.js) and
+// the consent-platform mapping (cmp.min.js, when present), plus shared chunk-*.min.js.
+// Every output targets Chromium 68 (2020 TVs). The core's literal `import('./verify/index.ts')`
+// becomes `import("./verify.min.js")`, resolved next to the core's own URL, so all outputs
+// are copied together under worker/public/sdk/<version>/ (the package version): a core
+// always runs with the chunks of its own version. Then the package's self-contained types
+// (shared's types inlined) go to client-sdk/dist/*.d.ts.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './dev-keys.mjs';
 
@@ -23,7 +32,7 @@ const hpkeCommonWithoutFallbacks = {
       if (args.pluginData === 'real') return undefined;
       const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' });
       if (real.errors.length) return { errors: real.errors };
-      return { path: real.path, namespace: 'hpke-common' };
+      return { path: real.path, namespace: 'hpke-common', sideEffects: false };
     });
     // dnt's shim is a Proxy over globalThis with an overlay that nothing can fill (a
     // module-private empty object), so it reads exactly as globalThis: use globalThis.
@@ -112,23 +121,111 @@ const hpkeWithoutSideEffects = {
   },
 };
 
-const common = { bundle: true, format: 'esm', minify: true, platform: 'browser', legalComments: 'none', logLevel: 'warning' };
-const outputs = [
-  { entry: 'client-sdk/src/index.ts', file: 'edgeseg.min.js', options: { target: 'es2019', plugins: [idbWithoutExtras] } },
-  // Model verification (signature + manifest checks), loaded only when a new model arrives.
-  { entry: 'client-sdk/src/verify/index.ts', file: 'verify.min.js', options: { target: 'es2019' } },
-  // The chunk needs BigInt (@hpke/common) and is reached through import(): ES2020 runtimes only.
-  { entry: 'client-sdk/src/contribute/index.ts', file: 'contribute.min.js', options: { target: 'es2020', plugins: [hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce] } },
-  // Local-mode rounds (single operator): the device's own exact discrete Gaussian noise, no HPKE.
-  // Its own chunk, so secure-mode devices never download the sampler. BigInt (the sampler): ES2020.
-  { entry: 'client-sdk/src/contribute/local.ts', file: 'contribute-local.min.js', options: { target: 'es2020', plugins: [hpkeWithoutSideEffects] } },
-  // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).
-  { entry: 'client-sdk/src/preferences/index.ts', file: 'preferences.min.js', options: { target: 'es2019' } },
-];
+/**
+ * queue.min.js (the classic snippet's loader) imports the core: left to code splitting,
+ * the whole core would move into a chunk shared by the two entries, and edgeseg.min.js
+ * become a file of re-exports, one more request for every app. Instead the loader
+ * imports the core entry itself, `./edgeseg.min.js`, next to it under /sdk/<version>/.
+ */
+const queueImportsCoreEntry = {
+  name: 'queue-imports-core-entry',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.ts$/ }, (args) => (/[\\/]src[\\/]queue[\\/]index\.ts$/.test(args.importer) ? { path: './edgeseg.min.js', external: true } : undefined));
+  },
+};
 
-mkdirSync(join(ROOT, 'worker/public/sdk'), { recursive: true });
-for (const { entry, file, options } of outputs) {
-  const outfile = join(ROOT, 'client-sdk/dist', file);
-  await build({ ...common, ...options, entryPoints: [join(ROOT, entry)], outfile });
-  copyFileSync(outfile, join(ROOT, 'worker/public/sdk', file));
+/**
+ * The local-mode chunk is built on its own (below) and the core's
+ * `import('./contribute/local.ts')` points at its output. In the one split build it would
+ * share a chunk with the secure one holding all of HPKE: the round validator it needs lives
+ * in @edgeseg/shared/secure's contribution module, which also seals, and esbuild assigns a
+ * whole module to every entry that imports it. Built alone, tree shaking drops HPKE (the
+ * budget test checks it). It shares no state with the core (pure functions only).
+ */
+const localChunkBuiltApart = {
+  name: 'local-chunk-built-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/contribute\/local\.ts$/ }, (args) => (/[\\/]src[\\/]chunks\.ts$/.test(args.importer) ? { path: './contribute-local.min.js', external: true } : undefined));
+  },
+};
+
+const SDK = join(ROOT, 'client-sdk');
+const VERSION = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).version;
+const DIST = join(SDK, 'dist');
+
+/** Named entry points: `[name].min.js` in dist; the names the README, pages and tests use. */
+const entryPoints = {
+  edgeseg: 'src/index.ts',
+  // Model verification (signature + manifest checks), loaded only when a new model arrives.
+  verify: 'src/verify/index.ts',
+  // Release scheduling and sending: only once a purpose that sends is granted.
+  release: 'src/release/index.ts',
+  // exportData() / eraseData(): only when the viewer asks.
+  data: 'src/data/index.ts',
+  // Secure rounds: HPKE and the encoder.
+  contribute: 'src/contribute/index.ts',
+  // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).
+  preferences: 'src/preferences/index.ts',
+  // The classic-script snippet's loader: creates the segmenter and replays the call queue.
+  queue: 'src/queue/index.ts',
+  // Optional mapping from IAB TCF / GPP consent signals.
+  cmp: 'src/cmp/index.ts',
+};
+for (const [name, file] of Object.entries(entryPoints)) {
+  if (existsSync(join(SDK, file))) entryPoints[name] = join(SDK, file);
+  else if (name === 'cmp') delete entryPoints[name];
+  else throw new Error(`client-sdk/${file} is missing`);
+}
+
+// Only the built files go: stale chunks of an earlier build would be packed and served.
+for (const f of existsSync(DIST) ? readdirSync(DIST) : []) if (f.endsWith('.js') || f.endsWith('.d.ts')) rmSync(join(DIST, f));
+
+const options = {
+  outdir: DIST,
+  entryNames: '[name].min',
+  chunkNames: 'chunk-[hash].min',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  minify: true,
+  platform: 'browser',
+  // webOS 5 and Tizen 5.5 (2020 TVs) run Chromium 68/69: no ?., ??, class fields.
+  target: 'chrome68',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  absWorkingDir: ROOT,
+  plugins: [queueImportsCoreEntry, localChunkBuiltApart, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects],
+};
+const result = await build({ ...options, entryPoints });
+// Local-mode rounds (single operator): the device's own exact discrete Gaussian noise, no HPKE.
+const local = await build({ ...options, entryPoints: { 'contribute-local': join(SDK, 'src/contribute/local.ts') } });
+
+const served = join(ROOT, 'worker/public/sdk', VERSION);
+rmSync(served, { recursive: true, force: true });
+mkdirSync(served, { recursive: true });
+for (const out of [...Object.keys(result.metafile.outputs), ...Object.keys(local.metafile.outputs)]) {
+  const file = out.split('/').pop();
+  copyFileSync(join(ROOT, out), join(served, file));
+}
+
+// Self-contained types for the package: one .d.ts per public entry, @edgeseg/shared's
+// types inlined. Shared is resolved to its sources by path (TypeScript does not compile
+// .ts sources reached through node_modules, which is where the workspace link points).
+const typed = { edgeseg: 'src/index.ts', preferences: 'src/preferences/index.ts', ...(entryPoints.cmp ? { cmp: 'src/cmp/index.ts' } : {}) };
+const tmp = mkdtempSync(join(tmpdir(), 'edgeseg-dts-'));
+try {
+  const shared = (entry) => [join(ROOT, 'shared/src', entry)];
+  const tsconfig = {
+    extends: join(SDK, 'tsconfig.json'),
+    compilerOptions: { composite: false, rootDir: ROOT, paths: { '@edgeseg/shared': shared('index.ts'), '@edgeseg/shared/secure': shared('secure/index.ts'), '@edgeseg/shared/dp': shared('dp/index.ts') } },
+    include: [join(SDK, 'src')],
+    exclude: [join(SDK, 'src/**/*.test.ts')],
+  };
+  writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify(tsconfig));
+  for (const [name, file] of Object.entries(typed)) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/dts-bundle-generator/dist/bin/dts-bundle-generator.js'), '--silent', '--no-banner', '--project', join(tmp, 'tsconfig.json'), '-o', join(DIST, `${name}.d.ts`), join(SDK, file)], { stdio: 'inherit' });
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,41 +1,69 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { staticClosure } from './testing/bundle-graph.ts';
 
 /**
- * Size budgets (gzip -9) of what apps embed, and of the chunks the SDK loads only when
- * needed: model verification when a new model arrives, contributions only with consent
- * (secure rounds and counts: HPKE and the encoder; local-mode rounds: the encoder and the
- * exact discrete Gaussian sampler, no HPKE); `npm test` builds the bundles first.
+ * Size budgets (gzip -9) of what apps load. The build splits code: an entry is its file
+ * plus the shared chunks it imports statically, each fetched (and compressed) on its own,
+ * so a budget counts the sum over that closure. The core (≤ 10 KB: the issue's budget)
+ * counts all of its closure; a chunk the core loads with import() only when needed
+ * (model verification when a new model arrives, release and sending with a sending
+ * purpose, export/erase, contributions with consent) counts what it adds to a page that
+ * already runs the core; the snippet loader likewise. `npm test` builds the bundles first.
  */
-const BUDGETS = { 'edgeseg.min.js': 10 * 1024, 'verify.min.js': 3 * 1024, 'contribute.min.js': 12 * 1024, 'contribute-local.min.js': 7 * 1024 };
+const CORE = 'edgeseg.min.js';
+const CORE_BUDGET = 10 * 1024;
+const LAZY_BUDGETS = {
+  'verify.min.js': 3 * 1024,
+  'contribute.min.js': 12 * 1024,
+  'contribute-local.min.js': 7 * 1024,
+  'release.min.js': 4 * 1024,
+  'data.min.js': 2 * 1024,
+  'queue.min.js': 1024,
+};
 
-function built(file: string): Buffer {
+function built(file: string): string {
   try {
-    return readFileSync(new URL(`../dist/${file}`, import.meta.url));
+    return readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8');
   } catch {
     throw new Error(`client-sdk/dist/${file} is missing: run \`npm run build\` (npm test does it first)`);
   }
 }
+const gzipped = (files: readonly string[]): number => files.reduce((sum, f) => sum + gzipSync(built(f), { level: 9 }).byteLength, 0);
 
 describe('bundle size budget', () => {
-  for (const [file, budget] of Object.entries(BUDGETS)) {
-    it(`${file} is at most ${budget} bytes gzipped`, () => {
-      const source = built(file);
-      const gz = gzipSync(source, { level: 9 }).byteLength;
-      expect(gz).toBeLessThanOrEqual(budget);
-      expect(source.toString('utf8')).not.toMatch(/\brequire\(/); // pure ESM, no CommonJS shims
+  const core = staticClosure(CORE, built);
+
+  it(`${CORE} with the shared chunks it imports is at most ${CORE_BUDGET} bytes gzipped`, () => {
+    expect(gzipped(core), core.join(' + ')).toBeLessThanOrEqual(CORE_BUDGET);
+  });
+
+  for (const [file, budget] of Object.entries(LAZY_BUDGETS)) {
+    it(`${file} adds at most ${budget} bytes gzipped to a page running the core`, () => {
+      const added = staticClosure(file, built).filter((f) => !core.includes(f));
+      expect(added[0]).toBe(file);
+      expect(gzipped(added), added.join(' + ')).toBeLessThanOrEqual(budget);
     });
   }
 
+  it('every built file is pure ESM (no CommonJS shims)', () => {
+    for (const file of new Set([...core, ...Object.keys(LAZY_BUDGETS).flatMap((f) => staticClosure(f, built))])) expect(built(file), file).not.toMatch(/\brequire\(/);
+  });
+
   it('the local-mode chunk carries no HPKE code and the secure chunk no DP sampler', () => {
-    const local = built('contribute-local.min.js').toString('utf8');
-    const secure = built('contribute.min.js').toString('utf8');
+    const local = staticClosure('contribute-local.min.js', built).map(built).join('\n');
+    const secure = staticClosure('contribute.min.js', built).map(built).join('\n');
     // WebCrypto is only ever reached by HPKE (the sampler draws through crypto.getRandomValues).
     expect(local).not.toMatch(/\bsubtle\b|importKey|deriveBits/);
     expect(secure).toMatch(/\bsubtle\b/);
     // The sampler's own error messages, which only the DP module carries.
     expect(local).toMatch(/discrete Gaussian: /);
     expect(secure).not.toMatch(/discrete Gaussian/);
+  });
+
+  it('the core loads its chunks by relative URL, next to its own (the versioned /sdk/<version>/ folder)', () => {
+    const text = core.map(built).join('\n');
+    for (const chunk of ['verify', 'release', 'data', 'contribute', 'contribute-local']) expect(text).toContain(`import("./${chunk}.min.js")`);
   });
 });

@@ -9,6 +9,7 @@ import { FEATURE_NAMES_V1, isoWeekPeriod, LIFECYCLE_STAGES, REPORT_FIELDS, type 
 import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
+import { sdkChunkPaths, sdkPaths } from '../support/built-sdk.ts';
 import { mintToken } from '../support/keys.ts';
 import { openRound } from '../support/rounds.ts';
 
@@ -21,13 +22,18 @@ export interface Seen {
   body: string | null;
 }
 
+/** The SDK chunks (each with the shared chunks it adds to the core's) as the stack serves them: `/sdk/<version>/…`. */
+export const SDK_VERIFY = sdkChunkPaths('verify.min.js');
+export const SDK_CONTRIBUTE = sdkChunkPaths('contribute.min.js');
+export const SDK_CONTRIBUTE_LOCAL = sdkChunkPaths('contribute-local.min.js');
+export const SDK_PREFERENCES = sdkPaths('preferences.min.js');
 /** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
 export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
-export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', '/sdk/edgeseg.min.js', '/favicon.svg', ...DEMO_ASSETS];
+export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', ...sdkPaths('edgeseg.min.js'), '/favicon.svg', ...DEMO_ASSETS];
 /** The model fetch, and the verification chunk the SDK loads when a model it has not verified yet arrives. */
-export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json', '/sdk/verify.min.js'];
+export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json', ...SDK_VERIFY];
 /** What the page may also GET under model_improvement: the open round and the contribution chunk. */
-export const ROUND_FETCHES = ['/v1/rounds/current', '/sdk/contribute.min.js'];
+export const ROUND_FETCHES = ['/v1/rounds/current', ...SDK_CONTRIBUTE];
 /** A title of the demo catalogue (worker/public/demo/catalogue.json, built by scripts/build-catalogue.mjs). */
 export interface CatalogueTitle {
   id: string;

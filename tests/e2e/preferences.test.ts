@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
-import { CONTENT_IDS, ensureOpenRound, expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, flush, idbCounts, recordRequests, type DemoWindow, type Seen } from './demo-page.ts';
+import { CONTENT_IDS, ensureOpenRound, expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, flush, idbCounts, recordRequests, SDK_PREFERENCES, type DemoWindow, type Seen } from './demo-page.ts';
 import type { RoundDescriptor } from '@edgeseg/shared';
 
 const base = inject('baseUrl');
@@ -70,13 +70,13 @@ async function flip(page: Page, purpose: Purpose, on: boolean): Promise<void> {
   await flush(page);
 }
 
-/** The element's own bundle, which /preferences loads beside the page assets. */
-const ELEMENT_BUNDLE = '/sdk/preferences.min.js';
+/** The element's own bundle (with its shared chunks), which /preferences loads beside the page assets. */
+const ELEMENT_BUNDLE = SDK_PREFERENCES;
 
 /** Like expectOnlyPageAndModel, for /preferences: its element bundle may be fetched too (GET, no body). */
 function expectOnlyPreferencesAndModel(seen: readonly Seen[]): void {
-  for (const r of seen.filter((s) => s.path === ELEMENT_BUNDLE)) expect([r.method, r.body]).toEqual(['GET', null]);
-  expectOnlyPageAndModel(seen.filter((s) => s.path !== ELEMENT_BUNDLE));
+  for (const r of seen.filter((s) => ELEMENT_BUNDLE.includes(s.path))) expect([r.method, r.body]).toEqual(['GET', null]);
+  expectOnlyPageAndModel(seen.filter((s) => !ELEMENT_BUNDLE.includes(s.path)));
 }
 
 const posts = (seen: readonly Seen[], from: number): Seen[] => seen.slice(from).filter((r) => r.method !== 'GET');

@@ -17,6 +17,8 @@ import {
   openDemo,
   PAGE_ASSETS,
   recordRequests,
+  SDK_CONTRIBUTE,
+  SDK_VERIFY,
   type DemoWindow,
 } from './demo-page.ts';
 
@@ -53,14 +55,14 @@ describe('network audit under every consent combination', () => {
         // report leaves only with measurement too, a contribution only with model_improvement too.
         const reporting = consent.personalization && consent.measurement;
         const contributing = consent.personalization && consent.model_improvement;
-        const expected = [
+        const expected = new Set([
           'GET /v1/model',
           'GET /.well-known/jwks.json',
-          'GET /sdk/verify.min.js', // a fresh device verifies its first model
+          ...SDK_VERIFY.map((p) => `GET ${p}`), // a fresh device verifies its first model
           ...(reporting ? ['POST /v1/reports'] : []),
-          ...(contributing ? ['GET /v1/rounds/current', 'GET /sdk/contribute.min.js', 'POST /v1/contributions'] : []),
-        ];
-        expect([...apiCalls].sort()).toEqual(expected.sort());
+          ...(contributing ? ['GET /v1/rounds/current', ...SDK_CONTRIBUTE.map((p) => `GET ${p}`), 'POST /v1/contributions'] : []),
+        ]);
+        expect([...apiCalls].sort()).toEqual([...expected].sort());
         if (reporting) {
           expect(reports).toHaveLength(1);
           expectAllowedReportBody(reports[0]?.body as string, 4);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
 import { mintToken } from '../support/keys.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
-import { expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, type DemoWindow, type Seen } from './demo-page.ts';
+import { expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, SDK_CONTRIBUTE, SDK_CONTRIBUTE_LOCAL, type DemoWindow, type Seen } from './demo-page.ts';
 
 let stack: RunningStack;
 let base: string;
@@ -95,9 +95,9 @@ describe('secure segment counts under measurement', () => {
       expectAllowedReportBody(reports[0]?.body as string, 4, { segment: false });
       const gets = after.filter((r) => r.path !== '/v1/contributions' && r.path !== '/v1/reports');
       expect(gets.filter((r) => r.path === '/v1/rounds/current').map((r) => r.query)).toEqual(['?kind=counts']);
-      expect(gets.filter((r) => r.path === '/sdk/contribute.min.js')).toHaveLength(1);
-      expectOnlyPageAndModel(gets.filter((r) => r.path !== '/v1/rounds/current' && r.path !== '/sdk/contribute.min.js'));
-      expect(seen.filter((r) => r.path === '/sdk/contribute-local.min.js')).toEqual([]);
+      expect(gets.filter((r) => r.path === SDK_CONTRIBUTE[0])).toHaveLength(1);
+      expectOnlyPageAndModel(gets.filter((r) => r.path !== '/v1/rounds/current' && !SDK_CONTRIBUTE.includes(r.path)));
+      expect(seen.filter((r) => SDK_CONTRIBUTE_LOCAL.includes(r.path))).toEqual([]);
 
       const exported = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData()) ?? null);
       const lifecycleEpsilon = 1; // the bootstrap model's epsilon.lifecycle

@@ -13,7 +13,7 @@ import { launchChromium } from '../support/chromium.ts';
 import { mintToken } from '../support/keys.ts';
 import { openRound } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
-import { expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, type DemoWindow } from './demo-page.ts';
+import { expectOnlyPageAndModel, finishTitles, flush, idbCounts, openDemo, recordRequests, SDK_CONTRIBUTE, SDK_CONTRIBUTE_LOCAL, type DemoWindow } from './demo-page.ts';
 
 let stack: RunningStack;
 let base: string;
@@ -69,10 +69,10 @@ describe('local-mode rounds', () => {
       const noised = body.noised as number[];
       expect(noised.filter((v) => v === 0).length).toBeLessThan(noised.length / 10);
 
-      expect(seen.filter((r) => r.path === '/sdk/contribute-local.min.js')).toHaveLength(1);
-      expect(seen.filter((r) => r.path === '/sdk/contribute.min.js')).toEqual([]); // no HPKE on a local-mode device
+      expect(seen.filter((r) => r.path === SDK_CONTRIBUTE_LOCAL[0])).toHaveLength(1);
+      expect(seen.filter((r) => SDK_CONTRIBUTE.includes(r.path))).toEqual([]); // no HPKE on a local-mode device
       expectOnlyPageAndModel(
-        seen.filter((r) => r.path !== '/v1/contributions' && r.path !== '/sdk/contribute-local.min.js'),
+        seen.filter((r) => r.path !== '/v1/contributions' && !SDK_CONTRIBUTE_LOCAL.includes(r.path)),
         { modelImprovement: true },
       );
       const ledger = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger);
@@ -88,7 +88,7 @@ describe('local-mode rounds', () => {
       await finishTitles(page, ['sb-003']);
       await flush(page);
       expectOnlyPageAndModel(seen.slice(from), { modelImprovement: true });
-      expect(seen.slice(from).some((r) => r.path === '/sdk/contribute-local.min.js')).toBe(false);
+      expect(seen.slice(from).some((r) => SDK_CONTRIBUTE_LOCAL.includes(r.path))).toBe(false);
       expect(errors).toEqual([]);
       expect((await idbCounts(page)).outbox).toBe(0);
     } finally {
@@ -111,7 +111,7 @@ describe('local-mode rounds', () => {
       await finishTitles(page, ['sb-001', 'sb-006']);
       await page.evaluate((c) => (window as unknown as DemoWindow).edgeseg.consent.set(c), IMPROVE);
       await flush(page);
-      expect(seen.filter((r) => r.path === '/sdk/contribute-local.min.js')).toHaveLength(1);
+      expect(seen.filter((r) => r.path === SDK_CONTRIBUTE_LOCAL[0])).toHaveLength(1);
       expect(seen.filter((r) => r.path === '/v1/contributions')).toEqual([]);
       expect(errors.some((e) => /too little noise for ε = 2/.test(e)), errors.join('\n')).toBe(true);
       expect((await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger.entries)) ?? null).toEqual([]);

@@ -270,7 +270,7 @@ describe('privacy budget', () => {
       const page = await browser.context.newPage();
       await openDemo(page, base);
       // A string, so the test runner does not rewrite the page's dynamic import.
-      await page.evaluate(`import('/sdk/edgeseg.min.js').then((sdk) => { window.edgesegSdk = sdk; })`);
+      await page.evaluate(`import('/sdk/0.2.0/edgeseg.min.js').then((sdk) => { window.edgesegSdk = sdk; })`);
       const ledgers = await page.evaluate(async () => {
         const sdk = (window as unknown as { edgesegSdk: typeof import('@edgeseg/client-sdk') }).edgesegSdk;
         const out: Record<string, unknown> = {};

@@ -4,7 +4,7 @@
  * Every control becomes real PlaybackEvents for `seg.track()`; the segment, its reasons
  * and the campaign slot are all computed on this device.
  */
-import { createSegmenter } from '/sdk/edgeseg.min.js';
+import { createSegmenter } from '/sdk/0.2.0/edgeseg.min.js';
 import { manifestOf } from '/dashboard/model.js';
 import { enableArrowKeys, renderCatalogue } from './catalogue.js';
 import { createPlayer } from './playback.js';

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { chromium68Findings } from './testing/chromium68-syntax.ts';
+
+/**
+ * 2020 TVs (webOS 5 = Chromium 68, Tizen 5.5 = Chromium 69) refuse a whole file that holds
+ * one newer construct: every built file (the core, its chunks, the preference centre, the
+ * snippet loader) must parse as Chromium 68 syntax. `npm test` builds the bundles first.
+ */
+const DIST = new URL('../dist/', import.meta.url);
+
+function builtFiles(): string[] {
+  try {
+    return readdirSync(DIST).filter((f) => f.endsWith('.js'));
+  } catch {
+    return [];
+  }
+}
+
+describe('Chromium 68 syntax', () => {
+  it('finds each construct newer than Chromium 68, with its position', () => {
+    const cases: Record<string, string> = {
+      'a?.b': 'optional chaining',
+      'a ?? b': 'nullish coalescing',
+      'a ??= b': 'logical assignment ??=',
+      'a ||= b': 'logical assignment ||=',
+      'a &&= b': 'logical assignment &&=',
+      'class A { x = 1 }': 'class field',
+      'class A { #x; m() { return this.#x } }': 'private name',
+      'class A { #m() {} }': 'private method',
+      'class A { static { } }': 'class static block',
+      'const n = 1_000': 'numeric separator',
+      'const n = 1_000n': 'numeric separator',
+      'await 1': 'top-level await',
+      'for await (const x of y) {}': 'top-level for await',
+      '/a/d': 'regexp flag d',
+      '/a/v': 'regexp flag v',
+      "export * as ns from './x.js'": 'export * as name',
+      "export { a as 'b-c' }; const a = 1": 'string module export name',
+    };
+    for (const [source, construct] of Object.entries(cases)) {
+      const found = chromium68Findings(`\n  ${source}`);
+      expect(found.map((f) => f.construct).join('; '), source).toContain(construct);
+      expect(found[0]?.line, source).toBe(2);
+    }
+  });
+
+  it('allows what Chromium 68 runs', () => {
+    const allowed = [
+      "import('./verify.min.js')",
+      'const u = import.meta.url',
+      'try { f() } catch { }',
+      'const b = 10n ** 2n',
+      'const { a, ...rest } = o; const c = { ...rest }',
+      'async function* g() { for await (const x of y) yield x }',
+      'async function f() { await 1 }',
+      'const r = /(?<y>\\d{4})/su',
+      'class A { constructor() { this.x = 1 } static m() {} }',
+    ];
+    for (const source of allowed) expect(chromium68Findings(source), source).toEqual([]);
+  });
+
+  const files = builtFiles();
+  it('checks the built SDK', () => {
+    expect(files, 'client-sdk/dist has no .js files: run `npm run build` (npm test does it first)').toEqual(expect.arrayContaining(['edgeseg.min.js', 'verify.min.js', 'release.min.js', 'data.min.js', 'contribute.min.js', 'contribute-local.min.js', 'preferences.min.js', 'queue.min.js']));
+  });
+  for (const file of files) {
+    it(`client-sdk/dist/${file} parses as Chromium 68`, () => {
+      const findings = chromium68Findings(readFileSync(new URL(file, DIST), 'utf8'));
+      expect(findings.map((f) => `${file}:${f.line}:${f.column} ${f.construct}`)).toEqual([]);
+    });
+  }
+});
