@@ -224,7 +224,13 @@ try {
   };
   writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify(tsconfig));
   for (const [name, file] of Object.entries(typed)) {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/dts-bundle-generator/dist/bin/dts-bundle-generator.js'), '--silent', '--no-banner', '--project', join(tmp, 'tsconfig.json'), '-o', join(DIST, `${name}.d.ts`), join(SDK, file)], { stdio: 'inherit' });
+    const out = join(DIST, `${name}.d.ts`);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/dts-bundle-generator/dist/bin/dts-bundle-generator.js'), '--silent', '--no-banner', '--project', join(tmp, 'tsconfig.json'), '-o', out, join(SDK, file)], { stdio: 'inherit' });
+    // dts-bundle-generator drops an entry's own `declare global` (the preference centre's
+    // HTMLElementTagNameMap entry, so querySelector('edgeseg-preferences') is typed): add it back.
+    const global = readFileSync(join(SDK, file), 'utf8').match(/^declare global \{\n[\s\S]*?\n\}\n/m);
+    const types = readFileSync(out, 'utf8');
+    if (global && !types.includes('declare global')) writeFileSync(out, types.replace(/\nexport \{\};\n*$/, `\n${global[0]}\nexport {};\n`));
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
