@@ -4,12 +4,13 @@
  * the same page in alternating rounds (see sdk.page.ts for what runs in the page).
  *
  * The page is the real SDK source (client-sdk/src/index.ts) bundled with idb by esbuild
- * into a temp dir (with the model-verification chunk it imports) and served by a tiny
+ * into a temp dir, with code splitting as an app's bundler does (the chunks the SDK loads
+ * with import(), e.g. model verification, land next to the page's bundle), and served by a tiny
  * node:http server on 127.0.0.1, which also answers the SDK's model fetch with the bootstrap model signed by a key made for this run, so
  * every track() also recomputes the segment as it does in production. Chromium is
  * Debian's, through tests/support/chromium.ts (never a downloaded browser).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,10 +56,10 @@ async function signedModel(): Promise<ServedModel> {
 async function serve(dir: string, model: ServedModel): Promise<{ server: Server; origin: string }> {
   const files: Record<string, [string, string | Buffer]> = {
     '/': ['text/html; charset=utf-8', readFileSync(join(dir, 'index.html'))],
-    '/bench.js': ['text/javascript; charset=utf-8', readFileSync(join(dir, 'bench.js'))],
-    '/sdk/verify.min.js': ['text/javascript; charset=utf-8', readFileSync(join(dir, 'verify.min.js'))],
     '/.well-known/jwks.json': ['application/json', model.jwks],
   };
+  // bench.js and the chunks it imports, which it resolves next to its own URL.
+  for (const f of readdirSync(dir).filter((name) => name.endsWith('.js'))) files[`/${f}`] = ['text/javascript; charset=utf-8', readFileSync(join(dir, f))];
   if (model.jws !== null) files['/v1/model'] = ['application/jose', model.jws];
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://bench').pathname;
@@ -96,11 +97,12 @@ export const bench: Benchmark = {
     let server: Server | undefined;
     let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
     try {
-      // The page, and the chunk the SDK imports to verify a new model (the same source as client-sdk/dist/verify.min.js).
+      // The page, split as an app's bundler splits it: the SDK's import() chunks (model verification, …) beside bench.js.
       await build({
-        entryPoints: { bench: fileURLToPath(new URL('./sdk.page.ts', import.meta.url)), 'verify.min': fileURLToPath(new URL('../../../client-sdk/src/verify/index.ts', import.meta.url)) },
+        entryPoints: { bench: fileURLToPath(new URL('./sdk.page.ts', import.meta.url)) },
         outdir: dir,
         bundle: true,
+        splitting: true,
         format: 'esm',
         platform: 'browser',
         target: 'es2022',
