@@ -22,9 +22,9 @@ function files(dir: string, ext: RegExp): string[] {
 }
 
 describe('/sdk/<version>/ paths', () => {
-  const scanned = [...files('worker/public', /\.(html|js)$/), ...files('tests/e2e', /\.ts$/), 'README.md'];
+  const scanned = [...files('worker/public', /\.(html|js)$/), ...files('tests/e2e', /\.ts$/), ...files('client-sdk/src', /\.ts$/), ...files('docs', /\.md$/), 'README.md'];
 
-  it('scans the pages, the browser tests and the README', () => {
+  it('scans the pages, the browser tests, the SDK sources, the docs and the README', () => {
     expect(scanned).toContain('worker/public/demo.html');
     expect(scanned).toContain('worker/public/preferences.html');
     expect(scanned).toContain('worker/public/demo/main.js');

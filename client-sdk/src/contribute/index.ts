@@ -1,5 +1,5 @@
 /**
- * The contribution chunk (`/sdk/contribute.min.js`): loaded by the core SDK with
+ * The contribution chunk (`contribute.min.js`): loaded by the core SDK with
  * `import()` only when a device is about to contribute to an open secure round (a k-means
  * round under model_improvement, or the week's counts round under measurement), so apps
  * that never contribute never pay for HPKE and the encoder. The core fetches the round

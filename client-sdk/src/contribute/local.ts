@@ -1,5 +1,5 @@
 /**
- * The local-mode contribution chunk (`/sdk/contribute-local.min.js`), for single-operator
+ * The local-mode contribution chunk (`contribute-local.min.js`), for single-operator
  * deployments: the device adds the round's discrete Gaussian noise itself and uploads
  * the noised vector to the leader, so no server ever holds its exact contribution. It is
  * a chunk of its own so that devices in secure deployments never download the sampler,

@@ -3,8 +3,8 @@
  * It bundles no SDK code (types only); hand it the app's segmenter.
  *
  * @example
- * import { createSegmenter } from '/sdk/edgeseg.min.js';
- * import '/sdk/preferences.min.js';
+ * import { createSegmenter } from '/sdk/0.2.0/edgeseg.min.js';
+ * import '/sdk/0.2.0/preferences.min.js';
  * document.querySelector('edgeseg-preferences').segmenter = createSegmenter({ endpoint: location.origin });
  *
  * @module @edgeseg/client-sdk/preferences

@@ -1,5 +1,5 @@
 /**
- * The model verification chunk (`/sdk/verify.min.js`): loaded by the core SDK with
+ * The model verification chunk (`verify.min.js`, next to the core under `/sdk/<version>/`): loaded by the core SDK with
  * `import()` only when a model it has not verified yet arrives (the first start, a new
  * version at `/v1/model`, or a model bundled with the app). It checks the ES256
  * signature against the JWKS and validates the whole manifest (shapes, ranges,
