@@ -32,7 +32,9 @@ export async function buildApiDocs(out = API_DOCS_DIR) {
     out,
     cleanOutputDir: true,
     name: '@edgeseg/client-sdk',
-    readme: 'none',
+    // The index page: what this is and where the guide is, then the entries.
+    readme: join(ROOT, 'scripts/api-docs-readme.md'),
+    mergeReadme: true,
     // No "Defined in <file>#L<line>" links: they change with every edit and commit, and
     // the reference would never stay current.
     disableSources: true,
