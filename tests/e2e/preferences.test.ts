@@ -288,6 +288,31 @@ function focused(page: Page): Promise<string> {
   });
 }
 
+/**
+ * Dispatches a keydown with `keyCode` on the focused control (inside the element's shadow
+ * root), as a TV remote's Back button sends it: Playwright's keyboard cannot send webOS's
+ * 461 or Tizen's 10009. Resolves with whether the event reached a listener on document.
+ */
+function pressRemoteKey(page: Page, keyCode: number, key = 'Unidentified'): Promise<boolean> {
+  return page.evaluate(
+    ([code, name]) => {
+      let reached = false;
+      const onDocument = (e: KeyboardEvent): void => {
+        if (e.keyCode === code) reached = true;
+      };
+      document.addEventListener('keydown', onDocument);
+      const active = document.activeElement;
+      const target = active?.shadowRoot?.activeElement ?? active ?? document.body;
+      const event = new KeyboardEvent('keydown', { key: name, bubbles: true, composed: true, cancelable: true });
+      Object.defineProperty(event, 'keyCode', { get: () => code }); // KeyboardEventInit has no standard keyCode
+      target.dispatchEvent(event);
+      document.removeEventListener('keydown', onDocument);
+      return reached;
+    },
+    [keyCode, key] as const,
+  );
+}
+
 describe('keyboard and TV remote', () => {
   const ORDER = ['personalization', 'measurement', 'model_improvement', 'download', 'erase'];
 
@@ -340,6 +365,39 @@ describe('keyboard and TV remote', () => {
       await page.keyboard.press('Escape');
       expect(await page.isVisible('edgeseg-preferences #confirm')).toBe(false);
       expect(await focused(page)).toBe('erase');
+    });
+  });
+
+  it('TV Back keys (webOS 461, Tizen 10009) close the erase confirmation like Escape, and go no further; with it closed Back is the app’s', async () => {
+    await withBrowser(async ({ context }) => {
+      const page = await context.newPage();
+      await openPreferences(page);
+      for (const [keyCode, key] of [[461, 'Unidentified'], [10009, 'XF86Back']] as const) {
+        await page.focus('#erase');
+        await page.keyboard.press('Enter');
+        expect(await page.isVisible('edgeseg-preferences #confirm')).toBe(true);
+        expect(await focused(page)).toBe('cancel-erase');
+        expect(await pressRemoteKey(page, keyCode, key), `${keyCode} reached the page`).toBe(false);
+        expect(await page.isVisible('edgeseg-preferences #confirm'), `${keyCode} closes`).toBe(false);
+        expect(await page.getAttribute('#erase', 'aria-expanded')).toBe('false');
+        expect(await focused(page)).toBe('erase');
+        // Nothing open: the app gets the Back press (to leave the page, say).
+        expect(await pressRemoteKey(page, keyCode, key), `${keyCode} with nothing open`).toBe(true);
+      }
+    });
+  });
+
+  it('keeps :focus-visible behaviour on a current engine: a pointer click shows no ring, the keyboard does', async () => {
+    await withBrowser(async ({ context }) => {
+      const page = await context.newPage();
+      await openPreferences(page);
+      const outline = (id: string): Promise<string> => page.locator(`edgeseg-preferences #${id}`).evaluate((el) => getComputedStyle(el).outlineStyle);
+      await page.click('#download');
+      expect(await focused(page)).toBe('download');
+      expect(await outline('download')).toBe('none');
+      await page.keyboard.press('ArrowRight');
+      expect(await focused(page)).toBe('erase');
+      expect(await outline('erase')).toBe('solid');
     });
   });
 
