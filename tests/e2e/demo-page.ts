@@ -29,7 +29,9 @@ export const SDK_CONTRIBUTE_LOCAL = sdkChunkPaths('contribute-local.min.js');
 export const SDK_PREFERENCES = sdkPaths('preferences.min.js');
 /** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
 export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
-export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', ...sdkPaths('edgeseg.min.js'), '/favicon.svg', ...DEMO_ASSETS];
+/** The preference centre page's own script and stylesheet (files, not inline: the page's CSP allows no inline script). */
+export const PREFERENCES_ASSETS = ['/preferences/main.js', '/preferences/page.css'];
+export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', ...sdkPaths('edgeseg.min.js'), '/favicon.svg', ...DEMO_ASSETS, ...PREFERENCES_ASSETS];
 /** The model fetch, and the verification chunk the SDK loads when a model it has not verified yet arrives. */
 export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json', ...SDK_VERIFY];
 /** What the page may also GET under model_improvement: the open round and the contribution chunk. */

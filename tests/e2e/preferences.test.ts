@@ -247,7 +247,7 @@ describe('your data', () => {
     });
   });
 
-  it('erase asks for confirmation inside the element, then empties IndexedDB', async () => {
+  it('erase asks for confirmation inside the element, then deletes the viewer’s data from IndexedDB, keeping spent ε as a floor', async () => {
     await withBrowser(async ({ context }) => {
       const page = await context.newPage();
       await openPreferences(page);
@@ -272,7 +272,12 @@ describe('your data', () => {
       await page.locator('edgeseg-preferences #status', { hasText: 'Erased' }).waitFor();
       const after = await idbCounts(page);
       expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
-      expect(Object.values(after).every((n) => n === 0), JSON.stringify(after)).toBe(true);
+      // Everything the viewer's data is made of is gone; spent ε stays as a floor (erasing must not reset the budget).
+      expect({ ...after, ledger: 0, kv: 0 }, JSON.stringify(after)).toEqual(Object.fromEntries(Object.keys(after).map((name) => [name, 0])));
+      expect(after.ledger).toBe(before.ledger);
+      const floor = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger);
+      expect(floor?.entries.map((e) => e.release)).toEqual(floor?.entries.map(() => 'erased')); // when and how much, not what was released
+      expect(floor?.spentLast30Days.measurement).toBeGreaterThan(0);
       expect(dialogs).toBe(0); // no window.confirm
       expect(await Promise.all(PURPOSES.map((p) => switchState(page, p)))).toEqual(['true', 'false', 'false']); // back to the defaults
     });
@@ -426,7 +431,7 @@ describe('accessibility and look', () => {
       await watch(page, CONTENT_IDS.slice(0, 3));
       await flip(page, 'measurement', true);
       const audit = async (): Promise<unknown[]> => {
-        await page.addScriptTag({ path: AXE });
+        await page.evaluate(readFileSync(AXE, 'utf8')); // not a <script> tag: the page's CSP refuses inline scripts
         return page.evaluate(async () => {
           const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> } }).axe;
           const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });

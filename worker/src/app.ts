@@ -9,6 +9,7 @@ import { deviceCors } from './device-cors.ts';
 import type { AppEnv } from './env.ts';
 import { problemResponse, ProblemError } from './problem.ts';
 import { limitByClientAddress } from './rate-limit.ts';
+import { securityHeaders } from './security-headers.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/model.ts';
@@ -31,6 +32,7 @@ import { trainingRoutes } from './routes/training.ts';
  */
 export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders); // first, so it sees the final answer (errors included)
   if (role === 'helper') {
     app.route('/', healthRoutes);
     app.route('/', hpkeConfigRoutes);

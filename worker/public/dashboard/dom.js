@@ -15,7 +15,9 @@ export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
-    el.setAttribute(k, v === true ? '' : v);
+    // Styles through the CSSOM: the page's CSP refuses inline style attributes.
+    if (k === 'style') el.style.cssText = String(v);
+    else el.setAttribute(k, v === true ? '' : v);
   }
   for (const c of children) if (c !== null && c !== undefined) el.append(c);
   return el;
