@@ -79,7 +79,7 @@ afterEach(() => {
 
 describe('per-item answers', () => {
   it('drops what the server accepted, already had or refused for good, reports the refused, and retries only the unanswered', async () => {
-    const [accepted, duplicate, stale, unanswered] = [queued(), queued(), queued({ period: '2020-W01' }), queued()] as OutboxItem[] & { length: 4 };
+    const [accepted, duplicate, stale, unanswered] = [queued(), queued(), queued({ period: '2020-W01' }), queued()] as const;
     await enqueue(accepted, duplicate, stale, unanswered);
     const edge = scriptedEdge(
       () =>
@@ -114,7 +114,7 @@ describe('per-item answers', () => {
   });
 
   it('settle() sorts a batch by its answer, and settles all of it when the answer lists no items', () => {
-    const [a, b, c] = [queued(), queued({ impression: true }), queued()] as OutboxItem[] & { length: 3 };
+    const [a, b, c] = [queued(), queued({ impression: true }), queued()] as const;
     const settled = settle([a, b, c], [{ id: b.id, status: 'duplicate' }, { id: a.id, status: 'refused', type: 'unknown-model' }]);
     expect(settled.done).toEqual([b]);
     expect(settled.refused).toEqual([{ item: a, result: { id: a.id, status: 'refused', type: 'unknown-model' } }]);
@@ -134,7 +134,7 @@ describe('per-item answers', () => {
   });
 
   it('on 422 with per-item results: drops the refused and the duplicates, reports the refused by id and type, stores no lastSent', async () => {
-    const [stale, unknown, had] = [queued({ period: '2020-W01' }), queued(), queued()] as OutboxItem[] & { length: 3 };
+    const [stale, unknown, had] = [queued({ period: '2020-W01' }), queued(), queued()] as const;
     await enqueue(stale, unknown, had);
     const results: ItemResult[] = [
       { id: stale.id, status: 'refused', type: 'stale-period' },

@@ -110,11 +110,11 @@ describe('each page works under its CSP', () => {
     const ran = await page.evaluate(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__injected = true';
-      document.body.append(script);
+      document.body.appendChild(script);
       const img = document.createElement('img');
       img.setAttribute('onerror', 'window.__injected = true');
       img.src = 'data:,not-an-image';
-      document.body.append(img);
+      document.body.appendChild(img);
       await new Promise((r) => setTimeout(r, 200));
       return (window as unknown as { __injected?: boolean }).__injected === true;
     });
