@@ -164,13 +164,23 @@ describe('connectConsentPlatform with GPP (__gpp)', () => {
     expect(seg.sets).toEqual([{}, { measurement: false, model_improvement: false }]);
   });
 
-  it('reads tcfeuv2 like TCF, and sets once when TCF and GPP of one CMP say the same', () => {
+  it('reads tcfeuv2 like TCF where GPP is the only API', () => {
     const purposeConsent = Array.from({ length: 24 }, (_, i) => i < 11);
     const gpp = stubGpp({ ping: { cmpStatus: 'loaded', signalStatus: 'ready', supportedAPIs: ['2:tcfeuv2'], applicableSections: [2], parsedSections: { tcfeuv2: [{ Version: 2, PurposeConsent: purposeConsent, VendorConsent: [] }] } } });
+    const seg = recorder();
+    connectConsentPlatform(seg, { host: { __gpp: gpp.api } });
+    expect(seg.sets).toEqual([EVERYTHING]);
+  });
+
+  it('with both APIs on the page, the EU consent comes from __tcfapi only (GPP’s tcfeuv2 copy is skipped) and GPP’s US sections still count', () => {
+    const lagging = [{ Version: 2, PurposeConsent: Array.from({ length: 24 }, () => false), VendorConsent: [] }]; // a GPP copy that disagrees
+    const gpp = stubGpp({ ping: { cmpStatus: 'loaded', signalStatus: 'ready', supportedAPIs: ['2:tcfeuv2', '7:usnat'], applicableSections: [2], parsedSections: { tcfeuv2: lagging } } });
     const tcf = stubTcf({ tcData: tcData(ALL, { eventStatus: 'tcloaded' }) });
     const seg = recorder();
     connectConsentPlatform(seg, { host: { __tcfapi: tcf.api, __gpp: gpp.api } });
-    expect(seg.sets).toEqual([EVERYTHING]);
+    expect(seg.sets).toEqual([EVERYTHING]); // GPP said nothing else: no second, empty set
+    gpp.change({ usnat: [{ SaleOptOut: 1 }] }, [7]);
+    expect(seg.sets).toEqual([EVERYTHING, { measurement: false, model_improvement: false }]);
   });
 
   it('a GPP 1.0-style CMP without parsedSections: sections come through getSection', () => {

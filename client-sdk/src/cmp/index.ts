@@ -64,7 +64,10 @@ const keyOf = (change: ConsentChange): string => PURPOSES.map((p) => (change[p] 
  *
  * A repeated answer that maps to the change already set is not set again (so a choice
  * the viewer made since in your own UI stands), except a TCF `useractioncomplete`: the
- * viewer has just answered in the CMP.
+ * viewer has just answered in the CMP. An answer that decides no purpose is set (as `{}`)
+ * only when it is the first, to end `waitForConsent`. Where both APIs are on the page,
+ * the EU consent is read from `__tcfapi` and GPP's `tcfeuv2` copy of it is skipped, so
+ * the two never take turns; GPP's US sections are still read.
  *
  * @example
  * const disconnect = connectConsentPlatform(seg, { vendorId: 1234, tcfPurposes: { personalization: [1] } });
@@ -94,11 +97,15 @@ export function connectConsentPlatform(segmenter: ConsentTarget, options: Consen
     }
   }
 
-  /** Sets `change`, unless it is what the connector set last and the viewer did not just answer. */
+  /**
+   * Sets `change`, unless it is what the connector set last and the viewer did not just
+   * answer, or it is empty (an answer that decides no purpose) and not the first answer:
+   * an empty set matters only to end waitForConsent.
+   */
   function apply(change: ConsentChange, userAction: boolean): void {
     if (!connected) return;
     const key = keyOf(change);
-    if (key === lastKey && !userAction) return;
+    if ((key === lastKey && !userAction) || (key === keyOf({}) && lastKey !== null)) return;
     lastKey = key;
     const set: Partial<ConsentState> = {};
     for (const p of PURPOSES) if (change[p] !== undefined) set[p] = change[p];
@@ -145,6 +152,8 @@ export function connectConsentPlatform(segmenter: ConsentTarget, options: Consen
     );
   }
 
+  /** With the TCF API on the page, GPP's copy of the same TC string (tcfeuv2) is not read again. */
+  const readsTcf = signals.indexOf('tcf') >= 0 && typeof tcfapi === 'function';
   const gpp = host?.__gpp;
   if (signals.indexOf('gpp') >= 0 && typeof gpp === 'function') {
     let listenerId: number | undefined;
@@ -152,7 +161,7 @@ export function connectConsentPlatform(segmenter: ConsentTarget, options: Consen
     /** GPP 1.0 CMPs have no parsedSections: ask for each applicable section we read. */
     const withSections = (ping: GppPing, then: (sections?: Record<string, GppSection | undefined>) => void): void => {
       if (ping.parsedSections) return then();
-      const prefixes = (ping.supportedAPIs ?? []).map((s) => s.split(':').pop() ?? s).filter((p) => p === 'tcfeuv2' || /^us/.test(p));
+      const prefixes = (ping.supportedAPIs ?? []).map((s) => s.split(':').pop() ?? s).filter((p) => (p === 'tcfeuv2' && !readsTcf) || /^us/.test(p));
       const sections: Record<string, GppSection | undefined> = {};
       let pending = prefixes.length;
       if (!pending) return then(sections);
@@ -181,7 +190,9 @@ export function connectConsentPlatform(segmenter: ConsentTarget, options: Consen
             return;
           }
           if (ping.signalStatus !== 'ready') return;
-          withSections(ping, (sections) => {
+          withSections(ping, (fetched) => {
+            const sections: Record<string, GppSection | undefined> = { ...(fetched ?? ping.parsedSections) };
+            if (readsTcf) delete sections.tcfeuv2;
             const change = consentFromGpp(ping, mapping, sections);
             if (change) apply(change, false);
           });
