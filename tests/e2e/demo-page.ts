@@ -27,6 +27,10 @@ export const SDK_VERIFY = sdkChunkPaths('verify.min.js');
 export const SDK_CONTRIBUTE = sdkChunkPaths('contribute.min.js');
 export const SDK_CONTRIBUTE_LOCAL = sdkChunkPaths('contribute-local.min.js');
 export const SDK_PREFERENCES = sdkPaths('preferences.min.js');
+/** Release scheduling and sending: loaded once measurement or model_improvement is granted. */
+export const SDK_RELEASE = sdkChunkPaths('release.min.js');
+/** exportData() / eraseData(): loaded when the viewer exports or erases. */
+export const SDK_DATA = sdkChunkPaths('data.min.js');
 /** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
 export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
 /** The preference centre page's own script and stylesheet (files, not inline: the page's CSP allows no inline script). */
@@ -106,11 +110,12 @@ export function idbCounts(page: Page, dbName = 'edgeseg'): Promise<Record<string
 }
 
 /**
- * Fails on any request other than page assets and the model fetch (GET, no body), and,
- * only with `modelImprovement`, the round check and the contribution chunk.
+ * Fails on any request other than page assets, the model fetch and the SDK's own code
+ * chunks for sending and for export/erase (GET, no body), and, only with
+ * `modelImprovement`, the round check and the contribution chunk.
  */
 export function expectOnlyPageAndModel(seen: readonly Seen[], { modelImprovement = false } = {}): void {
-  const allowed = [...PAGE_ASSETS, ...MODEL_FETCHES, ...(modelImprovement ? ROUND_FETCHES : [])];
+  const allowed = [...PAGE_ASSETS, ...MODEL_FETCHES, ...SDK_RELEASE, ...SDK_DATA, ...(modelImprovement ? ROUND_FETCHES : [])];
   for (const r of seen) {
     expect(allowed, `unexpected request ${r.method} ${r.path}`).toContain(r.path);
     expect(r.method, `${r.path}`).toBe('GET');

@@ -18,6 +18,7 @@ import {
   PAGE_ASSETS,
   recordRequests,
   SDK_CONTRIBUTE,
+  SDK_RELEASE,
   SDK_VERIFY,
   type DemoWindow,
 } from './demo-page.ts';
@@ -59,6 +60,7 @@ describe('network audit under every consent combination', () => {
           'GET /v1/model',
           'GET /.well-known/jwks.json',
           ...SDK_VERIFY.map((p) => `GET ${p}`), // a fresh device verifies its first model
+          ...(consent.measurement || consent.model_improvement ? SDK_RELEASE.map((p) => `GET ${p}`) : []), // sending code, only with a purpose that sends
           ...(reporting ? ['POST /v1/reports'] : []),
           ...(contributing ? ['GET /v1/rounds/current', ...SDK_CONTRIBUTE.map((p) => `GET ${p}`), 'POST /v1/contributions'] : []),
         ]);
