@@ -3,8 +3,7 @@
  * a bundler. On import it creates the segmenter from the snippet's queued
  * `edgeseg('init', options)` (endpoint default: the origin this file came from), replays
  * the queued calls in order, and replaces `window.edgeseg` so later calls go straight
- * through. Its own entry: the core pays no byte for it (the endpoint build turns the
- * import of the core into `./edgeseg.min.js`, the core next to it).
+ * through. Its own entry: the core pays no byte for it.
  *
  * @example
  * <script>
