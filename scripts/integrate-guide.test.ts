@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium68Findings } from '../client-sdk/src/testing/chromium68-syntax.ts';
 
 /**
  * docs/integrate.md cannot drift from the SDK: its ```ts examples are type-checked against
@@ -86,6 +87,14 @@ describe('docs/integrate.md', () => {
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(problems).toEqual([]);
+  });
+
+  it('keeps its examples to Chromium 68 syntax, as it tells TV apps to', () => {
+    const findings = codeBlocks('ts').flatMap(({ line, code }) => {
+      const js = ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false } }).outputText;
+      return chromium68Findings(js).map((f) => `example at line ${line}: ${f.construct}`);
+    });
+    expect(findings).toEqual([]);
   });
 
   it('lists every error code in its table, and no other', () => {
