@@ -16,6 +16,8 @@ const ROOT = join(import.meta.dirname, '..');
 const SDK = join(ROOT, 'client-sdk/src');
 const GUIDE_PATH = join(ROOT, 'docs/integrate.md');
 const guide = readFileSync(GUIDE_PATH, 'utf8');
+/** The version in the endpoint's `/sdk/<version>/` paths: the package's. */
+const SDK_VERSION = (JSON.parse(readFileSync(join(ROOT, 'client-sdk/package.json'), 'utf8')) as { version: string }).version;
 
 /** The guide's fenced blocks in `lang`, with the line each starts on. */
 function codeBlocks(lang: string): { line: number; code: string }[] {
@@ -87,7 +89,7 @@ describe('docs/integrate.md', () => {
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(problems).toEqual([]);
-  });
+  }, 60_000); // type-checks the SDK's sources too: seconds, more on a loaded machine
 
   it('keeps its examples to Chromium 68 syntax, as it tells TV apps to', () => {
     const findings = codeBlocks('ts').flatMap(({ line, code }) => {
@@ -95,6 +97,15 @@ describe('docs/integrate.md', () => {
       return chromium68Findings(js).map((f) => `example at line ${line}: ${f.construct}`);
     });
     expect(findings).toEqual([]);
+  });
+
+  it('gives the classic snippet the cross-origin browser test runs', () => {
+    const loader = (text: string): string[] => [...text.matchAll(/\(function \(w, src\) \{[\s\S]*?\}\)\(window, /g)].map((m) => m[0].replace(/\s+/g, ' '));
+    const tested = loader(readFileSync(join(ROOT, 'tests/e2e/sdk-cross-origin.test.ts'), 'utf8'));
+    expect(tested.length, 'the snippet in tests/e2e/sdk-cross-origin.test.ts').toBe(1);
+    const shown = codeBlocks('html').flatMap(({ code }) => loader(code));
+    expect(shown).toEqual(tested);
+    expect(guide).toContain(`})(window, 'https://edge.example.com/sdk/${SDK_VERSION}/queue.min.js');`);
   });
 
   it('lists every error code in its table, and no other', () => {
