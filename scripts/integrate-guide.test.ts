@@ -99,13 +99,15 @@ describe('docs/integrate.md', () => {
     expect(findings).toEqual([]);
   });
 
-  it('gives the classic snippet the cross-origin browser test runs', () => {
+  it('gives the classic snippet the cross-origin browser test runs, and the package version in every /sdk/ path', () => {
     const loader = (text: string): string[] => [...text.matchAll(/\(function \(w, src\) \{[\s\S]*?\}\)\(window, /g)].map((m) => m[0].replace(/\s+/g, ' '));
     const tested = loader(readFileSync(join(ROOT, 'tests/e2e/sdk-cross-origin.test.ts'), 'utf8'));
     expect(tested.length, 'the snippet in tests/e2e/sdk-cross-origin.test.ts').toBe(1);
     const shown = codeBlocks('html').flatMap(({ code }) => loader(code));
     expect(shown).toEqual(tested);
-    expect(guide).toContain(`})(window, 'https://edge.example.com/sdk/${SDK_VERSION}/queue.min.js');`);
+    const versions = [...guide.matchAll(/\/sdk\/(\d[^/]*)\//g)].map((m) => m[1]);
+    expect(versions.length).toBeGreaterThan(0);
+    for (const v of versions) expect(v, 'every /sdk/<version>/ path names the package version').toBe(SDK_VERSION);
   });
 
   it('lists every error code in its table, and no other', () => {
