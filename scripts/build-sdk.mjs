@@ -1,4 +1,5 @@
-// Builds the client SDK in one esbuild build with code splitting into client-sdk/dist/:
+// Builds the client SDK with code splitting into client-sdk/dist/ (one esbuild build, plus
+// the local-mode chunk on its own; see localChunkBuiltApart):
 // the core (edgeseg.min.js, minified ESM, what apps embed), the chunks the core loads with
 // import() only when needed (verify.min.js: a new signed model arrived; release.min.js:
 // a sending purpose is granted; data.min.js: export and erase; contribute.min.js and
@@ -16,6 +17,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './dev-keys.mjs';
+
+const SDK = join(ROOT, 'client-sdk');
+const VERSION = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).version;
+const DIST = join(SDK, 'dist');
 
 /**
  * @hpke/common's entry re-exports pure-JS hashes and curve code (SHA-2, SHA-3, HMAC,
@@ -160,10 +165,6 @@ const lazyChunksWithTheCore = {
     });
   },
 };
-
-const SDK = join(ROOT, 'client-sdk');
-const VERSION = JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).version;
-const DIST = join(SDK, 'dist');
 
 /** Named entry points: `[name].min.js` in dist; the names the README, pages and tests use. */
 const entryPoints = {
