@@ -1,11 +1,10 @@
-// Builds the client SDK with code splitting into client-sdk/dist/ (one esbuild build, plus
-// the local-mode chunk on its own; see localChunkBuiltApart):
-// the core (edgeseg.min.js, minified ESM, what apps embed), the chunks the core loads with
+// Builds the client SDK into client-sdk/dist/, one self-contained bundle per entry
+// (see chunksBesideTheCore): the core (edgeseg.min.js, minified ESM, what apps embed), the chunks the core loads with
 // import() only when needed (verify.min.js: a new signed model arrived; release.min.js:
 // a sending purpose is granted; data.min.js: export and erase; contribute.min.js and
 // contribute-local.min.js: the device contributes to a secure or a local-mode round), the
 // preference centre (preferences.min.js), the classic-snippet loader (queue.min.js) and
-// the consent-platform mapping (cmp.min.js, when present), plus shared chunk-*.min.js.
+// the consent-platform mapping (cmp.min.js).
 // Every output targets Chromium 68 (2020 TVs). The core's literal `import('./verify/index.ts')`
 // becomes `import("./verify.min.js")`, resolved next to the core's own URL, so all outputs
 // are copied together under worker/public/sdk/<version>/ (the package version): a core
@@ -127,46 +126,28 @@ const hpkeWithoutSideEffects = {
 };
 
 /**
- * The local-mode chunk is built on its own (below) and the core's
- * `import('./contribute/local.ts')` points at its output. In the one split build it would
- * share a chunk with the secure one holding all of HPKE: the round validator it needs lives
- * in @edgeseg/shared/secure's contribution module, which also seals, and esbuild assigns a
- * whole module to every entry that imports it. Built alone, tree shaking drops HPKE (the
- * budget test checks it). It shares no state with the core (pure functions only).
+ * The core loads its chunks by literal relative `import('./verify/index.ts')` (chunks.ts);
+ * here each such import becomes `import("./verify.min.js")`, left to the browser (or an
+ * app's bundler) to resolve next to the core's own file. The snippet loader's import of the
+ * core becomes `./edgeseg.min.js` the same way, so a page has one copy of the core.
+ *
+ * Each entry is built on its own, self-contained. esbuild's code splitting was tried and
+ * measured worse for the budget that matters: modules the core shares with its chunks go
+ * to shared chunk files the core imports statically, so the core grew from 9.7 KB (one
+ * file) to 11.3–13.0 KB (3–9 files, each compressed on its own, plus code only the chunks
+ * use). Self-contained chunks repeat a little of the core's code (feature math, errors),
+ * downloaded only when the chunk is needed; they share no state with the core (pure
+ * functions over what the core hands them; EdgesegError's instanceof works across copies).
  */
-const localChunkBuiltApart = {
-  name: 'local-chunk-built-apart',
+const CHUNK_FILES = { './verify/index.ts': './verify.min.js', './release/index.ts': './release.min.js', './data/index.ts': './data.min.js', './contribute/index.ts': './contribute.min.js', './contribute/local.ts': './contribute-local.min.js' };
+const chunksBesideTheCore = {
+  name: 'chunks-beside-the-core',
   setup(b) {
-    b.onResolve({ filter: /^\.\/contribute\/local\.ts$/ }, (args) => (/[\\/]src[\\/]chunks\.ts$/.test(args.importer) ? { path: './contribute-local.min.js', external: true } : undefined));
+    b.onResolve({ filter: /^\.\/(verify|release|data|contribute)\/(index|local)\.ts$/ }, (args) => (/[\\/]src[\\/]chunks\.ts$/.test(args.importer) && CHUNK_FILES[args.path] ? { path: CHUNK_FILES[args.path], external: true } : undefined));
+    b.onResolve({ filter: /^\.\.\/index\.ts$/ }, (args) => (/[\\/]src[\\/]queue[\\/]index\.ts$/.test(args.importer) ? { path: './edgeseg.min.js', external: true } : undefined));
   },
 };
 
-/**
- * Code splitting puts each module in a chunk by the set of entries that reach it. Left
- * alone, the modules the core shares with its lazily loaded chunks scatter over many
- * small chunks, one per set of sharers, each fetched and compressed on its own: about
- * 1.5 KB gzip more for the core than as one file. So each lazily loaded chunk is built
- * from a module that also re-exports the core: every core module then has the same
- * sharers and lands in one chunk, which the chunk imports (the page already has it). The
- * snippet loader imports the core itself; the CMP connector stays apart from the core's
- * code (it only calls `consent.set`; client-sdk/src/cmp/bundle.test.ts). The core's
- * `import('./verify/index.ts')` (and the others) point at those entries' files.
- */
-const WITH_THE_CORE = { verify: 'src/verify/index.ts', release: 'src/release/index.ts', data: 'src/data/index.ts', contribute: 'src/contribute/index.ts' };
-const lazyChunksWithTheCore = {
-  name: 'lazy-chunks-with-the-core',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/(verify|release|data|contribute)\/index\.ts$/ }, (args) => (/[\\/]src[\\/]chunks\.ts$/.test(args.importer) ? { path: `./${args.path.split('/')[1]}.min.js`, external: true } : undefined));
-    b.onResolve({ filter: /^edgeseg-lazy:/ }, (args) => ({ path: args.path, namespace: 'edgeseg-lazy' }));
-    b.onLoad({ filter: /.*/, namespace: 'edgeseg-lazy' }, (args) => {
-      const chunk = WITH_THE_CORE[args.path.slice('edgeseg-lazy:'.length)];
-      const contents = `export * from ${JSON.stringify(join(SDK, chunk))};\nexport { createSegmenter as __core } from ${JSON.stringify(join(SDK, 'src/index.ts'))};\n`;
-      return { contents, resolveDir: SDK, loader: 'js' };
-    });
-  },
-};
-
-/** Named entry points: `[name].min.js` in dist; the names the README, pages and tests use. */
 const entryPoints = {
   edgeseg: 'src/index.ts',
   // Model verification (signature + manifest checks), loaded only when a new model arrives.
@@ -177,6 +158,8 @@ const entryPoints = {
   data: 'src/data/index.ts',
   // Secure rounds: HPKE and the encoder.
   contribute: 'src/contribute/index.ts',
+  // Local-mode rounds (single operator): the device's own exact discrete Gaussian noise, no HPKE.
+  'contribute-local': 'src/contribute/local.ts',
   // <edgeseg-preferences>, the viewer's preference centre: no SDK code inside (the host hands it a segmenter).
   preferences: 'src/preferences/index.ts',
   // The classic-script snippet's loader: creates the segmenter and replays the call queue.
@@ -184,22 +167,12 @@ const entryPoints = {
   // Optional mapping from IAB TCF / GPP consent signals.
   cmp: 'src/cmp/index.ts',
 };
-for (const [name, file] of Object.entries(entryPoints)) {
-  if (!existsSync(join(SDK, file)) && name === 'cmp') delete entryPoints[name];
-  else if (name in WITH_THE_CORE) entryPoints[name] = `edgeseg-lazy:${name}`;
-  else if (existsSync(join(SDK, file))) entryPoints[name] = join(SDK, file);
-  else throw new Error(`client-sdk/${file} is missing`);
-}
 
 // Only the built files go: stale chunks of an earlier build would be packed and served.
 for (const f of existsSync(DIST) ? readdirSync(DIST) : []) if (f.endsWith('.js') || f.endsWith('.d.ts')) rmSync(join(DIST, f));
 
 const options = {
-  outdir: DIST,
-  entryNames: '[name].min',
-  chunkNames: 'chunk-[hash].min',
   bundle: true,
-  splitting: true,
   format: 'esm',
   minify: true,
   platform: 'browser',
@@ -207,26 +180,26 @@ const options = {
   target: 'chrome68',
   legalComments: 'none',
   logLevel: 'warning',
-  metafile: true,
   absWorkingDir: ROOT,
-  plugins: [localChunkBuiltApart, lazyChunksWithTheCore, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects],
+  plugins: [chunksBesideTheCore, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects],
 };
-const result = await build({ ...options, entryPoints });
-// Local-mode rounds (single operator): the device's own exact discrete Gaussian noise, no HPKE.
-const local = await build({ ...options, entryPoints: { 'contribute-local': join(SDK, 'src/contribute/local.ts') } });
+const outputs = [];
+for (const [name, file] of Object.entries(entryPoints)) {
+  if (!existsSync(join(SDK, file))) throw new Error(`client-sdk/${file} is missing`);
+  const outfile = join(DIST, `${name}.min.js`);
+  await build({ ...options, entryPoints: [join(SDK, file)], outfile });
+  outputs.push(outfile);
+}
 
 const served = join(ROOT, 'worker/public/sdk', VERSION);
 rmSync(served, { recursive: true, force: true });
 mkdirSync(served, { recursive: true });
-for (const out of [...Object.keys(result.metafile.outputs), ...Object.keys(local.metafile.outputs)]) {
-  const file = out.split('/').pop();
-  copyFileSync(join(ROOT, out), join(served, file));
-}
+for (const out of outputs) copyFileSync(out, join(served, out.split('/').pop()));
 
 // Self-contained types for the package: one .d.ts per public entry, @edgeseg/shared's
 // types inlined. Shared is resolved to its sources by path (TypeScript does not compile
 // .ts sources reached through node_modules, which is where the workspace link points).
-const typed = { edgeseg: 'src/index.ts', preferences: 'src/preferences/index.ts', ...(entryPoints.cmp ? { cmp: 'src/cmp/index.ts' } : {}) };
+const typed = { edgeseg: 'src/index.ts', preferences: 'src/preferences/index.ts', cmp: 'src/cmp/index.ts' };
 const tmp = mkdtempSync(join(tmpdir(), 'edgeseg-dts-'));
 try {
   const shared = (entry) => [join(ROOT, 'shared/src', entry)];

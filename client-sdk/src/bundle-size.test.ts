@@ -4,21 +4,23 @@ import { describe, expect, it } from 'vitest';
 import { staticClosure } from './testing/bundle-graph.ts';
 
 /**
- * Size budgets (gzip -9) of what apps load. The build splits code: an entry is its file
- * plus the shared chunks it imports statically, each fetched (and compressed) on its own,
- * so a budget counts the sum over that closure. The core (≤ 10 KB: the issue's budget)
- * counts all of its closure; a chunk the core loads with import() only when needed
- * (model verification when a new model arrives, release and sending with a sending
- * purpose, export/erase, contributions with consent) counts what it adds to a page that
- * already runs the core; the snippet loader likewise. `npm test` builds the bundles first.
+ * Size budgets (gzip -9) of what apps load. Each entry is built self-contained
+ * (scripts/build-sdk.mjs says why), but a budget still counts an entry with any file it
+ * imports statically, so a build that starts sharing chunks is measured honestly. The
+ * core (≤ 10 KB: the issue's budget) counts all of it; a chunk the core loads with
+ * import() only when needed (model verification when a new model arrives, release and
+ * sending with a sending purpose, export/erase, contributions with consent) counts what
+ * it adds to a page that already runs the core; the snippet loader likewise. `npm test`
+ * builds the bundles first.
  */
 const CORE = 'edgeseg.min.js';
 const CORE_BUDGET = 10 * 1024;
 const LAZY_BUDGETS = {
   'verify.min.js': 3 * 1024,
-  'contribute.min.js': 12 * 1024,
+  // 12 KB until the chunk targeted ES2020; lowering @hpke's ?. and ?? for Chromium 68 costs about 50 B.
+  'contribute.min.js': 12.5 * 1024,
   'contribute-local.min.js': 7 * 1024,
-  'release.min.js': 4 * 1024,
+  'release.min.js': 6 * 1024,
   'data.min.js': 2 * 1024,
   'queue.min.js': 1024,
 };
@@ -62,8 +64,10 @@ describe('bundle size budget', () => {
     expect(secure).not.toMatch(/discrete Gaussian/);
   });
 
-  it('the core loads its chunks by relative URL, next to its own (the versioned /sdk/<version>/ folder)', () => {
+  it('the core and its release chunk load their chunks by relative URL, next to their own (the versioned /sdk/<version>/ folder)', () => {
     const text = core.map(built).join('\n');
-    for (const chunk of ['verify', 'release', 'data', 'contribute', 'contribute-local']) expect(text).toContain(`import("./${chunk}.min.js")`);
+    for (const chunk of ['verify', 'release', 'data']) expect(text).toContain(`import("./${chunk}.min.js")`);
+    // Contributions are decided by release scheduling, so their chunks are loaded from the release chunk.
+    for (const chunk of ['contribute', 'contribute-local']) expect(built('release.min.js')).toContain(`import("./${chunk}.min.js")`);
   });
 });

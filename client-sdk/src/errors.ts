@@ -48,6 +48,15 @@ export class EdgesegError extends Error {
     (this as { stage: EdgesegStage }).stage = stage;
     if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
   }
+
+  /**
+   * `err instanceof EdgesegError` holds for an error from any copy of this class: the
+   * lazily loaded chunks are self-contained bundles with their own copy, and an app may
+   * bundle the SDK twice.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return !!value && (value as { name?: unknown }).name === 'EdgesegError' && typeof (value as { code?: unknown }).code === 'string';
+  }
 }
 
 /**
