@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { isoWeekPeriod, modelEtag } from '@edgeseg/shared';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EdgesegError } from './errors.ts';
 import { MAX_WAITING_EVENTS } from './event-log.ts';
 import { startSegmenter } from './segmenter.ts';
@@ -16,9 +16,7 @@ const appId = () => `t${++app}-${Math.random().toString(36).slice(2, 8)}`;
 
 beforeEach(async () => {
   edge = await fakeEdge();
-  vi.stubGlobal('fetch', edge.fetch); // the sender posts through the global fetch
 });
-afterEach(() => vi.unstubAllGlobals());
 
 function collect(): { errors: EdgesegError[]; onError: (e: EdgesegError) => void } {
   const errors: EdgesegError[] = [];
