@@ -5,15 +5,17 @@
  * run against the real stack: /demo computes a segment, a report reaches the server and
  * exportData() returns the data; /preferences renders, toggles a purpose, closes its
  * erase confirmation with a TV remote's Back key and keeps a focus ring once the
- * `:focus-visible` rules are dropped as those engines drop them. Nothing may reach
- * onError (the pages log it with console.warn) or the console.
+ * `:focus-visible` rules are dropped as those engines drop them, and the consent-platform
+ * connector (cmp.min.js) sets consent from a TCF CMP. Nothing may reach onError (the pages
+ * log it with console.warn) or the console.
  */
 import type { CDPSession, Page } from 'playwright-core';
 import { describe, expect, inject, it } from 'vitest';
+import { SDK_BASE } from '../support/built-sdk.ts';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
 import { reportsReceived } from '../support/ingest.ts';
 import { REMOVED_FOR_2020_TVS, removeApis, stillPresent } from '../support/old-tv.ts';
-import { CONTENT_IDS, finishTitles, openDemo, type DemoWindow } from './demo-page.ts';
+import { CONTENT_IDS, ensureOpenRound, finishTitles, openDemo, type DemoWindow } from './demo-page.ts';
 
 const base = inject('baseUrl');
 const ALL_REMOVED = REMOVED_FOR_2020_TVS.map((r) => r.api);
@@ -38,6 +40,7 @@ function problems(page: Page): string[] {
     if (m.type() === 'error' || m.type() === 'warning') seen.push(`console.${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => seen.push(`uncaught: ${e.message}`));
+  page.on('response', (r) => { if (r.status() >= 400) seen.push(`HTTP ${r.status()} ${r.url()}`); });
   return seen;
 }
 
@@ -47,12 +50,26 @@ function problems(page: Page): string[] {
  * globalThis, which these pages no longer have. (Clicks, visibility and text reads run in
  * Playwright's isolated world, which keeps every built-in.)
  */
-async function inPage<A, R>(cdp: CDPSession, fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R> {
-  const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', { expression: `(${fn.toString()})(${JSON.stringify(arg ?? null)})`, awaitPromise: true, returnByValue: true });
+async function inPage<A, R>(cdp: CDPSession, fn: ((arg: A) => R | Promise<R>) | string, arg?: A): Promise<R> {
+  // A string is evaluated as it is (for import(), which the test runner would rewrite inside a function).
+  const expression = typeof fn === 'string' ? fn : `(${fn.toString()})(${JSON.stringify(arg ?? null)})`;
+  const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
   if (exceptionDetails) throw new Error(`in page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
   return result.value as R;
 }
 
+
+/** Plays and completes `ids` through the page's segmenter, and flushes. */
+function watchInPage(cdp: CDPSession, ids: readonly string[]): Promise<void> {
+  return inPage(cdp, (list: string[]) => {
+    const seg = (window as unknown as DemoWindow).edgeseg;
+    for (const contentId of list) {
+      seg.track({ type: 'play', contentId, genres: ['Drama'], durationSec: 3000, positionSec: 0, device: 'tv' });
+      seg.track({ type: 'complete', contentId, genres: ['Drama'], durationSec: 3000, positionSec: 3000, device: 'tv' });
+    }
+    return seg.flush();
+  }, [...ids]);
+}
 
 describe('on a 2020 TV (Chromium with the APIs Chromium 68 lacks removed)', () => {
   it('/demo: the SDK computes a segment, sends a report the server counts, and exports the data', { timeout: 90_000 }, async () => {
@@ -154,6 +171,78 @@ describe('on a 2020 TV (Chromium with the APIs Chromium 68 lacks removed)', () =
       expect(ring.outlineStyle).toBe('solid');
       expect(parseFloat(ring.outlineWidth)).toBeGreaterThanOrEqual(3);
       expect(seen).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a TCF consent platform drives consent through cmp.min.js', { timeout: 60_000 }, async () => {
+    const browser = await oldTvBrowser(ALL_REMOVED);
+    try {
+      const page = await browser.context.newPage();
+      const cdp = await browser.context.newCDPSession(page);
+      const seen = problems(page);
+      await page.goto(`${base}/preferences`);
+      await page.waitForSelector('body[data-ready="true"]');
+      expect(await page.getAttribute('#measurement', 'aria-checked')).toBe('false');
+      await watchInPage(cdp, CONTENT_IDS.slice(0, 3));
+
+      // The connector from the endpoint, and a CMP that has loaded and holds the viewer's answer (purposes 1, 5, 6, 8, 9).
+      await inPage(cdp, `import(${JSON.stringify(`${SDK_BASE}/cmp.min.js`)}).then((m) => { window.edgesegCmp = m; })`);
+      const reported = page.waitForResponse((r) => r.url().endsWith('/v1/reports'));
+      const errors = await inPage(cdp, () => {
+        type Callback = (data: unknown, success: boolean) => void;
+        type Cmp = { connectConsentPlatform(seg: unknown, options: { onError(e: Error): void }): () => void };
+        const listeners: Callback[] = [];
+        const tcData = (consents: number[]) => {
+          const flags: Record<number, boolean> = {};
+          for (const id of consents) flags[id] = true;
+          return { gdprApplies: true, cmpStatus: 'loaded', eventStatus: 'useractioncomplete', listenerId: 1, purpose: { consents: flags }, vendor: { consents: {} } };
+        };
+        const w = window as unknown as { __tcfapi: unknown; answer: (consents: number[]) => void; edgeseg: unknown; edgesegCmp: Cmp };
+        w.__tcfapi = (command: string, _version: number, callback: Callback) => {
+          if (command === 'addEventListener') {
+            listeners.push(callback);
+            callback(tcData([1, 5, 6, 8, 9]), true);
+          } else callback(true, true);
+        };
+        w.answer = (consents) => listeners.forEach((cb) => cb(tcData(consents), true));
+        const problems: string[] = [];
+        w.edgesegCmp.connectConsentPlatform(w.edgeseg, { onError: (e) => problems.push(e.message) });
+        return problems;
+      });
+      expect(errors).toEqual([]);
+      await expect.poll(() => page.getAttribute('#measurement', 'aria-checked')).toBe('true'); // the element follows consent.onChange
+      expect(await inPage(cdp, () => (window as unknown as DemoWindow).edgeseg.consent.get())).toEqual({ personalization: true, measurement: true, model_improvement: false });
+      expect((await reported).status()).toBe(202);
+
+      await inPage(cdp, () => (window as unknown as { answer(consents: number[]): void }).answer([1])); // the viewer withdraws in the CMP
+      await expect.poll(() => page.getAttribute('#personalization', 'aria-checked')).toBe('false');
+      expect(await inPage(cdp, () => (window as unknown as DemoWindow).edgeseg.consent.get())).toEqual({ personalization: false, measurement: false, model_improvement: false });
+      expect(seen).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('model improvement: the device seals and sends its contribution to the open round (the contribution chunk)', { timeout: 60_000 }, async () => {
+    await ensureOpenRound(base, inject('authJwk'));
+    const browser = await oldTvBrowser(ALL_REMOVED);
+    try {
+      const page = await browser.context.newPage();
+      const cdp = await browser.context.newCDPSession(page);
+      const seen = problems(page);
+      await page.goto(`${base}/preferences`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await watchInPage(cdp, CONTENT_IDS.slice(0, 3));
+
+      const contributed = page.waitForResponse((r) => r.url().endsWith('/v1/contributions'), { timeout: 20_000 }).catch(() => null);
+      await page.click('#model_improvement');
+      await page.locator('edgeseg-preferences #status', { hasText: 'Model improvement is on.' }).waitFor();
+      await inPage(cdp, () => (window as unknown as DemoWindow).edgeseg.flush());
+      const response = await contributed;
+      expect(seen).toEqual([]); // first: it says why nothing was sent, when nothing was
+      expect(response?.status()).toBe(202);
     } finally {
       await browser.close();
     }
