@@ -33,14 +33,16 @@ async function oldTvBrowser(apis: readonly string[]): Promise<FreshContext> {
   return browser;
 }
 
-/** Everything the page says went wrong: console errors and warnings (onError is logged with console.warn), uncaught errors. */
+/** Everything that went wrong in the page: console errors and warnings (onError is logged with console.warn), uncaught errors, failed requests. */
 function problems(page: Page): string[] {
   const seen: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') seen.push(`console.${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => seen.push(`uncaught: ${e.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) seen.push(`HTTP ${r.status()} ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) seen.push(`HTTP ${r.status()} ${r.url()}`);
+  });
   return seen;
 }
 
