@@ -110,6 +110,27 @@ describe('docs/integrate.md', () => {
     for (const v of versions) expect(v, 'every /sdk/<version>/ path names the package version').toBe(SDK_VERSION);
   });
 
+  it('gives each chunk the budget its size test holds it to', () => {
+    /** `'<name>.min.js': <n> * 1024` (or `1024`) and `const BUDGET = <n> * 1024` in the size tests, in KB. */
+    const kb = (n: string | undefined): number => (n === undefined ? 1 : Number(n));
+    const budgets = new Map<string, number>();
+    for (const m of readFileSync(join(SDK, 'bundle-size.test.ts'), 'utf8').matchAll(/'([a-z-]+)\.min\.js': (?:([\d.]+) \* )?1024/g)) budgets.set(m[1] as string, kb(m[2]));
+    for (const [name, file] of [['preferences', 'preferences/bundle-size.test.ts'], ['cmp', 'cmp/bundle.test.ts']] as const) {
+      const m = /const BUDGET = (?:([\d.]+) \* )?1024;/.exec(readFileSync(join(SDK, file), 'utf8'));
+      expect(m, `the BUDGET of client-sdk/src/${file}`).not.toBeNull();
+      budgets.set(name, kb(m![1]));
+    }
+    const lines = guide.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('| chunk | budget |'));
+    const shown = new Map<string, number>();
+    for (const l of lines.slice(start + 2)) {
+      if (!l.startsWith('|')) break;
+      const [, name, budget] = l.split('|').map((c) => c.trim().replace(/`/g, ''));
+      shown.set(name as string, Number((budget as string).replace(' KB', '')));
+    }
+    expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(budgets));
+  });
+
   it('lists every error code in its table, and no other', () => {
     const errors = program.getSourceFile(join(SDK, 'errors.ts'));
     const alias = errors?.statements.find((s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === 'EdgesegErrorCode');
