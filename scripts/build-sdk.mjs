@@ -181,6 +181,8 @@ const options = {
   legalComments: 'none',
   logLevel: 'warning',
   absWorkingDir: ROOT,
+  // No globalThis on Chromium 68/69: bundled references to it read the shim's global object.
+  inject: [join(ROOT, 'scripts/sdk-global-this.js')],
   plugins: [chunksBesideTheCore, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects],
 };
 const outputs = [];

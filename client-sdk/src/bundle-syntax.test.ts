@@ -70,4 +70,20 @@ describe('Chromium 68 syntax', () => {
       expect(findings.map((f) => `${file}:${f.line}:${f.column} ${f.construct}`)).toEqual([]);
     });
   }
+
+  /**
+   * APIs newer than Chromium 68 that the bundles must not use at all (the old-TV browser
+   * test removes them too): a bundled dependency reading one would break a whole chunk
+   * there, as @hpke's `globalThis.crypto` did until the build injected a shim.
+   */
+  const NEWER_APIS = [/\bglobalThis\b/, /\bObject\.fromEntries\b/, /\.flatMap\(/, /\.flat\(/, /\bstructuredClone\(/, /\.replaceAll\(/, /\.matchAll\(/, /\bPromise\.(allSettled|any)\b/, /\bObject\.hasOwn\(/, /\brandomUUID\(/];
+  for (const file of files) {
+    it(`client-sdk/dist/${file} uses no API newer than Chromium 68, and queueMicrotask only behind feature detection`, () => {
+      const text = readFileSync(new URL(file, DIST), 'utf8');
+      expect(NEWER_APIS.filter((api) => api.test(text)).map(String)).toEqual([]);
+      const calls = text.match(/\bqueueMicrotask\b/g) || [];
+      const guarded = text.match(/typeof queueMicrotask/g) || [];
+      expect(calls.length).toBeLessThanOrEqual(2 * guarded.length);
+    });
+  }
 });
