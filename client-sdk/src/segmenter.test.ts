@@ -114,6 +114,16 @@ describe('consent', () => {
     await third.shutdown();
   });
 
+  it('an answer that changes nothing stores nothing (a consent platform answers on every page load)', async () => {
+    const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId() }, testDeps(edge));
+    await seg.ready;
+    await seg.consent.set({ measurement: true });
+    await seg.consent.set({ measurement: true });
+    await seg.consent.set({ personalization: true });
+    expect((await seg.exportData())?.consentLog.map((e) => e.choice.measurement)).toEqual([true]);
+    await seg.shutdown();
+  });
+
   it('reports unknown consent keys and non-boolean values, and applies the rest', async () => {
     const { errors, onError } = collect();
     const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId(), onError }, testDeps(edge));
@@ -177,7 +187,7 @@ describe('debug', () => {
     await seg.consent.set({ measurement: true });
     seg.track(play('a'));
     await seg.flush();
-    await seg.consent.set({ measurement: true }); // again: this week's report is already queued
+    seg.track(play('b')); // another burst: this week's report is already queued
     await seg.flush();
     const lines = say.mock.calls.map((c) => String(c[0]));
     expect(lines).toContain('[edgeseg] no segment: no events yet');

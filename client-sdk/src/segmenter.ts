@@ -10,7 +10,7 @@ import { assignSegment, DAY_MS, featureVector, flattenCentroids, lifecycleStage,
 import type { ConsentApi, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
 import { createCampaignWatch, recordShown } from './campaign-watch.ts';
 import { loadDataChunk, loadReleaseChunk, loadVerifyChunk } from './chunks.ts';
-import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, readConsentChange, type ConsentState } from './consent.ts';
+import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, readConsentChange, type ConsentState } from './consent.ts';
 import { EdgesegError, toEdgesegError, type EdgesegErrorCode, type EdgesegStage } from './errors.ts';
 import { createEventLog } from './event-log.ts';
 import { base64urlText } from './jws.ts';
@@ -356,9 +356,12 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
         const { change: valid, unknown } = readConsentChange(change);
         if (unknown.length) report(new EdgesegError('unknown-consent-key', 'consent', `consent.set: ignored ${unknown.join(', ')}: the purposes are personalization, measurement and model_improvement, each true or false`));
         const before = consentNow();
+        const prior = choice;
         choice = { ...choice, ...valid };
         if (!loaded) setEarly = { ...setEarly, ...valid };
         answer();
+        // A consent platform answers on every page load: an answer that changes nothing stores nothing (no consent-log entry per visit).
+        if (loaded && PURPOSES.every((p) => prior[p] === choice[p])) return say('consent.set: nothing changed');
         await ready;
         if (!db) return;
         const after = consentNow();
