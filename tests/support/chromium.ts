@@ -31,13 +31,13 @@ export interface FreshContext {
  * const { context, close } = await launchChromium();
  * const page = await context.newPage();
  */
-export async function launchChromium(options: { offline?: boolean } = {}): Promise<FreshContext> {
+export async function launchChromium(options: { offline?: boolean; args?: readonly string[] } = {}): Promise<FreshContext> {
   assertChromium();
   const userDataDir = mkdtempSync(join(tmpdir(), 'edgeseg-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...(options.args ?? [])],
     offline: options.offline ?? false,
   });
   return {
