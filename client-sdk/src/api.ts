@@ -120,7 +120,10 @@ export interface EdgesegExport {
  * seg.onSegmentChange((s) => console.log(s ? s.label : 'no segment yet'));
  */
 export interface Segmenter {
-  /** Resolves when stored state is loaded and the first model fetch has settled. Never rejects. */
+  /**
+   * Resolves when stored state is loaded and the first model fetch has settled (with
+   * `waitForConsent`, not before the first `consent.set()`). Never rejects.
+   */
   readonly ready: Promise<void>;
   /** Records a playback event. Invalid events go to `onError`; never throws. */
   track(event: PlaybackEvent): void;

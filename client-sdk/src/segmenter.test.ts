@@ -143,9 +143,16 @@ describe('consent', () => {
     const probe = await openStore(`edgeseg-${id}`); // opening creates it: check it is empty
     expect(await probe.transaction('kv').store.count()).toBe(0);
     probe.close();
+    // Before the answer, export, erase and flush act on memory only and never hang.
+    expect(await seg.exportData()).toBeNull();
+    await seg.flush();
+    await seg.eraseData();
+    seg.track(play('b'));
+    expect(edge.requests).toEqual([]);
     await seg.consent.set({ measurement: true });
     await seg.flush();
     expect(seg.segment()).not.toBeNull(); // the event tracked before the answer was kept in memory and applied
+    expect((await seg.exportData())?.events.map((e) => e.contentId)).toEqual(['b']);
     expect(edge.requests.some((r) => r.method === 'POST' && r.path === '/v1/reports')).toBe(true);
     await seg.shutdown();
   });

@@ -120,6 +120,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
   let answer: () => void = () => undefined;
   /** With `waitForConsent`, resolves at the first consent.set(): nothing is stored before. */
   const answered = o.waitForConsent ? new Promise<void>((resolve) => (answer = resolve)) : null;
+  let unanswered = !!answered;
   /** The active model, and its centroids flattened once per model. */
   let model: ModelManifest | null = null;
   let centroids: Float32Array = new Float32Array(0);
@@ -305,7 +306,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     await purge();
     const [storedConsent, cachedModel] = await Promise.all([readKv(store, 'consent'), readKv(store, 'model')]);
     choice = { ...defaults, ...storedConsent, ...setEarly };
-    if (setEarly !== null && Object.keys(setEarly).length) await writeKv(store, 'consent', choice);
+    if (Object.keys(setEarly).length) await writeKv(store, 'consent', choice);
     const cached = insecure ? undefined : usable(cachedModel);
     if (cached) activate(cached.manifest as ModelManifest);
     if (!insecure) await loadBundledModel(store, cached ? cached.version : 0);
@@ -348,6 +349,8 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
   }
 
   const ready: Promise<void> = init().catch(fail('internal', 'init'));
+  /** `ready`, or at once while waitForConsent waits for its answer: export, erase and flush then act on memory only, never hang. */
+  const settled = (): Promise<void> => (unanswered ? Promise.resolve() : ready);
 
   const consent: ConsentApi = {
     get: consentNow,
@@ -359,6 +362,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
         const prior = choice;
         choice = { ...choice, ...valid };
         if (!loaded) setEarly = { ...setEarly, ...valid };
+        unanswered = false;
         answer();
         // A consent platform answers on every page load: an answer that changes nothing stores nothing (no consent-log entry per visit).
         if (loaded && PURPOSES.every((p) => prior[p] === choice[p])) return say('consent.set: nothing changed');
@@ -414,7 +418,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     },
     campaignShown(id) {
       if (!(model && model.campaigns && model.campaigns.some((c) => c.id === id))) return report(new EdgesegError('unknown-campaign', 'campaigns', `campaignShown: ${String(id)} is not a campaign of the active model`));
-      void ready.then(() => db && recordShown(db, id, now())).catch(fail('storage-failed', 'campaigns'));
+      void settled().then(() => db && recordShown(db, id, now())).catch(fail('storage-failed', 'campaigns'));
     },
     onSegmentChange(cb) {
       segmentListeners.add(cb);
@@ -422,7 +426,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     },
     async exportData() {
       try {
-        await ready;
+        await settled();
         await events.write();
         if (!db) return null;
         const gpc = globalPrivacyControl();
@@ -435,7 +439,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
     },
     async eraseData() {
       try {
-        await ready;
+        await settled();
         forget();
         if (channel) channel.post({ type: 'erase' });
         if (db) await (await loadDataChunk()).eraseStore(db, now());
@@ -444,7 +448,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
       }
     },
     async flush() {
-      await ready;
+      await settled();
       await events.write();
       for (let i = 0; i < 3 && inFlight.size; i++) await Promise.all(Array.from(inFlight)); // tasks may start others
       if (sending) {
