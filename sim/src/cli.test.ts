@@ -1,5 +1,6 @@
 /**
- * The CLI end to end, as a user runs it: a small slice of the shared MovieLens data, and
+ * The CLI end to end, as a user runs it: a small slice of MovieLens shipped with the
+ * project (sim/fixtures/movielens-40-users: a clone has nothing beside it), and
  * synthetic data with known segments (ARI against the truth ≥ 0.9 at ε = 1); JSON shape,
  * exported files, and exit code 2 on bad input.
  */
@@ -13,7 +14,8 @@ import { FEATURE_NAMES_V1 } from '@edgeseg/shared';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const MOVIELENS = join(ROOT, '../shared/datasets/movielens-latest-small');
+/** MovieLens ml-latest-small's users 1–40 and the movies they rated, under the data set's license (its README.txt is beside them). */
+const MOVIELENS = join(ROOT, 'sim/fixtures/movielens-40-users');
 
 function simulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -23,7 +25,7 @@ function simulate(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-/** The first `users` users' ratings of the shared MovieLens set, in a folder of their own. */
+/** The first `users` (≤ 40) users' ratings of the MovieLens fixture, in a folder of their own. */
 function movielensSlice(users: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-ml-slice-'));
   writeFileSync(join(dir, 'movies.csv'), readFileSync(join(MOVIELENS, 'movies.csv')));
