@@ -5,10 +5,11 @@ import { summariseTally, type TallySummary } from './tally.ts';
 const TABLE_REPORTS = 'reports';
 const TABLE_RELEASE = 'release';
 
-/** The answer to `addReports`: how many were new and how many were replays of stored ids. */
+/** The answer to `addReports`: how many were new, how many were replays of stored ids, and which ids those were (the routes answer per item). */
 export interface AddReportsResult {
   accepted: number;
   duplicates: number;
+  replayedIds: string[];
 }
 
 /**
@@ -36,26 +37,14 @@ export class SegmentTally extends DurableObject<unknown> {
    * and 57% with a 1 ms gathering wait: on these loads every timer is latency.
    *
    * @example
-   * tally.addReports([{ id: 'r1…', value: 2 }]) // { accepted: 1, duplicates: 0 }
+   * tally.addReports([{ id: 'r1…', value: 2 }]) // { accepted: 1, duplicates: 0, replayedIds: [] }
    */
   addReports(reports: { id: string; value: number }[]): AddReportsResult {
-    const { accepted, duplicates } = this.addReportsNamingReplays(reports);
-    return { accepted, duplicates };
-  }
-
-  /**
-   * As `addReports`, and names the ids that were already stored, so the report routes
-   * can answer per item in the same one call.
-   *
-   * @example
-   * tally.addReportsNamingReplays([{ id: 'r1…', value: 2 }]) // { accepted: 0, duplicates: 1, replayedIds: ['r1…'] }
-   */
-  addReportsNamingReplays(reports: { id: string; value: number }[]): AddReportsResult & { replayedIds: string[] } {
     if (this.released()) throw new Error('this period is released: it takes no more reports');
     return this.ctx.storage.transactionSync(() => this.insert(reports));
   }
 
-  private insert(reports: { id: string; value: number }[]): AddReportsResult & { replayedIds: string[] } {
+  private insert(reports: { id: string; value: number }[]): AddReportsResult {
     const replayedIds: string[] = [];
     for (const r of reports) {
       const cursor = this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REPORTS} (id, value) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`, r.id, r.value);

@@ -43,8 +43,8 @@ describe('SegmentTally.addReports', () => {
   it('stores each id once, a replay within the call included, and answers how many were new', async () => {
     const tally = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`addreports-test:${crypto.randomUUID()}`));
     const [a, b, c] = [newId('a'), newId('b'), newId('c')];
-    expect(await tally.addReports([{ id: a, value: 0 }, { id: a, value: 0 }, { id: b, value: 1 }])).toEqual({ accepted: 2, duplicates: 1 });
-    expect(await tally.addReports([{ id: b, value: 1 }, { id: c, value: 2 }])).toEqual({ accepted: 1, duplicates: 1 });
+    expect(await tally.addReports([{ id: a, value: 0 }, { id: a, value: 0 }, { id: b, value: 1 }])).toEqual({ accepted: 2, duplicates: 1, replayedIds: [a] });
+    expect(await tally.addReports([{ id: b, value: 1 }, { id: c, value: 2 }])).toEqual({ accepted: 1, duplicates: 1, replayedIds: [b] });
     expect(await tally.reportCount()).toBe(3);
     expect(await tally.counts(3)).toEqual([1, 1, 1]);
   });

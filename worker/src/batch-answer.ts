@@ -32,7 +32,7 @@ export function initialResults(items: readonly { id: string }[], refusals: reado
  * Marks the items whose ids a tally already held as duplicates.
  *
  * @example
- * markReplayed(results, (await tally.addReportsNamingReplays(group)).replayedIds);
+ * markReplayed(results, (await tally.addReports(group)).replayedIds);
  */
 export function markReplayed(results: ItemResult[], replayedIds: readonly string[]): void {
   if (replayedIds.length === 0) return;

@@ -48,9 +48,10 @@ export interface ProblemBody {
  * @example
  * return problemResponse('invalid-body', { detail: 'reports[0].value: must be a segment index' });
  */
-export function problemResponse(type: ProblemType, extra: { detail?: string; errors?: string[]; headers?: Record<string, string> } = {}): Response {
+export function problemResponse(type: ProblemType, extra: { detail?: string; errors?: string[]; headers?: Record<string, string>; members?: Record<string, unknown> } = {}): Response {
   const { status, title } = PROBLEMS[type];
-  const body: ProblemBody = { type: PROBLEM_BASE + type, title, status };
+  // Extension members (RFC 9457 §3.2) first, so the standard members win over one of the same name.
+  const body: ProblemBody & Record<string, unknown> = { ...extra.members, type: PROBLEM_BASE + type, title, status };
   if (extra.detail) body.detail = extra.detail;
   if (extra.errors) body.errors = extra.errors.slice(0, 20);
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json', ...extra.headers } });
@@ -96,9 +97,6 @@ export class ProblemWithMembers extends ProblemError {
   }
 
   override getResponse(): Response {
-    const { status, title } = PROBLEMS[this.problem];
-    const body: ProblemBody & Record<string, unknown> = { ...this.members, type: PROBLEM_BASE + this.problem, title, status, detail: this.message };
-    if (this.errors) body.errors = this.errors.slice(0, 20);
-    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } });
+    return problemResponse(this.problem, { detail: this.message, ...(this.errors ? { errors: this.errors } : {}), members: this.members });
   }
 }

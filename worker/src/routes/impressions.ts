@@ -54,7 +54,7 @@ export const impressionRoutes = new Hono<AppEnv>().post('/v1/impressions', async
   for (const r of reports.filter((_, i) => !refusals[i])) groups.set(`${r.model_version}:${r.period}`, [...(groups.get(`${r.model_version}:${r.period}`) ?? []), r]);
   for (const group of groups.values()) {
     const first = group[0] as ImpressionReport;
-    const stored = await impressionTallyStub(c.env, first.model_version, first.period).addReportsNamingReplays(group.map(({ id, value }) => ({ id, value })));
+    const stored = await impressionTallyStub(c.env, first.model_version, first.period).addReports(group.map(({ id, value }) => ({ id, value })));
     markReplayed(results, stored.replayedIds);
   }
   return c.json(batchAnswer(results), 202);

@@ -127,7 +127,7 @@ export const reportRoutes = new Hono<AppEnv>().post('/v1/reports', async (c) => 
   for (const group of groupReports(reports.filter((_, i) => !refusals[i])).values()) {
     const first = group[0] as SegmentReport;
     // One call per tally, answered once its write committed (segment-tally.ts says why no batching).
-    const stored = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReportsNamingReplays(group.map(({ id, value }) => ({ id, value })));
+    const stored = await (await tallyOf(c.env, manifests.get(first.model_version) as ModelManifest, first)).addReports(group.map(({ id, value }) => ({ id, value })));
     markReplayed(results, stored.replayedIds);
   }
   return c.json(batchAnswer(results), 202);
