@@ -61,6 +61,16 @@ async function inPage<A, R>(cdp: CDPSession, fn: ((arg: A) => R | Promise<R>) | 
 }
 
 
+/** A new page of `browser` on /preferences, ready, with a DevTools session and its problems recorded from the start. */
+async function openPreferences(browser: FreshContext): Promise<{ page: Page; cdp: CDPSession; seen: string[] }> {
+  const page = await browser.context.newPage();
+  const cdp = await browser.context.newCDPSession(page);
+  const seen = problems(page);
+  await page.goto(`${base}/preferences`);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { page, cdp, seen };
+}
+
 /** Plays and completes `ids` through the page's segmenter, and flushes. */
 function watchInPage(cdp: CDPSession, ids: readonly string[]): Promise<void> {
   return inPage(cdp, (list: string[]) => {
@@ -116,11 +126,7 @@ describe('on a 2020 TV (Chromium with the APIs Chromium 68 lacks removed)', () =
   it('/preferences: renders the data, toggles a purpose, closes the erase confirmation with Back (461), and keeps a focus ring without :focus-visible', { timeout: 90_000 }, async () => {
     const browser = await oldTvBrowser(ALL_REMOVED);
     try {
-      const page = await browser.context.newPage();
-      const cdp = await browser.context.newCDPSession(page);
-      const seen = problems(page);
-      await page.goto(`${base}/preferences`);
-      await page.waitForSelector('body[data-ready="true"]');
+      const { page, cdp, seen } = await openPreferences(browser);
       expect(await inPage(cdp, stillPresent, ALL_REMOVED)).toEqual([]);
 
       // exportData() worked: the element shows the device's data, not the consent-only fallback.
@@ -181,11 +187,7 @@ describe('on a 2020 TV (Chromium with the APIs Chromium 68 lacks removed)', () =
   it('a TCF consent platform drives consent through cmp.min.js', { timeout: 60_000 }, async () => {
     const browser = await oldTvBrowser(ALL_REMOVED);
     try {
-      const page = await browser.context.newPage();
-      const cdp = await browser.context.newCDPSession(page);
-      const seen = problems(page);
-      await page.goto(`${base}/preferences`);
-      await page.waitForSelector('body[data-ready="true"]');
+      const { page, cdp, seen } = await openPreferences(browser);
       expect(await page.getAttribute('#measurement', 'aria-checked')).toBe('false');
       await watchInPage(cdp, CONTENT_IDS.slice(0, 3));
 
@@ -231,11 +233,7 @@ describe('on a 2020 TV (Chromium with the APIs Chromium 68 lacks removed)', () =
     await ensureOpenRound(base, inject('authJwk'));
     const browser = await oldTvBrowser(ALL_REMOVED);
     try {
-      const page = await browser.context.newPage();
-      const cdp = await browser.context.newCDPSession(page);
-      const seen = problems(page);
-      await page.goto(`${base}/preferences`);
-      await page.waitForSelector('body[data-ready="true"]');
+      const { page, cdp, seen } = await openPreferences(browser);
       await watchInPage(cdp, CONTENT_IDS.slice(0, 3));
 
       const contributed = page.waitForResponse((r) => r.url().endsWith('/v1/contributions'), { timeout: 20_000 }).catch(() => null);
