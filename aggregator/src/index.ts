@@ -17,3 +17,5 @@ export * from './training/index.ts';
 export { KeyRing, type RingState } from './key-ring.ts';
 export { currentModelSigningKey, keyRingOf, publishSignedModel, type RingSigningEnv } from './ring-signing.ts';
 export { currentKey, hpkeKeyForShare, keptHpkeKeys, neededConfigIds, publishedSigningKeys, type HpkeKeyRow, type SigningKeyRow } from './key-rotation.ts';
+export * from './roles/helper/index.ts';
+export * from './roles/leader/index.ts';
