@@ -6,6 +6,7 @@ export { importSigningKey, signModel, type SigningKey } from './signing.ts';
 export { RoundShard, isRoundSealedError, type ShardItem, type RelayItem } from './round-shard.ts';
 export { RoundCoordinator, uint32ToBase64, base64ToUint32, type CoordinatorEnv, type HelperRelease } from './round-coordinator.ts';
 export { shardOf, bucketKey } from './round/shard-key.ts';
+export { ShardStore, RoundSealedError, type ShardSummary, type AddResult, type ShardStoreOptions } from './round/shard-store.ts';
 export { idDigest, type Bucket } from './round/bucket.ts';
 export { publicRound, type RoundRecord, type PublicRound, type RoundResult } from './round/record.ts';
 export { updateCentroids, type DecodedAggregate, type CentroidUpdate } from './round/kmeans-update.ts';
