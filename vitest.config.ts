@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,client-sdk,aggregator,worker,sim}/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['{shared,client-sdk,aggregator,worker,sim}/src/**/*.test.ts', 'scripts/**/*.test.ts', 'worker/public/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -8,7 +8,7 @@ import { api, apiJson, ApiError } from './api.js';
 import { wireCampaigns } from './campaigns.js';
 import { h } from './dom.js';
 import { renderHistory } from './history.js';
-import { base64urlBytes, manifestOf, verifyModel } from './model.js';
+import { jwsJson, manifestOf, verifyJws } from './model.js';
 import { renderLedger, renderRounds } from './rounds.js';
 import { renderLifecycle, renderLifecycleTrend } from './lifecycle.js';
 import { renderSegments } from './segments.js';
@@ -32,7 +32,7 @@ const status = $('status');
 /** The role and expiry a token claims (shown only; the server checks the signature). */
 function claimsOf(/** @type {string} */ t) {
   try {
-    return JSON.parse(new TextDecoder().decode(base64urlBytes(t.split('.')[1] ?? '')));
+    return jwsJson(t, 1);
   } catch {
     return {};
   }
@@ -44,7 +44,7 @@ const message = (e) => (e instanceof Error ? e.message : String(e));
 async function loadModel() {
   const [jws, jwks] = await Promise.all([api('/v1/model', { accept: 'application/jose' }).then((r) => r.text()), apiJson('/.well-known/jwks.json')]);
   manifest = manifestOf(jws);
-  const verified = await verifyModel(jws, jwks);
+  const verified = await verifyJws(jws, jwks);
   $('model').textContent = `Model v${manifest.version} · k = ${manifest.k} segments · issued ${new Date(manifest.issued_at * 1000).toLocaleString('en-GB')} · ${verified ? 'signature verified' : 'SIGNATURE NOT VERIFIED'}`;
 }
 

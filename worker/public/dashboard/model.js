@@ -1,8 +1,10 @@
 // @ts-check
 /**
- * The signed model as the pages read it: the payload of the compact JWS from
- * GET /v1/model, checked with the project's own parseManifest, and (on the dashboard)
- * its ES256 signature verified against /.well-known/jwks.json with WebCrypto.
+ * Signed documents as the pages read them: the payload of a compact JWS, the model's
+ * manifest inside GET /v1/model (checked with the project's own parseManifest), and (on
+ * the dashboard) an ES256 signature verified with WebCrypto against a JWKS: the model's
+ * against the leader's /.well-known/jwks.json, the helper's privacy ledger against the
+ * helper's own.
  */
 import { parseManifest } from '/vendor/edgeseg-shared.js';
 
@@ -26,27 +28,53 @@ export function base64urlBytes(s) {
  * @param {string} jws
  */
 export function manifestOf(jws) {
-  const payload = jws.split('.')[1];
-  if (!payload) throw new Error('the model is not a compact JWS');
-  const parsed = parseManifest(JSON.parse(new TextDecoder().decode(base64urlBytes(payload))));
+  if (!jws.split('.')[1]) throw new Error('the model is not a compact JWS');
+  const parsed = parseManifest(jwsJson(jws, 1));
   if (!parsed.ok) throw new Error(`the model does not match the schema: ${parsed.errors.join('; ')}`);
   return parsed.value;
 }
 
 /**
- * True when the JWS carries a valid ES256 signature by one of the keys in `jwks`.
+ * One part of a compact JWS (0: protected header, 1: payload) read as JSON; throws
+ * when it is not JSON. Reading is not trusting: verify the signature first.
  *
  * @example
- * const ok = await verifyModel(jws, await (await fetch('/.well-known/jwks.json')).json());
+ * const { kid } = jwsJson(jws, 0);
+ * @param {string} jws
+ * @param {0 | 1} part
+ */
+export function jwsJson(jws, part) {
+  return JSON.parse(new TextDecoder().decode(base64urlBytes(jws.split('.')[part] ?? '')));
+}
+
+/**
+ * True when the JWS carries a valid ES256 signature by the key of `jwks` its header
+ * names (kid), and, when `typ` is given, its header declares that type (so a document
+ * of one kind signed by the same key cannot pass as another).
+ *
+ * @example
+ * const ok = await verifyJws(jws, await (await fetch('/.well-known/jwks.json')).json(), 'edgeseg-model+json');
  * @param {string} jws
  * @param {{ keys: JsonWebKey[] }} jwks
+ * @param {string} [typ]
  */
-export async function verifyModel(jws, jwks) {
+export async function verifyJws(jws, jwks, typ) {
   const [header, payload, signature] = jws.split('.');
-  if (!header || !payload || !signature) return false;
-  const { kid } = JSON.parse(new TextDecoder().decode(base64urlBytes(header)));
-  const jwk = jwks.keys.find((k) => /** @type {{ kid?: string }} */ (k).kid === kid);
-  if (!jwk) return false;
-  const key = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64urlBytes(signature), new TextEncoder().encode(`${header}.${payload}`));
+  if (!header || !payload || !signature || !Array.isArray(jwks?.keys)) return false;
+  /** @type {{ alg?: unknown, kid?: unknown, typ?: unknown }} */
+  let protectedHeader;
+  try {
+    protectedHeader = jwsJson(jws, 0);
+  } catch {
+    return false;
+  }
+  if (protectedHeader.alg !== 'ES256' || (typ !== undefined && protectedHeader.typ !== typ)) return false;
+  const jwk = jwks.keys.find((k) => /** @type {{ kid?: string }} */ (k).kid === protectedHeader.kid);
+  if (!jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return false;
+  try {
+    const key = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+    return await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64urlBytes(signature), new TextEncoder().encode(`${header}.${payload}`));
+  } catch {
+    return false; // a key or signature that is not one (bad coordinates, bad base64url) verifies nothing
+  }
 }
