@@ -57,8 +57,16 @@ export interface RoundDescriptor {
   delta: number;
   /** Local mode only: σ² of the discrete Gaussian the device adds to each entry. */
   local_sigma2?: number;
+  /** Epoch seconds when the round opened. */
+  opens_at: number;
   /** Epoch seconds after which contributions are refused. */
   closes_at: number;
+  /**
+   * Minimum contributions per released bucket (one slice and group): a bucket with fewer
+   * is never released by either aggregator, and the helper enforces its own minimum on
+   * top (its policy). Part of the configuration every share is sealed to.
+   */
+  min_batch: number;
   /**
    * Counts rounds only: the ISO week whose segments are counted. A device contributes
    * the one-hot of the segment it held in that week (or the "no segment" entry); the

@@ -13,6 +13,7 @@ import {
   combineShares,
   CONTRIBUTION_INFO,
   contributionAad,
+  roundDigest,
   encodeKmeansContribution,
   expandSeed,
   generateHpkeKeyPair,
@@ -51,9 +52,12 @@ export async function measureEncryption(opts: SimOptions, sim: SimRun): Promise<
     encoding: ENCODING,
     epsilon: opts.epsilon,
     delta: opts.delta,
+    opens_at: Math.floor(Date.now() / 1000),
     closes_at: Math.floor(Date.now() / 1000) + 3600,
+    min_batch: 1,
     hpke: { leader: leader.config, helper: helper.config },
   };
+  const digest = await roundDigest(round);
   const leaderKey = await importHpkePrivateKey(leader.privateKeyJwk);
   const helperKey = await importHpkePrivateKey(helper.privateKeyJwk);
   const flat = flattenCentroids(centroids);
@@ -66,8 +70,8 @@ export async function measureEncryption(opts: SimOptions, sim: SimRun): Promise<
     const { body } = await buildSecureContribution(round, x, id, seededRandom(deviceSeed(opts.seed, i)));
     sealing += performance.now() - t;
     if (i < CHECKED) {
-      const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader')));
-      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper'));
+      const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
+      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest));
       const vector = combineShares(leaderShare, await expandSeed(seed, L));
       // The same device randomness re-encodes the same vector (slice draw first, as buildSecureContribution does).
       const random = seededRandom(deviceSeed(opts.seed, i));

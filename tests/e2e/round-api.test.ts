@@ -20,6 +20,7 @@ import {
   bytesToBase64url,
   base64urlToBytes,
   contributionAad,
+  roundDigest,
   SEED_BYTES,
   sealShare,
   vectorLength,
@@ -363,7 +364,7 @@ describe('POST /v1/contributions', () => {
     for (const words of [L - 1, L + 1, 1]) {
       const id = newId(`len${words}`);
       const b = await validBody(current, id);
-      const leader = await sealShare(current.hpke.leader, new Uint8Array(4 * words), CONTRIBUTION_INFO, contributionAad(b, 'leader'));
+      const leader = await sealShare(current.hpke.leader, new Uint8Array(4 * words), CONTRIBUTION_INFO, contributionAad(b, 'leader', await roundDigest(current)));
       await refused(`leader share of ${words} words (round: ${L})`, JSON.stringify({ ...b, leader }), json, 422, 'invalid-body', id, new RegExp(`expected ${4 * L} bytes, got ${4 * words}`));
     }
   });
@@ -506,7 +507,9 @@ describe('helper internal routes, called directly', () => {
       encoding: { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } },
       epsilon: 1,
       delta: 1e-9,
+      opens_at: Math.floor(Date.now() / 1000),
       closes_at: Math.floor(Date.now() / 1000) + 3600,
+      min_batch: 3,
       hpke: { leader: helper, helper },
     };
     const record = { descriptor, shards: 1, min_devices: 3, sigma2: '100/1', state: 'open', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null };
@@ -516,7 +519,7 @@ describe('helper internal routes, called directly', () => {
     const ids = ['guard-device-0000001', 'guard-device-0000002', 'guard-device-0000003', 'guard-device-0000004'];
     const items = await Promise.all(
       ids.map(async (id) => {
-        const sealed = await sealShare(helper, randomBytes(SEED_BYTES), CONTRIBUTION_INFO, contributionAad({ round_id: roundId, id, slice: 0, group: 0 }, 'helper'));
+        const sealed = await sealShare(helper, randomBytes(SEED_BYTES), CONTRIBUTION_INFO, contributionAad({ round_id: roundId, id, slice: 0, group: 0 }, 'helper', await roundDigest(descriptor)));
         return { id, slice: 0, group: 0, sealed: JSON.stringify(sealed) };
       }),
     );

@@ -4,7 +4,7 @@
 // exactly as the leader reaches it in production.
 import { HPKE_RETIRED_MIN_MS, SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
 import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { buildSecureContribution, generateHpkeKeyPair, sealShare, CONTRIBUTION_INFO, contributionAad, vectorLength } from '@edgeseg/shared/secure';
+import { buildSecureContribution, generateHpkeKeyPair, sealShare, CONTRIBUTION_INFO, contributionAad, roundDigest, vectorLength } from '@edgeseg/shared/secure';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -255,8 +255,8 @@ describe('HPKE rotation mid-round', () => {
     const seed = new Uint8Array(16);
     const body = {
       ...binding,
-      leader: await sealShare(oldKeys.leader, new Uint8Array(vectorLength(next.kind, next.k, next.d) * 4), CONTRIBUTION_INFO, contributionAad(binding, 'leader')),
-      helper: await sealShare(newKeys.helper, seed, CONTRIBUTION_INFO, contributionAad(binding, 'helper')),
+      leader: await sealShare(oldKeys.leader, new Uint8Array(vectorLength(next.kind, next.k, next.d) * 4), CONTRIBUTION_INFO, contributionAad(binding, 'leader', await roundDigest(next))),
+      helper: await sealShare(newKeys.helper, seed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', await roundDigest(next))),
     };
     const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     await expectProblem(res, 400, 'undecryptable');

@@ -15,7 +15,7 @@ function record(overrides: Partial<RoundRecord> = {}, mode: 'secure' | 'local' =
     descriptor: {
       round_id: 'c-2026-W47-v3', kind: 'counts', mode, model_version: 3, k: K, d: 0, slices: [[[], [], [], []]], groups: 1,
       encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
-      epsilon: 1, delta: 1e-9, closes_at: 0, period: '2026-W47', hpke: { leader: { config_id: 1, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'x' } },
+      epsilon: 1, delta: 1e-9, opens_at: 0, closes_at: 0, min_batch: 50, period: '2026-W47', hpke: { leader: { config_id: 1, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'x' } },
     },
     shards: 1, min_devices: 50, sigma2: SIGMA2, state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
     counts: { k_threshold: 20, labels: ['a', 'b', 'c', 'd'] },

@@ -1,5 +1,5 @@
 import { type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
-import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeCountAggregate, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
+import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeCountAggregate, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, roundDigest, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from './index.ts';
@@ -36,7 +36,9 @@ beforeAll(async () => {
     encoding: { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } },
     epsilon: 1,
     delta: 1e-9,
+    opens_at: 1_600_000_000,
     closes_at: 1_900_000_000,
+    min_batch: 100,
     hpke: { leader: { ...leader.config }, helper: { ...helper.config } },
   };
 });
@@ -95,8 +97,9 @@ describe.each(chunks)('join, %s', (_name, load) => {
     expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L).ok).toBe(true);
     expect(body.round_id).toBe(round.round_id);
 
-    const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader')));
-    const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper')), L);
+    const digest = await roundDigest(round);
+    const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
+    const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest)), L);
     const agg = decodeKmeansAggregate(combineShares(leaderShare, helperShare), K, D, round.encoding);
     expect(Array.from(agg.counts, (c) => Math.round(c))).toEqual([0, 1, 0]);
     // The leader's share alone is uniformly random, not the vector.
@@ -145,8 +148,9 @@ describe.each(chunks)('join, %s', (_name, load) => {
 async function recombine(body: SecureContribution, r: RoundDescriptor): Promise<Int32Array> {
   const L = vectorLength(r.kind, r.k, r.d);
   expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L).ok).toBe(true);
-  const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader')));
-  const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper')), L);
+  const digest = await roundDigest(r);
+  const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
+  const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest)), L);
   return combineShares(leaderShare, helperShare);
 }
 
@@ -167,7 +171,9 @@ function countsRound(): RoundDescriptor {
     encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
     epsilon: 1,
     delta: 1e-9,
+    opens_at: Math.floor(IN_WEEK_MS / 1000),
     closes_at: Math.ceil(IN_WEEK_MS / 1000) + 14 * 86_400,
+    min_batch: 100,
     period: WEEK,
     hpke: round.hpke,
   };

@@ -1,4 +1,4 @@
-import { type LocalContribution, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { type HpkeConfig, type LocalContribution, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { rationalToNumber, sigma2ForEpsilon } from '@edgeseg/shared/dp';
 import { encodingScales, generateHpkeKeyPair, parseLocalContribution, vectorLength } from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
@@ -22,13 +22,11 @@ function plannedSigma2(epsilon: number, delta: number, bound: number): number {
 }
 
 let pinned: NonNullable<ModelManifest['aggregators']>;
-let otherKey: string;
 let round: RoundDescriptor;
 
 beforeAll(async () => {
-  const [leader, helper, other] = await Promise.all([generateHpkeKeyPair(1), generateHpkeKeyPair(2), generateHpkeKeyPair(1)]);
+  const [leader, helper] = await Promise.all([generateHpkeKeyPair(1), generateHpkeKeyPair(2)]);
   pinned = { leader: leader.config, helper: helper.config };
-  otherKey = other.config.public_key;
   round = {
     round_id: 'r-1700000000-10ca1000',
     kind: 'kmeans',
@@ -42,7 +40,9 @@ beforeAll(async () => {
     epsilon: 1,
     delta: 1e-9,
     local_sigma2: plannedSigma2(1, 1e-9, encoding.bound),
+    opens_at: 1_600_000_000,
     closes_at: 1_900_000_000,
+    min_batch: 100,
     hpke: { leader: { ...leader.config } },
   };
 });
@@ -64,12 +64,14 @@ const model = (aggregators: ModelManifest['aggregators'] | undefined, version = 
 
 type Queued = [source.ContributionItem, RoundDescriptor];
 
-async function joinWith(chunk: typeof source, roundValue: unknown, x: Float32Array | null, opts: { keys?: ModelManifest['aggregators'] | undefined; version?: number; kind?: 'kmeans' | 'counts' } = {}): Promise<Queued[]> {
+/** Joins with a single-operator model (no aggregators pinned) and no app pin, unless `opts` pins them. */
+async function joinWith(chunk: typeof source, roundValue: unknown, x: Float32Array | null, opts: { keys?: ModelManifest['aggregators'] | undefined; helper?: HpkeConfig; version?: number; kind?: 'kmeans' | 'counts' } = {}): Promise<Queued[]> {
   const queued: Queued[] = [];
   await chunk.join({
     kind: opts.kind ?? 'kmeans',
     round: roundValue,
-    model: model('keys' in opts ? opts.keys : pinned, opts.version),
+    model: model(opts.keys, opts.version),
+    helper: opts.helper,
     x,
     nowMs: 1_800_000_000_000,
     queue: async (item, r) => void queued.push([item, r]),
@@ -151,7 +153,16 @@ describe.each(chunks)('join a local-mode round, %s', (_name, load) => {
     }
   });
 
-  it('refuses a σ² below what its ε needs, a leader key the model does not pin, and anything but a valid open local k-means round of the model', async () => {
+  it('refuses it whenever a helper is pinned, by the signed model or by the app: a two-aggregator deployment contributes through the helper', async () => {
+    const chunk = await load();
+    const x = new Float32Array(D);
+    await expect(joinWith(chunk, round, x, { keys: pinned })).rejects.toThrow(/is a local-mode round, but the signed model pins a helper.*; nothing was sent/);
+    await expect(joinWith(chunk, round, x, { helper: pinned.helper })).rejects.toThrow(/is a local-mode round, but the app pins a helper.*; nothing was sent/);
+    await expect(joinWith(chunk, round, x, { keys: pinned, helper: pinned.helper })).rejects.toThrow(/pins a helper/);
+    expect(await joinWith(chunk, round, x)).toHaveLength(1); // neither pins one: a single-operator deployment
+  });
+
+  it('refuses a σ² below what its ε needs, and anything but a valid open local k-means round of the model', async () => {
     const chunk = await load();
     const x = new Float32Array(D);
     const needed = rationalToNumber(sigma2ForEpsilon(round.epsilon, round.delta, round.encoding.bound));
@@ -159,8 +170,6 @@ describe.each(chunks)('join a local-mode round, %s', (_name, load) => {
     await expect(joinWith(chunk, { ...round, epsilon: 0.5 }, x)).rejects.toThrow(/too little noise for ε = 0.5/); // the same σ² does not buy a smaller ε
     await expect(joinWith(chunk, { ...round, encoding: { ...encoding, bound: 4096 } }, x)).rejects.toThrow(/too little noise/);
     await expect(joinWith(chunk, { ...round, delta: 0 }, x)).rejects.toThrow(/δ must be in \(0, 1\)/);
-    await expect(joinWith(chunk, { ...round, hpke: { leader: { ...round.hpke.leader, public_key: otherKey } } }, x)).rejects.toThrow(/leader key other than the one pinned in the signed model/);
-    await expect(joinWith(chunk, round, x, { keys: undefined })).rejects.toThrow(/pinned/);
     await expect(joinWith(chunk, { ...round, mode: 'secure', local_sigma2: undefined, hpke: pinned }, x)).rejects.toThrow(/secure kmeans round, not a local kmeans round/);
     await expect(joinWith(chunk, { ...round, local_sigma2: undefined }, x)).rejects.toThrow(/local_sigma2/);
     await expect(joinWith(chunk, { ...round, kind: 'counts', d: 0, slices: [[[], [], []]], period: '2027-W02' }, x, { kind: 'counts' })).rejects.toThrow(/not a k-means round/);

@@ -16,6 +16,7 @@ import {
 import { decodeCountAggregate, decodeKmeansAggregate, encodeKmeansContribution, encodingScales, vectorLength } from './encode.ts';
 import { CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, type HpkeRecipientKey } from './hpke.ts';
 import { addInto, combineShares, expandSeed } from './shares.ts';
+import { roundDigest } from './round-digest.ts';
 
 function gaussian(random: RandomSource): () => number {
   const w = new Uint32Array(2);
@@ -39,6 +40,7 @@ const slices = [centres, centres.map((row) => row.map((v) => v * 0.8 + 0.1))];
 let leaderKey: HpkeRecipientKey;
 let helperKey: HpkeRecipientKey;
 let round: RoundDescriptor;
+let digest: Uint8Array;
 
 beforeAll(async () => {
   const leader = await generateHpkeKeyPair(1);
@@ -57,9 +59,12 @@ beforeAll(async () => {
     encoding: { clip: 3, bound: 65536, weights: { coords: 0.8, count: 0.4, sqdist: 0.3, silhouette: 0.3 } },
     epsilon: 1,
     delta: 1e-9,
+    opens_at: 1_899_996_400,
     closes_at: 1_900_000_000,
+    min_batch: 100,
     hpke: { leader: leader.config, helper: helper.config },
   };
+  digest = await roundDigest(round);
 });
 
 const idOf = (i: number) => `device-${String(i).padStart(10, '0')}`;
@@ -108,11 +113,11 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
 
       // Leader: opens its share and adds it into the (slice, group) bucket.
       const key = bucketKey(body.slice, body.group);
-      const leaderPlain = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));
+      const leaderPlain = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest));
       const leaderShare = bytesToUint32LE(leaderPlain);
       addInto(leaderSums.get(key) ?? leaderSums.set(key, new Uint32Array(L)).get(key)!, leaderShare);
       // Helper: opens the seed the leader relayed, expands it and adds it.
-      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper'));
+      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest));
       const helperShare = await expandSeed(seed, L);
       addInto(helperSums.get(key) ?? helperSums.set(key, new Uint32Array(L)).get(key)!, helperShare);
 
@@ -164,12 +169,13 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
     const L = vectorLength('counts', K, D);
     const leaderAcc = new Uint32Array(L);
     const helperAcc = new Uint32Array(L);
+    const countsDigest = await roundDigest(countsRound); // another configuration: another digest
     const segments = [0, 1, 1, 2, 3, 3, 3, null, null, 0];
     for (const [i, seg] of segments.entries()) {
       const body = await buildSecureCountContribution(countsRound, seg, idOf(i), seededRandom(i));
       expect(parseSecureContribution(body, L).ok).toBe(true);
-      addInto(leaderAcc, bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'))));
-      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper'));
+      addInto(leaderAcc, bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', countsDigest))));
+      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', countsDigest));
       addInto(helperAcc, await expandSeed(seed, L));
     }
     expect(Array.from(decodeCountAggregate(combineShares(leaderAcc, helperAcc), K, 1))).toEqual([2, 2, 1, 3, 2]);
@@ -259,6 +265,10 @@ describe('parseRoundDescriptor', () => {
     ['an encoding too coarse for d', (r) => ({ ...r, encoding: { ...r.encoding, bound: 4 } })],
     ['epsilon 0', (r) => ({ ...r, epsilon: 0 })],
     ['delta 1', (r) => ({ ...r, delta: 1 })],
+    ['no open time', (r) => ({ ...r, opens_at: undefined })],
+    ['a close before the open', (r) => ({ ...r, opens_at: r.closes_at })],
+    ['no minimum batch', (r) => ({ ...r, min_batch: undefined })],
+    ['a minimum batch of 0', (r) => ({ ...r, min_batch: 0 })],
     ['a secure round without a helper', (r) => ({ ...r, hpke: { leader: r.hpke.leader } })],
     ['a local round without sigma²', (r) => ({ ...r, mode: 'local' })],
     ['a secure round with sigma²', (r) => ({ ...r, local_sigma2: 3 })],

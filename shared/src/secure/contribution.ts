@@ -11,6 +11,7 @@ import { isIntIn, isNumberIn, isObject, unknownKeys, type Checked, type JsonObje
 import { base64urlLength, base64urlToBytes, isBase64url, uint32ToBytesLE } from './bytes.ts';
 import { encodeCountContribution, encodeKmeansContribution, encodingScales, validateEncoding, vectorLength } from './encode.ts';
 import { CONTRIBUTION_INFO, HPKE_ENC_BYTES, HPKE_TAG_BYTES, contributionAad, sealShare } from './hpke.ts';
+import { roundDigest } from './round-digest.ts';
 import { SEED_BYTES, splitWithSeed } from './shares.ts';
 
 /** Most centroids a round may have. */
@@ -35,7 +36,7 @@ const SEALED_FIELDS = ['config_id', 'enc', 'ct'] as const;
 const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
 const ROUND_FIELDS = [
   'round_id', 'kind', 'mode', 'model_version', 'k', 'd', 'slices', 'groups', 'encoding',
-  'epsilon', 'delta', 'local_sigma2', 'closes_at', 'period', 'hpke',
+  'epsilon', 'delta', 'local_sigma2', 'opens_at', 'closes_at', 'period', 'min_batch', 'hpke',
 ] as const;
 
 /**
@@ -54,7 +55,7 @@ export const HELPER_CIPHERTEXT_BYTES = SEED_BYTES + HPKE_TAG_BYTES;
 /**
  * Seals an already encoded vector for a secure round: split into a leader share and a
  * helper seed, each sealed to its aggregator with an aad binding round, id, slice,
- * group and role. Slice (unless given: a k-means vector is encoded against its slice)
+ * group, role and the digest of the whole descriptor ({@link roundDigest}). Slice (unless given: a k-means vector is encoded against its slice)
  * and group are drawn uniformly from `random`.
  *
  * @example
@@ -75,9 +76,10 @@ export async function sealSecureVector(
   const group = randomBelow(round.groups, random);
   const binding = { round_id: round.round_id, id, slice, group };
   const { leader, helperSeed } = await splitWithSeed(vector, random);
+  const digest = await roundDigest(round);
   const [leaderSealed, helperSealed] = await Promise.all([
-    sealShare(round.hpke.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader')),
-    sealShare(helperConfig, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper')),
+    sealShare(round.hpke.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
+    sealShare(helperConfig, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
   ]);
   return { ...binding, leader: leaderSealed, helper: helperSealed };
 }
@@ -218,7 +220,10 @@ export function parseRoundDescriptor(v: unknown): Checked<RoundDescriptor> {
   if (v.mode === 'local') {
     if (!isNumberIn(v.local_sigma2, Number.MIN_VALUE, Number.MAX_VALUE)) errors.push('local_sigma2: must be a positive number in a local round');
   } else if (v.local_sigma2 !== undefined) errors.push('local_sigma2: only a local round carries it');
+  if (!isIntIn(v.opens_at, 0, Number.MAX_SAFE_INTEGER)) errors.push('opens_at: must be epoch seconds');
   if (!isIntIn(v.closes_at, 0, Number.MAX_SAFE_INTEGER)) errors.push('closes_at: must be epoch seconds');
+  else if (typeof v.opens_at === 'number' && v.closes_at <= v.opens_at) errors.push('closes_at: must be after opens_at');
+  if (!isIntIn(v.min_batch, 1, Number.MAX_SAFE_INTEGER)) errors.push('min_batch: must be a positive integer (contributions per released bucket)');
   if (v.kind === 'counts') {
     if (!isPeriod(v.period)) errors.push('period: a counts round names its ISO week, such as 2026-W48');
   } else if (v.period !== undefined) errors.push('period: only a counts round carries it');

@@ -16,6 +16,9 @@ import {
 import type { HpkeConfig } from '../rounds.ts';
 
 const binding = { round_id: 'r-2026-W48.1', id: 'abcdefghijklmnop', slice: 1, group: 7 };
+/** Stand-ins for two rounds' digests (roundDigest is tested in round-digest.test.ts). */
+const DIGEST = Uint8Array.from({ length: 32 }, (_, i) => i);
+const OTHER_DIGEST = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 const plaintext = Uint8Array.from({ length: 4 * 216 }, (_, i) => (i * 31) & 255);
 
 let leader: { config: HpkeConfig; privateKeyJwk: HpkePrivateJwk; key: HpkeRecipientKey };
@@ -53,7 +56,7 @@ describe('HPKE key pairs', () => {
 });
 
 describe('sealShare / openShare', () => {
-  const aadL = () => contributionAad(binding, 'leader');
+  const aadL = () => contributionAad(binding, 'leader', DIGEST);
 
   it('round-trips, with a ciphertext of plaintext + 16 bytes and a 65-byte enc', async () => {
     const sealed = await sealShare(leader.config, plaintext, CONTRIBUTION_INFO, aadL());
@@ -68,7 +71,7 @@ describe('sealShare / openShare', () => {
 
   it('opens a 16-byte seed for the helper', async () => {
     const seed = Uint8Array.from({ length: 16 }, (_, i) => i);
-    const aad = contributionAad(binding, 'helper');
+    const aad = contributionAad(binding, 'helper', DIGEST);
     const sealed = await sealShare(helper.config, seed, CONTRIBUTION_INFO, aad);
     expect(base64urlToBytes(sealed.ct).length).toBe(32);
     expect(await openShare(helper.key, sealed, CONTRIBUTION_INFO, aad)).toEqual(seed);
@@ -77,7 +80,7 @@ describe('sealShare / openShare', () => {
   describe('fails with a ShareOpenError', () => {
     let sealed: SealedShare;
     beforeAll(async () => {
-      sealed = await sealShare(leader.config, plaintext, CONTRIBUTION_INFO, contributionAad(binding, 'leader'));
+      sealed = await sealShare(leader.config, plaintext, CONTRIBUTION_INFO, contributionAad(binding, 'leader', DIGEST));
     });
     const flip = (s: string, at: number) => {
       const b = base64urlToBytes(s);
@@ -86,11 +89,12 @@ describe('sealShare / openShare', () => {
     };
     it.each<[string, () => [HpkeRecipientKey, SealedShare, Uint8Array, Uint8Array]]>([
       ['the wrong key', () => [helper.key, sealed, CONTRIBUTION_INFO, aadL()]],
-      ['the wrong role', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad(binding, 'helper')]],
-      ['another round', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, round_id: 'r-2026-W48.2' }, 'leader')]],
-      ['another id', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, id: 'abcdefghijklmnoq' }, 'leader')]],
-      ['another slice', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, slice: 0 }, 'leader')]],
-      ['another group', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, group: 6 }, 'leader')]],
+      ['the wrong role', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', DIGEST)]],
+      ['another round', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, round_id: 'r-2026-W48.2' }, 'leader', DIGEST)]],
+      ['another id', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, id: 'abcdefghijklmnoq' }, 'leader', DIGEST)]],
+      ['another slice', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, slice: 0 }, 'leader', DIGEST)]],
+      ['another group', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, group: 6 }, 'leader', DIGEST)]],
+      ['another round configuration', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad(binding, 'leader', OTHER_DIGEST)]],
       ['another info', () => [leader.key, sealed, Uint8Array.from([1, 2, 3]), aadL()]],
       ['a tampered ct', () => [leader.key, { ...sealed, ct: flip(sealed.ct, 10) }, CONTRIBUTION_INFO, aadL()]],
       ['a tampered tag', () => [leader.key, { ...sealed, ct: flip(sealed.ct, plaintext.length + 15) }, CONTRIBUTION_INFO, aadL()]],
@@ -111,28 +115,33 @@ describe('sealShare / openShare', () => {
 
 describe('contributionAad', () => {
   it('has the documented byte layout', () => {
-    const aad = contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'helper');
+    const aad = contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'helper', DIGEST);
     const expected = [
-      ...Buffer.from('edgeseg-aad-v1'),
+      ...Buffer.from('edgeseg-aad-v2'),
       1,
       0, 2, ...Buffer.from('r1'),
       0, 16, ...Buffer.from('abcdefghijklmnop'),
       0, 0, 0, 2,
       0, 0, 1, 2,
+      ...DIGEST,
     ];
     expect(Array.from(aad)).toEqual(expected);
-    expect(contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'leader')[14]).toBe(0);
+    expect(contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'leader', DIGEST)[14]).toBe(0);
   });
 
   it('is unambiguous where plain concatenation would not be', () => {
-    const a = contributionAad({ round_id: 'ab', id: 'cdefghijklmnopqrs', slice: 0, group: 0 }, 'leader');
-    const b = contributionAad({ round_id: 'abc', id: 'defghijklmnopqrs', slice: 0, group: 0 }, 'leader');
+    const a = contributionAad({ round_id: 'ab', id: 'cdefghijklmnopqrs', slice: 0, group: 0 }, 'leader', DIGEST);
+    const b = contributionAad({ round_id: 'abc', id: 'defghijklmnopqrs', slice: 0, group: 0 }, 'leader', DIGEST);
     expect(a).not.toEqual(b);
   });
 
+  it('refuses a digest that is not 32 bytes', () => {
+    expect(() => contributionAad(binding, 'leader', new Uint8Array(31))).toThrow(/32 bytes/);
+  });
+
   it('refuses a bad slice or group', () => {
-    expect(() => contributionAad({ ...binding, slice: -1 }, 'leader')).toThrow(RangeError);
-    expect(() => contributionAad({ ...binding, group: 1.5 }, 'leader')).toThrow(RangeError);
+    expect(() => contributionAad({ ...binding, slice: -1 }, 'leader', DIGEST)).toThrow(RangeError);
+    expect(() => contributionAad({ ...binding, group: 1.5 }, 'leader', DIGEST)).toThrow(RangeError);
   });
 
   it('CONTRIBUTION_INFO is "edgeseg contribution v1"', () => {

@@ -34,6 +34,7 @@ export {
   type HpkeRecipientKey,
 } from './hpke.ts';
 export type { CryptoKeyLike, EcJwkFields } from './webcrypto.ts';
+export { ROUND_DIGEST_BYTES, roundDigest, roundDigestInput } from './round-digest.ts';
 export {
   CONTRIBUTION_ID_PATTERN,
   HELPER_CIPHERTEXT_BYTES,

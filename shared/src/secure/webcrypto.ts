@@ -28,6 +28,7 @@ interface SubtleLike {
   importKey(format: 'jwk', keyData: EcJwkFields, algorithm: Algorithm, extractable: boolean, usages: string[]): Promise<CryptoKeyLike>;
   exportKey(format: 'jwk', key: CryptoKeyLike): Promise<EcJwkFields>;
   encrypt(algorithm: { name: 'AES-CTR'; counter: Uint8Array<ArrayBuffer>; length: number }, key: CryptoKeyLike, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+  digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
 /** The platform's global `crypto`, where there is one (this package has no DOM or Workers types). */

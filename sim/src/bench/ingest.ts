@@ -31,7 +31,7 @@
  * key stays inside the stack), on contributions of the same round shape.
  */
 import { isoWeekPeriod, type RoundDescriptor } from '@edgeseg/shared';
-import { buildSecureContribution, CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, vectorLength } from '@edgeseg/shared/secure';
+import { buildSecureContribution, CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, roundDigest, vectorLength } from '@edgeseg/shared/secure';
 import type { SecureContribution } from '@edgeseg/shared';
 import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -366,7 +366,8 @@ async function hpkeOpenUs(round: RoundDescriptor): Promise<number> {
   for (let r = 0; r < HPKE_ROUNDS + 1; r++) {
     const t0 = performance.now();
     for (const body of bodies) {
-      const share = await openShare(key, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));
+      // As the route does: the digest of the stored descriptor, then the open.
+      const share = await openShare(key, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', await roundDigest(local)));
       if (share.byteLength !== bytes) throw new Error(`ingest: opened ${share.byteLength} bytes, expected ${bytes}`);
     }
     if (r > 0) perOpen.push(((performance.now() - t0) * 1000) / bodies.length);

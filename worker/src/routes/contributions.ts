@@ -1,6 +1,6 @@
 import { idDigest, isRoundSealedError, shardOf, type RoundRecord } from '@edgeseg/aggregator';
 import { isObject } from '@edgeseg/shared';
-import { CONTRIBUTION_INFO, contributionAad, openShare, parseLocalContribution, parseSecureContribution, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
+import { CONTRIBUTION_INFO, contributionAad, openShare, parseLocalContribution, parseSecureContribution, roundDigest, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
@@ -13,7 +13,7 @@ export const CONTRIBUTION_MAX_BYTES = 16 * 1024;
 
 /**
  * `POST /v1/contributions` on the leader: opens the leader's share (refusing what does
- * not decrypt), and hands it with the still-sealed helper share to the round's shard.
+ * not decrypt under the round's configuration digest), and hands it with the still-sealed helper share to the round's shard.
  * The Worker opens the HPKE ciphertext, not the DO, so that cost spreads over isolates.
  */
 export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', async (c) => {
@@ -35,9 +35,10 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
   await checkHelperConfigId(c.env, body.helper.config_id, round.hpke.helper?.config_id ?? null);
   let share: Uint8Array;
   try {
-    share = await openShare(privateKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));
+    // Sealed to the digest of the descriptor devices were shown: the one this leader stores.
+    share = await openShare(privateKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', await roundDigest(round)));
   } catch {
-    throw new ProblemError('undecryptable', 'the leader share does not open with this round, id, slice and group');
+    throw new ProblemError('undecryptable', "the leader share does not open with this round's configuration, id, slice and group");
   }
   if (share.byteLength !== length * 4) throw new ProblemError('invalid-body', `leader share: expected ${length * 4} bytes, got ${share.byteLength}`);
 

@@ -1,6 +1,6 @@
 import { idDigest, isRoundSealedError, shardOf, uint32ToBase64, type BatchSelector, type RoundRecord, type ShardItem } from '@edgeseg/aggregator';
 import { isObject, type SealedShare } from '@edgeseg/shared';
-import { CONTRIBUTION_INFO, contributionAad, expandSeed, openShare, SEED_BYTES, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
+import { CONTRIBUTION_INFO, contributionAad, expandSeed, openShare, roundDigest, SEED_BYTES, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { readJsonBody } from '../body.ts';
@@ -50,13 +50,14 @@ export const internalRoutes = new Hono<AppEnv>()
     if (!record || record.state !== 'open') throw new ProblemError('round-not-open', `round ${String(body.round_id)} is not open here`);
     const round = record.descriptor;
     const length = vectorLength(round.kind, round.k, round.d);
+    const digest = await roundDigest(round);
     const byShard = new Map<number, ShardItem[]>();
     const rejected: string[] = [];
     for (const raw of body.items as { id: string; slice: number; group: number; sealed: string }[]) {
       try {
         const sealed = JSON.parse(raw.sealed) as SealedShare;
         const privateKey = await shareOpeningKey(c.env, sealed.config_id, round.hpke.helper?.config_id ?? null);
-        const seed = await openShare(privateKey, sealed, CONTRIBUTION_INFO, contributionAad({ round_id: round.round_id, id: raw.id, slice: raw.slice, group: raw.group }, 'helper'));
+        const seed = await openShare(privateKey, sealed, CONTRIBUTION_INFO, contributionAad({ round_id: round.round_id, id: raw.id, slice: raw.slice, group: raw.group }, 'helper', digest));
         if (seed.byteLength !== SEED_BYTES) throw new Error('seed length');
         const share = uint32ToBytesLE(await expandSeed(seed, length));
         const shard = shardOf(raw.id, record.shards);
