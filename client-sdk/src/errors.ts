@@ -18,6 +18,7 @@ export type EdgesegErrorCode =
   | 'model-rejected'
   | 'chunk-load-failed'
   | 'round-refused'
+  | 'helper-not-pinned'
   | 'send-refused'
   | 'unknown-campaign'
   | 'listener-threw'

@@ -38,7 +38,10 @@ export interface ReleaseContext {
   fetch: Fetch;
   now: () => number;
   caps: Record<LedgerEntry['purpose'], number>;
-  /** The helper key the app pins, if any. */
+  /**
+   * The helper key the app pins (`SegmenterOptions.aggregators.helper`). Secure mode needs
+   * it: without it nothing is contributed to a secure round or counted securely.
+   */
   helper?: HpkeConfig | undefined;
   store: () => Store | null;
   model: () => ModelManifest | null;
@@ -81,6 +84,20 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
   let contributing: Promise<void> = Promise.resolve();
   /** The ISO week whose counts round was last looked for: asked again only after a model fetch or a day. */
   let countsAsked = '';
+  /** Whether the missing helper pin was reported: once per segmenter, then only logged. */
+  let pinMissingSaid = false;
+
+  /**
+   * Secure mode without the app's helper pin: the helper key would have to come from the
+   * leader, which could then name its own key and open both shares. Nothing is
+   * contributed; one `helper-not-pinned` error says why, later occasions only log it.
+   */
+  function helperMissing(label: string): void {
+    const why = `${label}: secure mode needs the helper's HPKE key from the app (aggregators.helper in createSegmenter's options); nothing was contributed`;
+    if (pinMissingSaid) return ctx.log(why);
+    pinMissingSaid = true;
+    ctx.fail(new EdgesegError('helper-not-pinned', 'contribute', why));
+  }
 
   /** Queues `releases` once each under their purposes' caps; sends when any was queued; logs what was not. */
   async function release(db: Store, releases: Release[], nowMs: number): Promise<void> {
@@ -118,6 +135,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
     const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
     const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, r.epsilon, ctx.caps[purpose], nowMs);
     if (why) return ctx.log(`${label} not joined: ${why}`);
+    if (r.mode === 'secure' && !ctx.helper) return helperMissing(label);
     let chunk;
     try {
       chunk = await loadContributeChunk(r.mode);
@@ -190,6 +208,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
         // Without personalization the device counts as "no segment"; with it, it waits for one.
         if (!db || !m || m.measurement !== 'secure' || !c.measurement || (c.personalization && !segment) || countsAsked === period) return;
         countsAsked = period;
+        if (!ctx.helper) return helperMissing(`counts ${period}`);
         if ((await readKv(db, 'countedPeriod')) === period) return ctx.log(`counts ${period}: already contributed`);
         const r = await openRound('counts');
         if (!r || r.period !== period) return ctx.log(`counts ${period}: no counts round open for this week yet`);
@@ -202,7 +221,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
         const db = ctx.store();
         const m = ctx.model();
         const ok = (): boolean => ctx.consent().personalization && ctx.consent().model_improvement;
-        if (!db || !m || !m.aggregators || !ok()) return;
+        if (!db || !m || !ok()) return;
         if (fetchRound) round = await openRound('kmeans');
         const r = round;
         const nowMs = ctx.now();

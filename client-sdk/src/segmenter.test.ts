@@ -1,9 +1,12 @@
 import 'fake-indexeddb/auto';
-import { isoWeekPeriod, modelEtag } from '@edgeseg/shared';
+import { FEATURE_NAMES_V1, isoWeekPeriod, modelEtag, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
+import { generateHpkeKeyPair } from '@edgeseg/shared/secure';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EdgesegError } from './errors.ts';
 import { MAX_WAITING_EVENTS } from './event-log.ts';
-import { startSegmenter } from './segmenter.ts';
+import { startSegmenter, type SegmenterOptions } from './segmenter.ts';
+import { testModel } from './contribute/test-model.ts';
 import { openStore } from './store.ts';
 import { fakeEdge, tabHub, testDeps, type FakeEdge } from './testing/fake-edge.ts';
 
@@ -256,5 +259,93 @@ describe('erase', () => {
     await b.flush();
     expect(edge.requests.filter((r) => r.method === 'POST').length).toBe(before);
     await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+});
+
+/** Two aggregators' HPKE keys, a model pinning them, and rounds as the leader plans them (worker/src/round-plan.ts). */
+async function twoAggregators(): Promise<{ pinned: NonNullable<ModelManifest['aggregators']>; secureModel: ModelManifest; countsRound: RoundDescriptor; kmeansRound: RoundDescriptor }> {
+  const [leader, helper] = await Promise.all([generateHpkeKeyPair(1), generateHpkeKeyPair(2)]);
+  const pinned = { leader: leader.config, helper: helper.config };
+  const secureModel: ModelManifest = { ...testModel(2, 1, pinned), epsilon: { report: 1, lifecycle: 1 }, measurement: 'secure' };
+  const opens = Math.floor(Date.now() / 1000) - 60;
+  const common = { model_version: 1, k: 2, epsilon: 1, delta: 1e-9, opens_at: opens, closes_at: opens + 7 * 86_400, min_batch: 1, hpke: pinned } as const;
+  const countsRound: RoundDescriptor = { ...common, round_id: `c-${isoWeekPeriod(Date.now())}-v1`, kind: 'counts', mode: 'secure', d: 0, slices: [[[], []]], groups: 1, encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } }, period: isoWeekPeriod(Date.now()) };
+  const kmeansRound: RoundDescriptor = { ...common, round_id: `r-${opens}-5ec0e001`, kind: 'kmeans', mode: 'secure', d: FEATURE_NAMES_V1.length, slices: [secureModel.centroids], groups: 2, encoding: KMEANS_ENCODING };
+  return { pinned, secureModel, countsRound, kmeansRound };
+}
+
+const KMEANS_ENCODING = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
+const EVERY_PURPOSE = { measurement: true, model_improvement: true };
+
+/** Grants every purpose, tracks two bursts of events and flushes after each. */
+async function runWithEvents(seg: ReturnType<typeof startSegmenter>): Promise<void> {
+  await seg.consent.set(EVERY_PURPOSE);
+  seg.track(play('a'));
+  await seg.flush();
+  seg.track(play('b'));
+  await seg.flush();
+}
+
+const contributionPosts = (): unknown[] => edge.requests.filter((r) => r.method === 'POST' && r.path === '/v1/contributions').map((r) => r.body);
+
+describe("secure mode needs the app's helper pin", () => {
+  it('without aggregators.helper nothing is contributed (counts or k-means) and one helper-not-pinned error says why', async () => {
+    const { secureModel, countsRound, kmeansRound } = await twoAggregators();
+    await edge.publish(secureModel);
+    edge.rounds = { counts: countsRound, kmeans: kmeansRound };
+    const { errors, onError } = collect();
+    const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId(), onError }, testDeps(edge));
+    await runWithEvents(seg);
+    expect(contributionPosts()).toEqual([]);
+    expect(errors.map((e) => [e.code, e.stage])).toEqual([['helper-not-pinned', 'contribute']]);
+    expect(errors[0]?.message).toMatch(/aggregators\.helper/);
+    expect((await seg.exportData())?.privacyLedger.entries.map((e) => e.release)).not.toContain(`round ${kmeansRound.round_id}`);
+    await seg.shutdown();
+  });
+
+  it('with the pin, the same device contributes to both rounds, sealed to the pinned keys', async () => {
+    const { pinned, secureModel, countsRound, kmeansRound } = await twoAggregators();
+    await edge.publish(secureModel);
+    edge.rounds = { counts: countsRound, kmeans: kmeansRound };
+    const { errors, onError } = collect();
+    const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId(), onError, aggregators: { helper: pinned.helper } }, testDeps(edge));
+    await runWithEvents(seg);
+    expect(errors).toEqual([]);
+    const posted = contributionPosts() as { round_id: string; helper: { config_id: number } }[];
+    expect(posted.map((c) => c.round_id).sort()).toEqual([countsRound.round_id, kmeansRound.round_id].sort());
+    expect(posted.every((c) => c.helper.config_id === pinned.helper.config_id)).toBe(true);
+    await seg.shutdown();
+  });
+});
+
+describe('local-mode rounds are for single-operator deployments only', () => {
+  /** A local k-means round for model v1 (no helper named) with the σ² its ε needs. */
+  async function localRound(): Promise<RoundDescriptor> {
+    const { kmeansRound } = await twoAggregators();
+    const sigma2 = sigma2ForEpsilon(1, 1e-9, KMEANS_ENCODING.bound);
+    return { ...kmeansRound, round_id: `r-${kmeansRound.opens_at}-10ca1001`, mode: 'local', local_sigma2: Number(sigma2.num) / Number(sigma2.den), hpke: { leader: kmeansRound.hpke.leader } };
+  }
+
+  it('refuses a local round when the app pins a helper, or the signed model does; contributes when neither does', async () => {
+    const round = await localRound();
+    const { pinned } = await twoAggregators();
+    edge.rounds = { kmeans: round };
+    // [model, the app's pin, who the refusal names (null: contributes)]
+    const cases: [ModelManifest, SegmenterOptions['aggregators'], string | null][] = [
+      [testModel(2, 1, undefined), { helper: pinned.helper }, 'the app'],
+      [testModel(2, 1, pinned), undefined, 'the signed model'],
+      [testModel(2, 1, undefined), undefined, null],
+    ];
+    for (const [model, aggregators, refusedBy] of cases) {
+      await edge.publish({ ...model, epsilon: { report: 1, lifecycle: 1 } });
+      edge.requests.length = 0;
+      const { errors, onError } = collect();
+      const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId(), onError, ...(aggregators ? { aggregators } : {}) }, testDeps(edge));
+      await runWithEvents(seg);
+      expect(contributionPosts().length, String(refusedBy)).toBe(refusedBy ? 0 : 1);
+      expect(errors.map((e) => e.code), String(refusedBy)).toEqual(refusedBy ? ['round-refused'] : []);
+      if (refusedBy) expect(errors[0]?.message).toMatch(new RegExp(`is a local-mode round, but ${refusedBy} pins a helper`));
+      await seg.shutdown();
+    }
   });
 });

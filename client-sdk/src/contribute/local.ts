@@ -9,7 +9,7 @@ import { flattenCentroids, randomBelow } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, rational, sigma2ForEpsilon, type Rational } from '@edgeseg/shared/dp';
 import { encodeKmeansContribution } from '@edgeseg/shared/secure';
 import { randomId } from '../ids.ts';
-import { checkRound, refuse, sameConfig, type JoinRound, type RoundJob } from './job.ts';
+import { checkRound, refuse, type JoinRound, type RoundJob } from './job.ts';
 
 export type { ContributionItem, RoundJob } from './job.ts';
 
@@ -29,11 +29,14 @@ function atLeast(a: Rational, b: Rational): boolean {
 
 /**
  * Joins an open local-mode k-means round: validates it ({@link checkRound}), refuses it
- * unless the signed model pins the leader key it names, and unless its `local_sigma2` is
- * at least what (ε, δ) at L2 sensitivity `encoding.bound` needs (`sigma2ForEpsilon`), so
- * the noise this device adds really buys the ε it charges. Then it draws a slice and a
- * group (`crypto.getRandomValues`), encodes the feature vector against that slice's
- * centroids, adds an exact N_Z(0, local_sigma2) sample to every entry and hands
+ * whenever a helper is pinned, by the signed model (`aggregators`) or by the app
+ * (`job.helper`), since on a two-aggregator deployment a local round would let the leader
+ * collect outside the helper's policy (only single-operator deployments run them), and
+ * unless its `local_sigma2` is at least what (ε, δ) at L2 sensitivity `encoding.bound`
+ * needs (`sigma2ForEpsilon`), so the noise this device adds really buys the ε it
+ * charges (nothing is sealed in this mode, so no key is checked). Then it draws a slice
+ * and a group (`crypto.getRandomValues`), encodes the feature vector against that
+ * slice's centroids, adds an exact N_Z(0, local_sigma2) sample to every entry and hands
  * `{ round_id, id, slice, group, noised }` to `job.queue` under model_improvement.
  * Throws (nothing queued) when it refuses.
  *
@@ -43,8 +46,7 @@ function atLeast(a: Rational, b: Rational): boolean {
 export const join: JoinRound = async (job: RoundJob) => {
   const r = checkRound(job, 'local');
   if (r.kind !== 'kmeans') refuse(r, 'is not a k-means round');
-  const pinned = job.model.aggregators;
-  if (!pinned || !sameConfig(r.hpke.leader, pinned.leader)) refuse(r, 'names a leader key other than the one pinned in the signed model');
+  if (job.model.aggregators || job.helper) refuse(r, `is a local-mode round, but ${job.helper ? 'the app' : 'the signed model'} pins a helper: contributions go through the helper`);
   const sigma2 = statedSigma2(r.local_sigma2 as number); // checkRound: a local round carries it
   if (!atLeast(sigma2, sigma2ForEpsilon(r.epsilon, r.delta, r.encoding.bound))) refuse(r, `adds too little noise for ε = ${r.epsilon}`);
   if (!job.x) throw new Error(`contribute: round ${r.round_id} needs the device's features`);

@@ -1,10 +1,11 @@
 /**
  * Test fixture (not part of any bundle): a fake edgeseg endpoint for the SDK's Node unit
  * tests, named as the fake it is. It serves a model signed with a real ES256 key (jose)
- * and its JWKS, records every request, and answers device POSTs with 202; plus an
- * in-memory hub that plays the cross-tab channel between segmenters in one process.
+ * and its JWKS, the open rounds a test sets, records every request, and answers device
+ * POSTs with 202; plus an in-memory hub that plays the cross-tab channel between
+ * segmenters in one process.
  */
-import { modelEtag, type ModelManifest } from '@edgeseg/shared';
+import { modelEtag, type ModelManifest, type RoundKind } from '@edgeseg/shared';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import type { SegmenterDeps } from '../segmenter.ts';
 import { openStore } from '../store.ts';
@@ -27,6 +28,8 @@ export interface FakeEdge {
   publish(manifest: ModelManifest): Promise<void>;
   /** What the fake answers to the ETag header (a server could pick anything). */
   etagHeader: string | null;
+  /** The open round of each kind, served as is at `GET /v1/rounds/current` (404 when none). */
+  rounds: Partial<Record<RoundKind, unknown>>;
   fetch: SegmenterDeps['fetch'];
 }
 
@@ -45,6 +48,7 @@ export async function fakeEdge(manifest: ModelManifest = { ...testModel(2, 1, un
     requests: [],
     jws: '',
     etagHeader: null,
+    rounds: {},
     async publish(m) {
       edge.jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(m))).setProtectedHeader({ alg: 'ES256', kid: 'test', typ: 'edgeseg-model+json' }).sign(privateKey);
       edge.etagHeader = await modelEtag(m.version, edge.jws);
@@ -61,6 +65,11 @@ export async function fakeEdge(manifest: ModelManifest = { ...testModel(2, 1, un
         return new Response(edge.jws, { status: 200, headers: { etag, 'content-type': 'application/jose' } });
       }
       if (url.pathname === '/.well-known/jwks.json') return Response.json({ keys: [jwk] });
+      if (url.pathname === '/v1/rounds/current') {
+        const open = edge.rounds[url.searchParams.get('kind') === 'counts' ? 'counts' : 'kmeans'];
+        return open ? Response.json(open) : new Response(null, { status: 404 });
+      }
+      if (init.method === 'POST' && url.pathname === '/v1/contributions') return Response.json({ accepted: 1 }, { status: 202 }); // one contribution, answered as a whole
       if (init.method === 'POST') {
         const items = (body as { reports?: { id: string }[] }).reports || [];
         return Response.json({ accepted: items.length || 1, duplicates: 0, refused: 0, results: items.map((r) => ({ id: r.id, status: 'accepted' })) }, { status: 202 });
