@@ -21,6 +21,7 @@ import { helperKeyRoutes, keyRoutes } from './routes/keys.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { segmentRoutes } from './routes/segments.ts';
+import { stackConfigRoutes } from './routes/stack-config.ts';
 import { trainingRoutes } from './routes/training.ts';
 
 /**
@@ -41,10 +42,11 @@ export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
     return withErrors(app);
   }
   // Device routes answer any origin (device-cors.ts); marketer routes stay same-origin.
-  for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/.well-known/*']) app.use(path, deviceCors);
+  for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/v1/stack', '/.well-known/*']) app.use(path, deviceCors);
   for (const path of ['/v1/reports', '/v1/impressions', '/v1/contributions']) app.use(path, limitByClientAddress);
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
+  app.route('/', stackConfigRoutes);
   app.route('/', hpkeConfigRoutes);
   app.route('/', reportRoutes);
   app.route('/', roundRoutes);
