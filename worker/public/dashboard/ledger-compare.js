@@ -107,6 +107,14 @@ function sameBuckets(a, b) {
 }
 
 /**
+ * True for a helper entry whose every bucket was withheld (under the minimum batch): it
+ * released nothing, so the leader has nothing to list for it either.
+ *
+ * @param {LedgerRelease} r
+ */
+const releasedNothing = (r) => r.buckets !== null && Object.keys(r.buckets).length === 0;
+
+/**
  * The flags of one round present in both ledgers.
  *
  * @param {LedgerRelease} leader
@@ -127,7 +135,8 @@ function differences(leader, helper) {
 /**
  * Both ledgers matched by round, newest release first, each row with its flags (empty
  * when the two agree). A leader's local-mode round appears with no helper side and no
- * flag; any other release on one side only is flagged.
+ * flag, and so does a helper entry that released no bucket; any other release on one
+ * side only is flagged.
  *
  * @example
  * const rows = compareLedgers(readReleases(leaderLedger, 'leader'), readReleases(helperPayload, 'helper'));
@@ -151,7 +160,7 @@ export function compareLedgers(leader, helper) {
     if (sides.leader.length > 1 || sides.helper.length > 1) flags.push('repeated');
     if (l && h) flags.push(...differences(l, h));
     else if (l && l.mode !== 'local') flags.push('leader-only');
-    else if (h) flags.push('helper-only');
+    else if (h && !releasedNothing(h)) flags.push('helper-only');
     rows.push({ round_id, leader: l, helper: h, flags });
   }
   const newest = (/** @type {LedgerRow} */ r) => Math.max(r.leader?.released_at ?? 0, r.helper?.released_at ?? 0);

@@ -49,6 +49,10 @@ describe('compareLedgers', () => {
     ]);
   });
 
+  it('does not flag a helper entry that released no bucket (all under the minimum batch) and the leader does not list', () => {
+    expect(compare([], [helperSide(release('r-withheld', { buckets: {}, contributions: 0 }))])[0]?.flags).toEqual([]);
+  });
+
   it('flags a leader release with no mode stated and no helper side (only local rounds are expected on one side)', () => {
     expect(compare([release('r-x', { mode: null })], [])[0]?.flags).toEqual(['leader-only']);
   });

@@ -2,14 +2,18 @@
 /**
  * The marketer dashboard: sign in with a marketer token (kept in sessionStorage only),
  * then segments, trends, lifecycle, campaigns and training health for the current
- * signed model; rounds and the privacy ledger are public and load without a token.
+ * signed model; rounds and the two privacy ledgers (the leader's, and the helper's signed
+ * one fetched from the helper's origin) are public and load without a token.
  */
 import { api, apiJson, ApiError } from './api.js';
 import { wireCampaigns } from './campaigns.js';
 import { h } from './dom.js';
 import { renderHistory } from './history.js';
 import { jwsJson, manifestOf, verifyJws } from './model.js';
-import { renderLedger, renderRounds } from './rounds.js';
+import { loadHelperLedger } from './helper-ledger.js';
+import { readReleases } from './ledger-compare.js';
+import { renderLedgers } from './ledgers.js';
+import { renderRounds } from './rounds.js';
 import { renderLifecycle, renderLifecycleTrend } from './lifecycle.js';
 import { renderSegments } from './segments.js';
 import { renderTraining } from './training.js';
@@ -62,11 +66,16 @@ async function loadPeriod() {
 }
 
 async function loadPublic() {
-  const [rounds, ledger] = await Promise.allSettled([apiJson('/v1/rounds'), apiJson('/v1/privacy-ledger')]);
+  const [rounds, ledger, helper] = await Promise.allSettled([apiJson('/v1/rounds'), apiJson('/v1/privacy-ledger'), loadHelperLedger()]);
   if (rounds.status === 'fulfilled') renderRounds($('rounds-panel'), rounds.value.rounds);
   else $('rounds-panel').textContent = `Rounds could not be loaded: ${message(rounds.reason)}`;
-  if (ledger.status === 'fulfilled') renderLedger($('ledger-panel'), ledger.value);
-  else $('ledger-panel').textContent = `The ledger could not be loaded: ${message(ledger.reason)}`;
+  try {
+    if (ledger.status === 'rejected') throw ledger.reason;
+    const helperLedger = helper.status === 'fulfilled' ? helper.value : { state: /** @type {const} */ ('unreachable'), origin: null, reason: message(helper.reason) };
+    renderLedgers($('ledger-panel'), { releases: readReleases(ledger.value, 'the leader’s ledger'), note: String(ledger.value.note ?? '') }, helperLedger);
+  } catch (e) {
+    $('ledger-panel').textContent = `The leader's ledger could not be loaded: ${message(e)}`;
+  }
 }
 
 async function loadTraining() {
