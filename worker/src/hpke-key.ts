@@ -1,8 +1,9 @@
 /**
- * This aggregator's HPKE keys and, on the leader, the helper's public configs fetched
- * from the helper itself. The secret (a P-256 ECDH private JWK whose kid is the config
- * id) is the initial key; rotations live in the KeyRing. A share is opened with the key
- * its `config_id` names: the current key, or a retired key its own round names.
+ * An aggregator's HPKE keys (either role: the functions take only the key bindings) and,
+ * for the leader, the helper's public configs fetched from the helper itself. The secret
+ * (a P-256 ECDH private JWK whose kid is the config id) is the initial key; rotations
+ * live in the KeyRing. A share is opened with the key its `config_id` names: the current
+ * key, or a retired key its own round names.
  */
 import { currentKey, hpkeKeyForShare, keptHpkeKeys, keyRingOf, neededConfigIds, type HpkeKeyRow, type RoundRecord } from '@edgeseg/aggregator';
 import type { HpkeConfig } from '@edgeseg/shared';
@@ -10,6 +11,19 @@ import { generateHpkeKeyPair, hpkeConfigFromJwk, importHpkePrivateKey, type EcJw
 import type { Env } from './env.ts';
 import { ringAgeMs, ringState } from './keys.ts';
 import { ProblemError } from './problem.ts';
+
+/** The bindings an aggregator's own HPKE keys need, whichever role it plays. */
+export type HpkeKeyEnv = Pick<Env, 'HPKE_PRIVATE_JWK' | 'KEY_RING'>;
+
+/** A round's use of one of this aggregator's keys: its retired key stays published while the round is open. */
+export interface RoundKeyUse {
+  state: string;
+  closes_at: number;
+  config_id: number;
+}
+
+/** Where an aggregator's open rounds and the keys they name come from (each role keeps its own rounds). */
+export type RoundKeyUses = () => Promise<RoundKeyUse[]>;
 
 /** The imported key and the public config it answers to. */
 export interface AggregatorHpke {
@@ -38,7 +52,7 @@ function importOnce(jwkText: string): Promise<HpkeRecipientKey> {
 }
 
 /** The secret's key as a config (its kid is the config id). */
-function genesisConfig(env: Env): HpkeConfig {
+function genesisConfig(env: HpkeKeyEnv): HpkeConfig {
   const secret = env.HPKE_PRIVATE_JWK;
   if (!secret) throw new ProblemError('misconfigured', 'HPKE_PRIVATE_JWK is not set: run `npm start` once to generate it, or `wrangler secret put HPKE_PRIVATE_JWK`');
   try {
@@ -50,14 +64,14 @@ function genesisConfig(env: Env): HpkeConfig {
 }
 
 /** The ring's HPKE rows, or the secret's key alone (current) while the ring was never rotated. */
-async function hpkeRows(env: Env, fresh = false): Promise<HpkeKeyRow[]> {
+async function hpkeRows(env: HpkeKeyEnv, fresh = false): Promise<HpkeKeyRow[]> {
   const genesis = genesisConfig(env);
   const { hpke } = await ringState(env, { fresh });
   return hpke.length ? hpke : [{ config_id: genesis.config_id, config: genesis, private_jwk: null, created_at: 0, retired_at: null }];
 }
 
 /** The private key of a row: its own, or the secret's for the genesis row. */
-async function privateKeyOf(env: Env, row: HpkeKeyRow): Promise<HpkeRecipientKey> {
+async function privateKeyOf(env: HpkeKeyEnv, row: HpkeKeyRow): Promise<HpkeRecipientKey> {
   const text = row.private_jwk ?? env.HPKE_PRIVATE_JWK;
   try {
     return await importOnce(text);
@@ -72,7 +86,7 @@ async function privateKeyOf(env: Env, row: HpkeKeyRow): Promise<HpkeRecipientKey
  * @example
  * const { config, privateKey } = await aggregatorHpke(c.env);
  */
-export async function aggregatorHpke(env: Env): Promise<AggregatorHpke> {
+export async function aggregatorHpke(env: HpkeKeyEnv): Promise<AggregatorHpke> {
   const row = currentKey(await hpkeRows(env));
   if (!row) throw new ProblemError('misconfigured', 'the key ring has no current HPKE key');
   return { config: row.config, privateKey: await privateKeyOf(env, row) };
@@ -86,7 +100,7 @@ export async function aggregatorHpke(env: Env): Promise<AggregatorHpke> {
  * @example
  * const key = await shareOpeningKey(c.env, body.leader.config_id, round.hpke.leader.config_id);
  */
-export async function shareOpeningKey(env: Env, configId: number, roundConfigId: number | null): Promise<HpkeRecipientKey> {
+export async function shareOpeningKey(env: HpkeKeyEnv, configId: number, roundConfigId: number | null): Promise<HpkeRecipientKey> {
   let row = hpkeKeyForShare(await hpkeRows(env), configId, roundConfigId);
   // Another isolate may have rotated a moment ago: look once more (not more than once a second).
   if (!row && ringAgeMs(env) >= RING_REFRESH_MIN_MS) row = hpkeKeyForShare(await hpkeRows(env, true), configId, roundConfigId);
@@ -100,16 +114,16 @@ export async function shareOpeningKey(env: Env, configId: number, roundConfigId:
  * from the ring here, private halves included.
  *
  * @example
- * const [current, ...retired] = await publishedHpkeConfigs(c.env);
+ * const [current, ...retired] = await publishedHpkeConfigs(c.env, leaderRoundKeyUses(c.env));
  */
-export async function publishedHpkeConfigs(env: Env): Promise<HpkeConfig[]> {
+export async function publishedHpkeConfigs(env: HpkeKeyEnv, roundKeyUses: RoundKeyUses): Promise<HpkeConfig[]> {
   const now = Date.now();
   const cached = publishedCaches.get(env.KEY_RING);
   if (cached && now - cached.at < PUBLISHED_TTL_MS) return cached.value;
   const rows = await hpkeRows(env);
   let kept = rows; // the current key alone while nothing was retired
   if (rows.some((r) => r.retired_at !== null)) {
-    const needed = [...neededConfigIds(await roundKeyUses(env), now)];
+    const needed = [...neededConfigIds(await roundKeyUses(), now)];
     kept = keptHpkeKeys(rows, new Set(needed), now);
     const ring = keyRingOf(env);
     if (ring && kept.length < rows.length) {
@@ -122,15 +136,23 @@ export async function publishedHpkeConfigs(env: Env): Promise<HpkeConfig[]> {
   return value;
 }
 
-/** Each open or closing round of this aggregator with the config id it names for this aggregator. */
-async function roundKeyUses(env: Env): Promise<{ state: string; closes_at: number; config_id: number }[]> {
+/**
+ * Leader: each of its open or closing rounds with the leader key it names.
+ *
+ * @example
+ * const configs = await publishedHpkeConfigs(c.env, leaderRoundKeyUses(c.env));
+ */
+export function leaderRoundKeyUses(env: Env): RoundKeyUses {
+  return () => leaderKeyUses(env);
+}
+
+async function leaderKeyUses(env: Env): Promise<RoundKeyUse[]> {
   const coordinator = env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
-  const role = env.ROLE === 'helper' ? 'helper' : 'leader';
   const open = (await coordinator.list()).filter((r) => r.state === 'open' || r.state === 'closing');
   const uses = [];
   for (const r of open) {
     const record = (await coordinator.get(r.round_id)) as RoundRecord | null;
-    const config = record?.descriptor.hpke[role];
+    const config = record?.descriptor.hpke.leader;
     if (record && config) uses.push({ state: record.state, closes_at: record.descriptor.closes_at, config_id: config.config_id });
   }
   return uses;
@@ -144,7 +166,7 @@ async function roundKeyUses(env: Env): Promise<{ state: string; closes_at: numbe
  * @example
  * const { config_id } = await rotateHpkeKey(env);
  */
-export async function rotateHpkeKey(env: Env): Promise<HpkeConfig> {
+export async function rotateHpkeKey(env: HpkeKeyEnv): Promise<HpkeConfig> {
   const genesis = genesisConfig(env);
   const ring = keyRingOf(env);
   if (!ring) throw new ProblemError('misconfigured', 'KEY_RING is not bound: add the KeyRing Durable Object to this aggregator’s wrangler config');

@@ -45,7 +45,7 @@ const ringCaches = new WeakMap<object, { state: Promise<RingState>; at: number }
  * @example
  * const { hpke } = await ringState(env, { fresh: true });
  */
-export function ringState(env: Env, opts: { fresh?: boolean } = {}): Promise<RingState> {
+export function ringState(env: Pick<Env, 'KEY_RING'>, opts: { fresh?: boolean } = {}): Promise<RingState> {
   const now = Date.now();
   const ring = keyRingOf(env);
   if (!ring) return Promise.resolve({ signing: [], hpke: [] });
@@ -65,7 +65,7 @@ export function ringState(env: Env, opts: { fresh?: boolean } = {}): Promise<Rin
  * @example
  * if (ringAgeMs(env) > 1000) await ringState(env, { fresh: true });
  */
-export function ringAgeMs(env: Env): number {
+export function ringAgeMs(env: Pick<Env, 'KEY_RING'>): number {
   const cached = env.KEY_RING ? ringCaches.get(env.KEY_RING) : undefined;
   return cached ? Date.now() - cached.at : Infinity;
 }

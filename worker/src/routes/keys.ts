@@ -1,30 +1,12 @@
-import { isObject, unknownKeys } from '@edgeseg/shared';
 import { Hono } from 'hono';
-import { createMiddleware } from 'hono/factory';
 import { decodeProtectedHeader } from 'jose';
 import { requireRole } from '../auth.ts';
-import { readJsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { publishedHpkeConfigs, rotateHpkeKey } from '../hpke-key.ts';
+import { leaderRoundKeyUses, publishedHpkeConfigs, rotateHpkeKey } from '../hpke-key.ts';
 import { publishedJwks, rotateModelSigningKey } from '../keys.ts';
 import { currentModel, manifestOf, publishModel } from '../models.ts';
 import { ProblemError } from '../problem.ts';
-import { timingSafeEqual } from './internal.ts';
-
-const ROTATE_MAX_BYTES = 1024;
-
-/**
- * The optional JSON body of a rotation: none at all, or an object with only `allowed`
- * keys. Checked before anything rotates, so a refused request changes nothing.
- */
-async function rotationBody(request: Request, allowed: readonly string[]): Promise<Record<string, unknown>> {
-  if (request.body === null || request.headers.get('content-length') === '0') return {};
-  const body = await readJsonBody(request, ROTATE_MAX_BYTES);
-  if (!isObject(body)) throw new ProblemError('invalid-body', 'body: must be a JSON object (or no body)');
-  const unknown = unknownKeys(body, [...allowed]).map((k) => `${k}: unknown field`);
-  if (unknown.length) throw new ProblemError('invalid-body', unknown[0], unknown);
-  return body;
-}
+import { rotationBody } from '../rotation-body.ts';
 
 /**
  * Leader admin routes (role `admin`): `POST /v1/admin/keys/signing/rotate` makes a new
@@ -53,30 +35,5 @@ export const keyRoutes = new Hono<AppEnv>()
     // Pin the new key in the next model now rather than at the next device's fetch (if
     // the helper is unreachable the model stays as it is until it answers again).
     const model = await currentModel(c.env);
-    return c.json({ config, published: await publishedHpkeConfigs(c.env), model_version: model.version }, 201);
+    return c.json({ config, published: await publishedHpkeConfigs(c.env, leaderRoundKeyUses(c.env)), model_version: model.version }, 201);
   });
-
-/**
- * The helper's own operator, holding HELPER_ADMIN_TOKEN, may rotate the helper's key;
- * the leader's token (a credential of the other operator) and anything else may not.
- */
-const requireHelperAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = c.env.HELPER_ADMIN_TOKEN;
-  if (!expected || expected === c.env.LEADER_TOKEN) throw new ProblemError('misconfigured', 'HELPER_ADMIN_TOKEN is not set (or equals LEADER_TOKEN): `wrangler secret put HELPER_ADMIN_TOKEN` on the helper');
-  const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-  if (!token) throw new ProblemError('unauthorized', 'send Authorization: Bearer <HELPER_ADMIN_TOKEN>');
-  if (c.env.LEADER_TOKEN && timingSafeEqual(token, c.env.LEADER_TOKEN)) throw new ProblemError('forbidden', 'the leader’s token does not rotate the helper’s keys');
-  if (!timingSafeEqual(token, expected)) throw new ProblemError('unauthorized', 'not the helper’s admin token');
-  await next();
-});
-
-/**
- * Helper: `POST /v1/admin/keys/hpke/rotate` (HELPER_ADMIN_TOKEN) makes a new helper
- * HPKE key current; the leader learns it from `/.well-known/hpke-configs` within 5
- * minutes and pins it in its next model.
- */
-export const helperKeyRoutes = new Hono<AppEnv>().post('/v1/admin/keys/hpke/rotate', requireHelperAdmin, async (c) => {
-  await rotationBody(c.req.raw, []);
-  const config = await rotateHpkeKey(c.env);
-  return c.json({ config, published: await publishedHpkeConfigs(c.env) }, 201);
-});

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decideRelease, sameSelector, type BucketSelector } from './release.ts';
+import type { BatchSelector } from '../../round/close.ts';
+import { decideRelease, sameSelector } from './release.ts';
 
 const ROUND = { round_id: 'r-1', closes_at: 1000, min_batch: 3 };
-const MINE: BucketSelector = { '0:0': { count: 5, checksum: 'aa' }, '0:1': { count: 2, checksum: 'bb' } };
+const MINE: BatchSelector = { '0:0': { count: 5, checksum: 'aa' }, '0:1': { count: 2, checksum: 'bb' } };
 
 describe('decideRelease', () => {
   it('releases the buckets at or over the minimum batch and withholds the others, with the helper’s counts', () => {

@@ -5,9 +5,7 @@
  * no noise drawn, no share sent).
  */
 import type { RoundDescriptor } from '@edgeseg/shared';
-
-/** Per bucket, what both aggregators must agree on: count and id checksum (hex). */
-export type BucketSelector = Record<string, { count: number; checksum: string }>;
+import type { BatchSelector } from '../../round/close.ts';
 
 /** Why the helper refuses an aggregate request (the `rule` member of a 409 `release-refused`). */
 export type ReleaseRule = 'too-early' | 'batch-mismatch' | 'already-released';
@@ -36,7 +34,7 @@ export type ReleaseRound = Pick<RoundDescriptor, 'round_id' | 'closes_at' | 'min
  * @example
  * sameSelector({ '0:0': { count: 1, checksum: 'ab' } }, { '0:0': { count: 1, checksum: 'ab' } }) // true
  */
-export function sameSelector(a: BucketSelector, b: BucketSelector): boolean {
+export function sameSelector(a: BatchSelector, b: BatchSelector): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => {
@@ -47,7 +45,7 @@ export function sameSelector(a: BucketSelector, b: BucketSelector): boolean {
 }
 
 /** The first bucket where the leader's selector and the helper's own buckets differ, said in words. */
-function firstDifference(mine: BucketSelector, theirs: BucketSelector): string | null {
+function firstDifference(mine: BatchSelector, theirs: BatchSelector): string | null {
   for (const key of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
     const m = Object.hasOwn(mine, key) ? mine[key] : undefined;
     const t = Object.hasOwn(theirs, key) ? theirs[key] : undefined;
@@ -68,7 +66,7 @@ function firstDifference(mine: BucketSelector, theirs: BucketSelector): string |
  * const d = decideRelease(round, helperSelector, body.selector, nowS, previouslyReleased);
  * if (!d.ok) refuse(d.rule, d.detail);
  */
-export function decideRelease(round: ReleaseRound, helperBuckets: BucketSelector, selector: BucketSelector, nowS: number, previous: BucketSelector | null = null): ReleaseDecision {
+export function decideRelease(round: ReleaseRound, helperBuckets: BatchSelector, selector: BatchSelector, nowS: number, previous: BatchSelector | null = null): ReleaseDecision {
   if (previous) {
     if (!sameSelector(previous, selector)) return { ok: false, rule: 'already-released', detail: `round ${round.round_id} was released once, for another batch; a second release is never made` };
   } else {

@@ -1,0 +1,49 @@
+/**
+ * The helper aggregator as a Hono app: a separate Worker (helper/wrangler.toml), run by
+ * another operator, serving the leader's internal calls, its operator's admin routes and
+ * a few public GET routes. Nothing of the leader's API is mounted here.
+ */
+import { helperPolicyFromVars } from '@edgeseg/aggregator';
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import { problemResponse, ProblemError } from '../problem.ts';
+import { securityHeaders } from '../security-headers.ts';
+import type { HelperAppEnv } from './env.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { internalRoutes } from './routes/internal.ts';
+import { publicRoutes } from './routes/public.ts';
+
+/** A helper whose policy vars do not parse serves no round (500 `misconfigured`, naming the var). */
+const policyVarsParse = createMiddleware<HelperAppEnv>(async (c, next) => {
+  try {
+    helperPolicyFromVars(c.env as unknown as Record<string, unknown>);
+  } catch (err) {
+    throw new ProblemError('misconfigured', err instanceof Error ? err.message : String(err));
+  }
+  await next();
+});
+
+/**
+ * Builds the helper Worker's request handler.
+ *
+ * @example
+ * export default { fetch: createHelperApp().fetch };
+ */
+export function createHelperApp(): Hono<HelperAppEnv> {
+  const app = new Hono<HelperAppEnv>();
+  app.use('*', securityHeaders);
+  app.use('/internal/*', policyVarsParse);
+  app.use('/v1/*', policyVarsParse);
+  app.route('/', publicRoutes);
+  app.route('/', internalRoutes);
+  app.route('/', adminRoutes);
+  app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${new URL(c.req.url).pathname}` }));
+  app.onError((err) => {
+    if (err instanceof ProblemError) return err.getResponse();
+    if (err instanceof HTTPException) return problemResponse(err.status === 405 ? 'method-not-allowed' : 'internal', { detail: err.message });
+    console.error('unhandled error', err);
+    return problemResponse('internal');
+  });
+  return app;
+}
