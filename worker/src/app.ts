@@ -16,8 +16,7 @@ import { modelRoutes } from './routes/model.ts';
 import { contributionRoutes } from './routes/contributions.ts';
 import { hpkeConfigRoutes } from './routes/hpke-configs.ts';
 import { impressionRoutes } from './routes/impressions.ts';
-import { internalRoutes } from './routes/internal.ts';
-import { helperKeyRoutes, keyRoutes } from './routes/keys.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -25,22 +24,15 @@ import { stackConfigRoutes } from './routes/stack-config.ts';
 import { trainingRoutes } from './routes/training.ts';
 
 /**
- * Builds the Worker's request handler for one role: the leader serves devices,
- * marketers and admins; the helper serves only its HPKE config and the leader.
+ * Builds the leader Worker's request handler: devices, marketers and admins. (The
+ * helper is another Worker with its own entry, worker/src/helper/.)
  *
  * @example
- * const leader = createApp('leader');
+ * const app = createApp();
  */
-export function createApp(role: 'leader' | 'helper'): Hono<AppEnv> {
+export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', securityHeaders); // first, so it sees the final answer (errors included)
-  if (role === 'helper') {
-    app.route('/', healthRoutes);
-    app.route('/', hpkeConfigRoutes);
-    app.route('/', internalRoutes);
-    app.route('/', helperKeyRoutes);
-    return withErrors(app);
-  }
   // Device routes answer any origin (device-cors.ts); marketer routes stay same-origin.
   for (const path of ['/v1/model', '/v1/reports', '/v1/impressions', '/v1/contributions', '/v1/rounds/current', '/v1/stack', '/.well-known/*']) app.use(path, deviceCors);
   for (const path of ['/v1/reports', '/v1/impressions', '/v1/contributions']) app.use(path, limitByClientAddress);

@@ -1,13 +1,10 @@
 import type { KeyRing, ModelRegistry, RoundCoordinator, RoundShard, SegmentTally } from '@edgeseg/aggregator';
 
 /**
- * Bindings of the edgeseg Worker (wrangler.toml vars + secrets + Durable Objects). The
- * same code runs as the leader (wrangler.toml) and as the helper (helper/wrangler.toml);
- * the helper has only the round bindings, its own HPKE key and the leader token.
+ * Bindings of the leader Worker (wrangler.toml vars + secrets + Durable Objects). The
+ * helper is another Worker with its own bindings (worker/src/helper/env.ts).
  */
 export interface Env {
-  /** `leader` (default) or `helper`. */
-  ROLE?: string;
   SEGMENT_TALLY: DurableObjectNamespace<SegmentTally>;
   MODEL_REGISTRY: DurableObjectNamespace<ModelRegistry>;
   ROUND_SHARD: DurableObjectNamespace<RoundShard>;
@@ -18,10 +15,10 @@ export interface Env {
   HPKE_PRIVATE_JWK: string;
   /** Bearer token the leader presents to the helper's internal routes. Secret on both. */
   LEADER_TOKEN: string;
-  /** Helper: bearer token of the helper's own operator, for its key rotation route. Secret. */
-  HELPER_ADMIN_TOKEN?: string;
-  /** Leader: base URL of the helper aggregator. */
+  /** Base URL of the helper aggregator. */
   HELPER_URL?: string;
+  /** Minimum contributions per released bucket of the counts rounds the leader plans itself (default 100; the helper's policy may ask more). */
+  MIN_BATCH?: string;
   /** RoundShard DOs per round (default 8). */
   ROUND_SHARDS?: string;
   /** `grr` (default): devices count segments by randomized reports; `secure`: by secret-shared one-hot counts rounds on both aggregators. */

@@ -1,6 +1,7 @@
 /**
- * Planning a round: turns an admin's request (duration, minimum batch, ε, δ, groups,
- * slices) into the record both aggregators store and the descriptor devices see.
+ * Planning a round: turns an admin's request (duration, minimum batch per bucket, ε, δ,
+ * groups, slices) into the leader's record and the descriptor devices see and the helper
+ * is asked to accept.
  */
 import { padCandidate, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
 import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
@@ -18,7 +19,8 @@ export interface RoundPlanInput {
   manifest: ModelManifest;
   nowS: number;
   durationS: number;
-  minDevices: number;
+  /** Minimum contributions per released bucket (slice, group). */
+  minBatch: number;
   epsilon: number;
   delta: number;
   groups: number;
@@ -61,7 +63,7 @@ function dataIndependentStart(k: number, d: number): number[][] {
  * guarantee holds even if the other aggregator adds nothing.
  *
  * @example
- * const record = planRound({ manifest, nowS, durationS: 3600, minDevices: 100, epsilon: 1, delta: 1e-9, groups: 8, slices: 1, shards: 8, encoding: DEFAULT_ENCODING, hpke });
+ * const record = planRound({ manifest, nowS, durationS: 3600, minBatch: 100, epsilon: 1, delta: 1e-9, groups: 8, slices: 1, shards: 8, encoding: DEFAULT_ENCODING, hpke });
  */
 export function planRound(p: RoundPlanInput): RoundRecord {
   const { manifest } = p;
@@ -87,7 +89,7 @@ export function planRound(p: RoundPlanInput): RoundRecord {
       delta: p.delta,
       opens_at: p.nowS,
       closes_at: p.nowS + p.durationS,
-      min_batch: p.minDevices,
+      min_batch: p.minBatch,
       ...(mode === 'local' ? { local_sigma2: Number(sigma2.num) / Number(sigma2.den) } : {}),
       hpke: mode === 'local' ? { leader: p.hpke.leader } : p.hpke,
     },
@@ -97,8 +99,8 @@ export function planRound(p: RoundPlanInput): RoundRecord {
 }
 
 /** The server-side part of a just-opened round's record: its settings, nothing closed yet. */
-function openState(p: { shards: number; minDevices: number; nowS: number }, sigma2: { num: bigint; den: bigint }): Omit<RoundRecord, 'descriptor'> {
-  return { shards: p.shards, min_devices: p.minDevices, sigma2: `${sigma2.num}/${sigma2.den}`, state: 'open', opened_at: p.nowS, closed_at: null, contributions: null, reason: null, result: null };
+function openState(p: { shards: number; nowS: number }, sigma2: { num: bigint; den: bigint }): Omit<RoundRecord, 'descriptor'> {
+  return { shards: p.shards, sigma2: `${sigma2.num}/${sigma2.den}`, state: 'open', opened_at: p.nowS, closed_at: null, contributions: null, reason: null, result: null };
 }
 
 /**
@@ -136,7 +138,8 @@ export interface CountsPlanInput {
   manifest: ModelManifest;
   period: Period;
   nowS: number;
-  minDevices: number;
+  /** Minimum contributions the round's one bucket needs to be released. */
+  minBatch: number;
   kThreshold: number;
   delta: number;
   shards: number;
@@ -150,7 +153,7 @@ export interface CountsPlanInput {
  * full σ² for (ε, δ) at L2 sensitivity 1 (one device added or removed).
  *
  * @example
- * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minDevices: 50, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
+ * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minBatch: 100, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
  */
 export function planCountsRound(p: CountsPlanInput): RoundRecord {
   const { manifest } = p;
@@ -172,7 +175,7 @@ export function planCountsRound(p: CountsPlanInput): RoundRecord {
       delta: p.delta,
       opens_at: p.nowS,
       closes_at: closesAt,
-      min_batch: p.minDevices,
+      min_batch: p.minBatch,
       period: p.period,
       hpke: p.hpke,
     },

@@ -75,7 +75,8 @@ let nextCheckAt = 0;
 
 /**
  * Opens a retraining round (refining the current model with the schedule's round
- * settings) when drift or the cadence says so. Returns the opened round, or null.
+ * settings) when drift or the cadence says so. Returns the opened round, or null (also
+ * when the helper refuses it: nothing is stored then).
  *
  * @example
  * const opened = await maybeScheduleTraining(env);
@@ -94,7 +95,7 @@ export async function maybeScheduleTraining(env: Env, nowMs = Date.now()): Promi
     manifest,
     nowS,
     durationS: r.duration_s,
-    minDevices: r.min_devices,
+    minBatch: r.min_batch,
     epsilon: r.epsilon,
     delta: r.delta,
     groups: r.groups,
@@ -103,7 +104,14 @@ export async function maybeScheduleTraining(env: Env, nowMs = Date.now()): Promi
     encoding: DEFAULT_ENCODING,
     hpke: { leader: leader.config, helper },
   });
-  return openRound(env, record);
+  try {
+    return await openRound(env, record);
+  } catch (err) {
+    // The helper refused (or could not be asked): no round is stored, devices hear "no
+    // open round", and the schedule tries again on a later poll.
+    console.warn(`scheduled training round not opened: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  }
 }
 
 /** Test hook: forget the per-isolate throttle. */

@@ -17,7 +17,7 @@ function record(overrides: Partial<RoundRecord> = {}, mode: 'secure' | 'local' =
       encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
       epsilon: 1, delta: 1e-9, opens_at: 0, closes_at: 0, min_batch: 50, period: '2026-W47', hpke: { leader: { config_id: 1, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'x' } },
     },
-    shards: 1, min_devices: 50, sigma2: SIGMA2, state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
+    shards: 1, sigma2: SIGMA2, state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
     counts: { k_threshold: 20, labels: ['a', 'b', 'c', 'd'] },
     ...overrides,
   };
@@ -49,7 +49,7 @@ describe('closeCountsRound', () => {
       gather: async () => new Map([['0:0', leader]]),
       helperAggregate: async (selector) => {
         askedWith = selector;
-        return { ok: true, shares: { '0:0': noisy(helper.sums) } };
+        return { ok: true, shares: { '0:0': noisy(helper.sums) }, counts: { '0:0': helper.count }, withheld: {}, sigma2: SIGMA2 };
       },
       noisy: async (_key, sums) => noisy(sums),
     }, { kThreshold: 20, labels: ['a', 'b', 'c', 'd'] });
@@ -57,6 +57,8 @@ describe('closeCountsRound', () => {
     expect(askedWith).toEqual(selectorOf(new Map([['0:0', leader]])));
     if (outcome.state !== 'released') throw new Error(outcome.reason);
     expect(outcome.contributions).toBe(segments.length);
+    expect(outcome.buckets).toEqual({ '0:0': segments.length });
+    expect(outcome.helperSigma2).toBe(SIGMA2);
     const { summary } = outcome;
     expect(summary.mechanism).toBe('secure-counts');
     expect(summary.reports).toBe(segments.length);
@@ -75,22 +77,23 @@ describe('closeCountsRound', () => {
       gather: async () => new Map([['0:0', leader]]),
       helperAggregate: async () => {
         asked = true;
-        return { ok: false, reason: 'unused' };
+        return { ok: false, rule: 'unused', reason: 'unused' };
       },
       noisy: async (_key, sums) => sums,
     }, { kThreshold: 20, labels: [] });
-    expect(outcome).toEqual({ state: 'abandoned', contributions: 3, reason: '3 contributions, under the minimum batch of 50' });
+    expect(outcome).toEqual({ state: 'abandoned', contributions: 3, reason: '3 contributions, no bucket reached the minimum batch of 50 (largest 3)' });
     expect(asked).toBe(false);
   });
 
-  it('abandons when the helper refuses, releasing nothing', async () => {
+  it('abandons when the helper refuses for good, releasing nothing and naming the rule', async () => {
     const { leader } = await shares(segments);
     const outcome = await closeCountsRound(record(), {
       gather: async () => new Map([['0:0', leader]]),
-      helperAggregate: async () => ({ ok: false, reason: 'batch mismatch: leader has 462 contributions, helper 460' }),
+      helperAggregate: async () => ({ ok: false, rule: 'already-released', reason: 'a release was made for another batch' }),
       noisy: async (_key, sums) => sums,
     }, { kThreshold: 20, labels: [] });
-    expect(outcome.state).toBe('abandoned');
+    if (outcome.state !== 'abandoned') throw new Error('released');
+    expect(outcome.reason).toMatch(/^helper refused to release \(already-released\)/);
     expect('summary' in outcome).toBe(false);
   });
 

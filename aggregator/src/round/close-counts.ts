@@ -9,11 +9,12 @@ import { agreeOnBatch, type CloseDeps } from './close.ts';
 import { countNoiseVariance, type RoundRecord } from './record.ts';
 
 export type CountsOutcome =
-  | { state: 'released'; contributions: number; summary: TallySummary }
+  | { state: 'released'; contributions: number; buckets: Record<string, number>; helperSigma2: string | null; summary: TallySummary }
   | { state: 'abandoned'; contributions: number; reason: string };
 
 /**
- * Closes a counts round: abandoned under the minimum batch or if the helper refuses;
+ * Closes a counts round: abandoned when its bucket is under the minimum batch or the
+ * helper refuses (a retryable refusal throws RetryCloseLater);
  * otherwise the summary marketers see (noisy counts, 95% intervals, suppression).
  *
  * @example
@@ -31,11 +32,11 @@ export async function closeCountsRound(record: RoundRecord, deps: Omit<CloseDeps
   const labels = Array.from({ length: round.k }, (_, i) => opts.labels[i] ?? `Segment ${i + 1}`);
   const summary = summariseSecureCounts({
     noisy,
-    noiseVariance: countNoiseVariance(record, batch.contributions, batch.combined.size),
+    noiseVariance: countNoiseVariance({ ...record, helper_sigma2: batch.helperSigma2 }, batch.contributions, batch.combined.size),
     epsilon: round.epsilon,
     kThreshold: opts.kThreshold,
     labels,
     contributions: batch.contributions,
   });
-  return { state: 'released', contributions: batch.contributions, summary };
+  return { state: 'released', contributions: batch.contributions, buckets: batch.buckets, helperSigma2: batch.helperSigma2, summary };
 }

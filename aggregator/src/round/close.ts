@@ -15,11 +15,45 @@ import { countNoiseVariance, roundSigma2, type RoundRecord, type RoundResult } f
 /** What each aggregator checks before it releases: per bucket, the count and the id checksum. */
 export type BatchSelector = Record<string, { count: number; checksum: string }>;
 
+/**
+ * The helper's answer to an aggregate-share request (contract §3.3): its noisy shares of
+ * the buckets it released, its own counts, the buckets it withheld and why, and its σ²;
+ * or its refusal, by `rule`.
+ */
+export type HelperAggregate =
+  | { ok: true; shares: Record<string, Uint32Array>; counts: Record<string, number>; withheld: Record<string, string>; sigma2: string }
+  | { ok: false; rule: string; reason: string };
+
+/**
+ * Refusals that pass by themselves: a relay may still be in flight (`batch-mismatch`), or
+ * the helper's clock is not yet past the close (`too-early`). Any other refusal is final.
+ */
+export const RETRYABLE_RELEASE_RULES: readonly string[] = ['batch-mismatch', 'too-early'];
+
+/**
+ * Thrown when a close cannot finish now but may later (a retryable refusal, or the helper
+ * unreachable): the coordinator keeps the round closing and tries again, no earlier than
+ * `notBefore` (epoch seconds) when given.
+ *
+ * @example
+ * throw new RetryCloseLater('too-early', 'the helper releases after 1900000000', 1_900_000_000);
+ */
+export class RetryCloseLater extends Error {
+  constructor(
+    readonly rule: string,
+    reason: string,
+    readonly notBefore: number | null = null,
+  ) {
+    super(reason);
+    this.name = 'RetryCloseLater';
+  }
+}
+
 export interface CloseDeps {
   /** The leader's buckets, all shards merged (after every helper ciphertext was relayed). */
   gather(): Promise<Map<string, Bucket>>;
-  /** The helper's noisy aggregate shares for the same batch, or why it refused. */
-  helperAggregate(selector: BatchSelector): Promise<{ ok: true; shares: Record<string, Uint32Array> } | { ok: false; reason: string }>;
+  /** The helper's answer for the same batch; throws RetryCloseLater when it could not be asked. */
+  helperAggregate(selector: BatchSelector): Promise<HelperAggregate>;
   /** The leader's noisy copy of a bucket's sums: noise drawn once per bucket and kept. */
   noisy(bucket: string, sums: Uint32Array): Promise<Uint32Array>;
   /** Data-independent randomness for reviving dead centroids (default `crypto.getRandomValues`). */
@@ -29,7 +63,7 @@ export interface CloseDeps {
 }
 
 export type CloseOutcome =
-  | { state: 'released'; contributions: number; result: RoundResult }
+  | { state: 'released'; contributions: number; buckets: Record<string, number>; helperSigma2: string | null; result: RoundResult }
   | { state: 'abandoned'; contributions: number; reason: string };
 
 /**
@@ -42,45 +76,85 @@ export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
   return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: checksumHex(b.checksum) }]));
 }
 
-/** The batch both sides agreed on, combined: per bucket, the noisy total as signed integers. */
+/** The batch both sides agreed on, combined: per released bucket, the noisy total as signed integers. */
 export type AgreedBatch =
-  | { ok: true; contributions: number; combined: Map<string, Int32Array> }
+  | {
+      ok: true;
+      /** Contributions in the released buckets. */
+      contributions: number;
+      combined: Map<string, Int32Array>;
+      /** Released bucket → its number of contributions. */
+      buckets: Record<string, number>;
+      /** The helper's σ² ("num/den"), null in local mode. */
+      helperSigma2: string | null;
+    }
   | { ok: false; contributions: number; reason: string };
 
 /**
- * The part every kind of round shares at close: gather this aggregator's buckets, refuse
- * a batch under the minimum, have the helper release its noisy shares for exactly the
- * same batch (secure mode), and combine. In local mode the devices added the noise, so
- * the leader's sums are the release and no helper is asked.
+ * The part every kind of round shares at close: gather this aggregator's buckets, keep
+ * only those with at least the round's minimum batch (`min_batch`, per bucket: a small
+ * bucket is never released by either aggregator), have the helper release its noisy
+ * shares for exactly the same batch (secure mode), and combine. The helper's counts must
+ * equal the leader's for every released bucket. In local mode the devices added the
+ * noise, so the leader's sums are the release and no helper is asked.
+ *
+ * A helper refusal whose rule is in RETRYABLE_RELEASE_RULES throws RetryCloseLater; any
+ * other refusal abandons the round with the helper's reason.
  *
  * @example
  * const batch = await agreeOnBatch(record, deps);
  * if (batch.ok) for (const [key, total] of batch.combined) use(key, total);
  */
 export async function agreeOnBatch(record: RoundRecord, deps: Omit<CloseDeps, 'publish'>): Promise<AgreedBatch> {
+  const round = record.descriptor;
   const buckets = await deps.gather();
-  const contributions = [...buckets.values()].reduce((n, b) => n + b.count, 0);
-  if (contributions < record.min_devices) {
-    return { ok: false, contributions, reason: `${contributions} contributions, under the minimum batch of ${record.min_devices}` };
+  const total = [...buckets.values()].reduce((n, b) => n + b.count, 0);
+  const large = [...buckets].filter(([, b]) => b.count >= round.min_batch);
+  if (large.length === 0) {
+    const largest = Math.max(0, ...[...buckets.values()].map((b) => b.count));
+    return { ok: false, contributions: total, reason: `${total} contributions, no bucket reached the minimum batch of ${round.min_batch} (largest ${largest})` };
   }
   const combined = new Map<string, Int32Array>();
-  if (record.descriptor.mode === 'local') {
-    for (const [key, bucket] of buckets) combined.set(key, new Int32Array(bucket.sums.buffer.slice(0)));
-    return { ok: true, contributions, combined };
+  const sizes: Record<string, number> = {};
+  if (round.mode === 'local') {
+    for (const [key, bucket] of large) {
+      combined.set(key, new Int32Array(bucket.sums.buffer.slice(0)));
+      sizes[key] = bucket.count;
+    }
+    return { ok: true, contributions: sum(sizes), combined, buckets: sizes, helperSigma2: null };
   }
+  // The helper checks the whole batch (small buckets included), then releases only its
+  // buckets of at least min_batch, as it counted them.
   const helper = await deps.helperAggregate(selectorOf(buckets));
-  if (!helper.ok) return { ok: false, contributions, reason: `helper refused to release: ${helper.reason}` };
-  for (const [key, bucket] of buckets) {
-    const helperShare = helper.shares[key];
-    if (!helperShare) return { ok: false, contributions, reason: `helper released no share for bucket ${key}` };
-    combined.set(key, combineShares(await deps.noisy(key, bucket.sums), helperShare));
+  if (!helper.ok) {
+    if (RETRYABLE_RELEASE_RULES.includes(helper.rule)) throw new RetryCloseLater(helper.rule, `helper: ${helper.reason}`, helper.rule === 'too-early' ? round.closes_at : null);
+    return { ok: false, contributions: total, reason: `helper refused to release (${helper.rule}): ${helper.reason}` };
   }
-  return { ok: true, contributions, combined };
+  for (const [key, bucket] of large) {
+    const share = helper.shares[key];
+    if (!share) continue; // withheld by the helper: never released by the leader alone
+    const helperCount = helper.counts[key];
+    if (helperCount !== bucket.count) {
+      return { ok: false, contributions: total, reason: `the helper counted ${String(helperCount)} contributions in bucket ${key}, the leader ${bucket.count}: the batches differ` };
+    }
+    combined.set(key, combineShares(await deps.noisy(key, bucket.sums), share));
+    sizes[key] = bucket.count;
+  }
+  if (combined.size === 0) {
+    const why = Object.entries(helper.withheld).map(([k, r]) => `${k}: ${r}`).join('; ');
+    return { ok: false, contributions: total, reason: `the helper released no bucket${why ? ` (${why})` : ''}` };
+  }
+  return { ok: true, contributions: sum(sizes), combined, buckets: sizes, helperSigma2: helper.sigma2 };
+}
+
+function sum(sizes: Record<string, number>): number {
+  return Object.values(sizes).reduce((n, c) => n + c, 0);
 }
 
 /**
- * Closes a k-means round: abandons it under the minimum batch size, otherwise releases
- * the combined noisy aggregate and publishes the next model.
+ * Closes a k-means round: abandons it when no bucket reaches the minimum batch or the
+ * helper refuses, otherwise releases the combined noisy aggregate of the released
+ * buckets and publishes the next model.
  *
  * @example
  * const outcome = await closeKmeansRound(record, deps);
@@ -99,7 +173,8 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
     bySlice.set(slice, list);
   }
 
-  if (record.k_candidates) return selectK(record, bySlice, contributions, deps);
+  const released = { buckets: batch.buckets, helperSigma2: batch.helperSigma2 };
+  if (record.k_candidates) return selectK(record, bySlice, contributions, deps, released);
   // Initialisation rounds run one candidate per slice: keep the one with the lowest
   // private inertia per device (slices have different sizes).
   const slices = [...bySlice.keys()].filter((s) => round.slices[s]).sort((a, b) => a - b);
@@ -112,11 +187,12 @@ export async function closeKmeansRound(record: RoundRecord, deps: CloseDeps): Pr
   // move the public noise level mostly explains is shrunk toward where the centroid was,
   // and a centroid kept for a too-small count is moved to split the largest cluster.
   // Both read only released values: no ε.
-  const shrunk = shrinkMoves(round.slices[slice] as number[][], update, bucketNoiseVariance(record, contributions), round.groups);
+  const noise = bucketNoiseVariance({ ...record, helper_sigma2: batch.helperSigma2 }, contributions);
+  const shrunk = shrinkMoves(round.slices[slice] as number[][], update, noise, round.groups);
   const centroids = reviveDead({ ...update, centroids: shrunk }, 0.5, deps.random ?? cryptoRandom);
   const version = await deps.publish(centroids, { ...update, centroids });
   const { counts, kept, inertia, silhouette } = update;
-  return { state: 'released', contributions, result: { model_version: version, counts, kept, inertia, silhouette, slice } };
+  return { state: 'released', contributions, ...released, result: { model_version: version, counts, kept, inertia, silhouette, slice } };
 }
 
 /**
@@ -133,18 +209,24 @@ function bucketNoiseVariance(record: RoundRecord, contributions: number): number
 
 /**
  * A cluster whose noisy count is under this keeps its old centroid: a quarter of a fair
- * share of the minimum batch, and never less than four standard deviations of the count
+ * share of a slice's minimum (min_batch in each of its groups), and never less than four standard deviations of the count
  * noise actually added (both aggregators' in secure mode, every device's in local mode),
  * so a tiny noisy cluster cannot throw its centroid across the feature space.
  */
 function minCountOf(record: RoundRecord, contributions: number): number {
   const { descriptor: round } = record;
   const noiseShares = round.mode === 'secure' ? 2 : contributions / Math.max(1, round.groups);
-  return Math.max(record.min_devices / Math.max(1, round.k * 4), minCountFor(roundSigma2(record), round.encoding, round.groups, round.d, noiseShares));
+  return Math.max((round.min_batch * round.groups) / Math.max(1, round.k * 4), minCountFor(roundSigma2(record), round.encoding, round.groups, round.d, noiseShares));
 }
 
 /** k selection: each slice's candidate scored by private silhouette; the winner's live rows are published. */
-async function selectK(record: RoundRecord, bySlice: Map<number, DecodedAggregate[]>, contributions: number, deps: CloseDeps): Promise<CloseOutcome> {
+async function selectK(
+  record: RoundRecord,
+  bySlice: Map<number, DecodedAggregate[]>,
+  contributions: number,
+  deps: CloseDeps,
+  released: { buckets: Record<string, number>; helperSigma2: string | null },
+): Promise<CloseOutcome> {
   const candidates: KCandidate[] = [];
   const updates = new Map<number, CentroidUpdate>();
   for (const [slice, groups] of bySlice) {
@@ -166,6 +248,7 @@ async function selectK(record: RoundRecord, bySlice: Map<number, DecodedAggregat
   return {
     state: 'released',
     contributions,
+    ...released,
     result: { model_version: version, counts: trimmed.counts, kept: trimmed.kept, inertia: trimmed.inertia, silhouette: trimmed.silhouette, slice: best.slice, candidates },
   };
 }

@@ -52,14 +52,15 @@ export interface TrainingSettings {
   /** Retrain as soon as the drift score reaches this. */
   drift_threshold: number;
   /** The round a scheduled retraining opens. */
-  round: { duration_s: number; min_devices: number; epsilon: number; delta: number; groups: number; slices: number };
+  /** `min_batch`: minimum contributions per released bucket (per group of a slice). */
+  round: { duration_s: number; min_batch: number; epsilon: number; delta: number; groups: number; slices: number };
 }
 
 /** The schedule out of the box: retraining off until an operator sets a cadence. */
 export const DEFAULT_TRAINING: TrainingSettings = {
   cadence_days: 0,
   drift_threshold: 0.5,
-  round: { duration_s: 86_400, min_devices: 1000, epsilon: 1, delta: 1e-9, groups: 8, slices: 1 },
+  round: { duration_s: 86_400, min_batch: 125, epsilon: 1, delta: 1e-9, groups: 8, slices: 1 },
 };
 
 /**

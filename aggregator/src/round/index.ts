@@ -3,7 +3,7 @@
  * (no `cloudflare:workers` import), for the simulator, benchmarks and round planning.
  */
 export { addToBucket, emptyBucket, idDigest, mergeBucket, type Bucket } from './bucket.ts';
-export { agreeOnBatch, closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps, type CloseOutcome } from './close.ts';
+export { agreeOnBatch, closeKmeansRound, RETRYABLE_RELEASE_RULES, RetryCloseLater, selectorOf, type AgreedBatch, type BatchSelector, type CloseDeps, type CloseOutcome, type HelperAggregate } from './close.ts';
 export { closeCountsRound, type CountsOutcome } from './close-counts.ts';
 export { centroidShift, shareShift, trainingDue, DEFAULT_TRAINING, type TrainingSettings } from './drift.ts';
 export { K_SENTINEL, chooseK, liveRows, padCandidate, scoreCandidate, trimToLive, type KCandidate } from './k-select.ts';
@@ -11,4 +11,5 @@ export { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './k
 export { generatedLabels, nextManifest } from './next-model.ts';
 export { countNoiseVariance, mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
 export { bucketKey, shardOf } from './shard-key.ts';
+export { base64ToUint32, uint32ToBase64 } from './wire.ts';
 export { TRAINING_ENCODING } from '../training/encoding.ts';

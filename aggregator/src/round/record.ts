@@ -1,6 +1,6 @@
 /**
- * A round as the coordinator keeps it: the public descriptor devices see, plus the
- * server-side settings and outcome. Pure types and helpers, shared by both aggregators.
+ * A round as the leader's coordinator keeps it: the public descriptor devices see (and
+ * the helper accepted), plus the leader's settings and outcome. Pure types and helpers.
  */
 import type { RoundDescriptor } from '@edgeseg/shared';
 import type { TallySummary } from '../tally.ts';
@@ -27,11 +27,17 @@ export interface RoundRecord {
   descriptor: RoundDescriptor;
   /** Number of RoundShard DOs the round is spread over on this aggregator. */
   shards: number;
-  /** No release under this many contributions. */
-  min_devices: number;
   /** σ² of the discrete Gaussian this aggregator adds to each entry of each bucket, "num/den". */
   sigma2: string;
+  /** Secure rounds: σ² the helper says it adds ("num/den"), from its answers; the intervals count both. */
+  helper_sigma2?: string | null;
   state: RoundState;
+  /** When an operator asked to close the round early (the descriptor keeps its close time: the helper holds it to that). */
+  close_requested_at?: number | null;
+  /** Close attempts that had to be retried (helper unreachable, batch still relaying, helper's clock before the close). */
+  close_attempts?: number;
+  /** Once released: per released bucket (`slice:group`), its number of contributions (the helper's count, equal to the leader's). */
+  buckets?: Record<string, number> | null;
   opened_at: number;
   closed_at: number | null;
   contributions: number | null;
@@ -56,9 +62,14 @@ export interface PublicRound {
   closes_at: number;
   closed_at: number | null;
   contributions: number | null;
-  min_devices: number;
+  /** Minimum contributions per released bucket. */
+  min_batch: number;
   epsilon: number;
   delta: number;
+  /** This aggregator's σ² per entry ("num/den"). */
+  sigma2: string;
+  /** Released buckets and their sizes (the helper's counts, equal to the leader's); null until released. */
+  buckets: Record<string, number> | null;
   mechanism: string;
   reason: string | null;
   result: RoundResult | null;
@@ -83,12 +94,19 @@ export function roundSigma2(r: Pick<RoundRecord, 'sigma2'>): { num: bigint; den:
  * so n·σ² in all.
  *
  * @example
- * countNoiseVariance(record, 1000, 1) // 2σ² (secure) or 1000σ² (local)
+ * countNoiseVariance(record, 1000, 1) // σ²_leader + σ²_helper (secure) or 1000σ² (local)
  */
 export function countNoiseVariance(record: RoundRecord, contributions: number, buckets: number): number {
-  const { num, den } = roundSigma2(record);
-  const sigma2 = Number(num) / Number(den);
-  return record.descriptor.mode === 'secure' ? 2 * sigma2 * buckets : contributions * sigma2;
+  const sigma2 = sigma2Number(record.sigma2);
+  if (record.descriptor.mode !== 'secure') return contributions * sigma2;
+  // The helper computes its σ² itself; where it said what it is, count that, not ours twice.
+  const helper = record.helper_sigma2 ? sigma2Number(record.helper_sigma2) : sigma2;
+  return (sigma2 + helper) * buckets;
+}
+
+function sigma2Number(rational: string): number {
+  const [num, den] = rational.split('/').map(Number) as [number, number | undefined];
+  return num / (den || 1);
 }
 
 /**
@@ -123,9 +141,11 @@ export function publicRound(r: RoundRecord): PublicRound {
     closes_at: d.closes_at,
     closed_at: r.closed_at,
     contributions: r.contributions,
-    min_devices: r.min_devices,
+    min_batch: d.min_batch,
     epsilon: d.epsilon,
     delta: d.delta,
+    sigma2: r.sigma2,
+    buckets: r.buckets ?? null,
     mechanism: mechanismOf(r),
     reason: r.reason,
     result: r.result,

@@ -97,7 +97,7 @@ async function fixture(k: number): Promise<Fixture> {
     manifest,
     nowS: Math.floor(Date.now() / 1000),
     durationS: 3600,
-    minDevices: 1000,
+    minBatch: 1000 / GROUPS,
     epsilon: 1,
     delta: 1e-9,
     groups: GROUPS,
@@ -205,7 +205,9 @@ async function closeOnce(f: Fixture): Promise<OursRun> {
     },
     async helperAggregate(selector) {
       const same = JSON.stringify(Object.entries(selector).sort()) === JSON.stringify(Object.entries(f.helperSelector).sort());
-      return same ? { ok: true, shares: f.helperShares } : { ok: false, reason: 'batch mismatch (counts or id checksums differ from the helper)' };
+      if (!same) return { ok: false, rule: 'batch-mismatch', reason: 'counts or id checksums differ from the helper' };
+      const counts = Object.fromEntries(Object.entries(f.helperSelector).map(([key, b]) => [key, b.count]));
+      return { ok: true, shares: f.helperShares, counts, withheld: {}, sigma2: f.record.sigma2 };
     },
     async noisy(_key, sums) {
       return addDiscreteGaussianNoise(new Uint32Array(sums), sigma2);

@@ -1,4 +1,4 @@
-import { publicRound, type RoundRecord } from '@edgeseg/aggregator';
+import { openOnHelper, publicRound, type HelperOpening, type RoundRecord } from '@edgeseg/aggregator';
 import { isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, MAX_SEGMENTS, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
@@ -7,7 +7,7 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
-import { ProblemError } from '../problem.ts';
+import { ProblemError, ProblemWithMembers } from '../problem.ts';
 import { maybeScheduleTraining } from '../training.ts';
 import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
 
@@ -19,20 +19,41 @@ export function coordinator(env: Env) {
 const ADMIN_ROUND_MAX_BYTES = 4 * 1024;
 
 /**
- * Opens a round on this leader, after the helper has opened its side (a secure round the
- * helper does not know could never release). Idempotent for the same round id.
+ * The error an admin (or the log) sees when the helper did not accept a round: the
+ * helper's own rule and detail for a policy refusal (422) or a conflicting round (409).
+ */
+function helperRefusal(opened: Extract<HelperOpening, { ok: false }>): ProblemError {
+  const detail = `the helper refused: ${opened.detail}`;
+  if (opened.status === 0 || opened.status >= 500) return new ProblemError('helper-unavailable', `the helper could not open the round: ${opened.detail}`);
+  if (opened.status === 401 || opened.status === 403) return new ProblemError('misconfigured', `the helper does not accept this leader's token: ${opened.detail}`);
+  if (opened.problem === 'round-conflict') return new ProblemWithMembers('round-conflict', detail, undefined, { rule: opened.rule ?? 'round-conflict' });
+  return new ProblemWithMembers('round-refused', detail, undefined, { rule: opened.rule ?? 'unknown' });
+}
+
+/**
+ * Opens a round on this leader. A secure round is first offered to the helper, which
+ * checks it against its own policy and σ²; if the helper refuses, nothing is stored here
+ * and the refusal (with the helper's `rule`) is thrown. Idempotent for the same round id.
+ *
+ * @example
+ * const stored = await openRound(env, planRound(input));
  */
 export async function openRound(env: Env, record: RoundRecord): Promise<RoundRecord> {
+  const existing = (await coordinator(env).get(record.descriptor.round_id)) as RoundRecord | null;
+  if (existing) return existing;
+  let stored = record;
   if (record.descriptor.mode === 'secure') {
-    const opened = await fetch(`${env.HELPER_URL}/internal/v1/rounds`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.LEADER_TOKEN}` },
-      body: JSON.stringify(record),
-    });
-    if (!opened.ok) throw new ProblemError('internal', `the helper refused to open the round (${opened.status})`);
+    if (!env.HELPER_URL) throw new ProblemError('misconfigured', 'a secure round needs HELPER_URL');
+    const opened = await openOnHelper({ url: env.HELPER_URL, token: env.LEADER_TOKEN }, record.descriptor, record.sigma2);
+    if (!opened.ok) throw helperRefusal(opened);
+    stored = { ...record, helper_sigma2: opened.sigma2 };
   }
-  return (await coordinator(env).open(record)) as RoundRecord;
+  return (await coordinator(env).open(stored)) as RoundRecord;
 }
+
+/** Counts rounds the helper refused, per isolate: not offered again before this time (ms), so device polls do not hammer it. */
+const refusedCountsRounds = new Map<string, number>();
+const REFUSED_RETRY_MS = 60_000;
 
 /**
  * The counts round of this week for the current model, opened on first demand when the
@@ -43,20 +64,30 @@ async function currentCountsRound(env: Env): Promise<RoundDescriptor | null> {
   if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return null;
   const nowMs = Date.now();
   const period = isoWeekPeriod(nowMs);
-  const existing = await coordinator(env).get(countsRoundId(period, manifest.version));
+  const roundId = countsRoundId(period, manifest.version);
+  const existing = await coordinator(env).get(roundId);
   if (existing) return existing.state === 'open' ? existing.descriptor : null;
+  if ((refusedCountsRounds.get(roundId) ?? 0) > nowMs) return null;
   const kThreshold = Number(env.K_THRESHOLD ?? '50');
   const record = planCountsRound({
     manifest,
     period,
     nowS: Math.floor(nowMs / 1000),
-    minDevices: Math.max(2, kThreshold),
+    minBatch: Number(env.MIN_BATCH ?? '100'),
     kThreshold,
     delta: 1e-9,
     shards: Number(env.ROUND_SHARDS ?? '8'),
     hpke: manifest.aggregators,
   });
-  return (await openRound(env, record)).descriptor;
+  try {
+    return (await openRound(env, record)).descriptor;
+  } catch (err) {
+    if (!(err instanceof ProblemError)) throw err;
+    // No round is stored: devices hear "no open round" until the helper accepts one.
+    console.warn(`counts round ${roundId} not opened: ${err.message}`);
+    refusedCountsRounds.set(roundId, nowMs + REFUSED_RETRY_MS);
+    return null;
+  }
 }
 
 /**
@@ -78,15 +109,26 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/privacy-ledger', async (c) => {
     const releases = (await coordinator(c.env).list()).filter((r) => r.state === 'released');
     return c.json({
-      releases: releases.map((r) => ({ round_id: r.round_id, kind: r.kind, released_at: r.closed_at, epsilon: r.epsilon, delta: r.delta, mechanism: r.mechanism, contributions: r.contributions })),
+      releases: releases.map((r) => ({
+        round_id: r.round_id,
+        kind: r.kind,
+        mode: r.mode,
+        released_at: r.closed_at,
+        epsilon: r.epsilon,
+        delta: r.delta,
+        sigma2: r.sigma2,
+        mechanism: r.mechanism,
+        contributions: r.contributions,
+        buckets: r.buckets ?? {},
+      })),
       note: 'Each device is in at most one bucket of a round (disjoint slices and groups), so a round costs each device its ε once; rounds compose across releases.',
     });
   })
   .post('/v1/admin/rounds', requireRole('admin'), async (c) => {
     const body = await readJsonBody(c.req.raw, ADMIN_ROUND_MAX_BYTES);
     if (!isObject(body)) throw new ProblemError('invalid-body', 'body: must be a JSON object');
-    const errors = unknownKeys(body, ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices', 'mode', 'k', 'k_candidates']).map((k) => `${k}: unknown field`);
-    const { duration_s = 3600, min_devices = 100, epsilon = 1, delta = 1e-9, groups = 8, mode = 'secure', k, k_candidates } = body as Record<string, unknown>;
+    const errors = unknownKeys(body, ['duration_s', 'min_batch', 'epsilon', 'delta', 'groups', 'slices', 'mode', 'k', 'k_candidates']).map((k) => `${k}: unknown field`);
+    const { duration_s = 3600, min_batch = 100, epsilon = 1, delta = 1e-9, groups = 8, mode = 'secure', k, k_candidates } = body as Record<string, unknown>;
     let { slices = 1 } = body as Record<string, unknown>;
     if (k !== undefined && !isIntIn(k, 2, MAX_SEGMENTS)) errors.push(`k: must be an integer in [2, ${MAX_SEGMENTS}]`);
     if (k_candidates !== undefined) {
@@ -97,7 +139,7 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     }
     if (mode !== 'secure' && mode !== 'local') errors.push("mode: must be 'secure' or 'local'");
     if (!isIntIn(duration_s, 10, 30 * 86_400)) errors.push('duration_s: must be an integer in [10, 2592000]');
-    if (!isIntIn(min_devices, 2, 10_000_000)) errors.push('min_devices: must be an integer in [2, 10000000]');
+    if (!isIntIn(min_batch, 1, 10_000_000)) errors.push('min_batch: must be an integer in [1, 10000000] (contributions per released bucket)');
     if (!isNumberIn(epsilon, 0.01, 20)) errors.push('epsilon: must be in [0.01, 20]');
     if (!isNumberIn(delta, 1e-15, 1e-3)) errors.push('delta: must be in [1e-15, 1e-3]');
     if (!isIntIn(groups, 1, 64)) errors.push('groups: must be an integer in [1, 64]');
@@ -113,7 +155,7 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
       manifest,
       nowS: Math.floor(Date.now() / 1000),
       durationS: duration_s as number,
-      minDevices: min_devices as number,
+      minBatch: min_batch as number,
       epsilon: epsilon as number,
       delta: delta as number,
       groups: groups as number,

@@ -9,7 +9,7 @@ import { trainingReport } from '../training.ts';
 import { coordinator } from './rounds.ts';
 
 const TRAINING_MAX_BYTES = 2 * 1024;
-const ROUND_FIELDS = ['duration_s', 'min_devices', 'epsilon', 'delta', 'groups', 'slices'] as const;
+const ROUND_FIELDS = ['duration_s', 'min_batch', 'epsilon', 'delta', 'groups', 'slices'] as const;
 
 /** Checks a `PUT /v1/admin/training` body: a partial schedule merged over the stored one. */
 function parseSchedule(body: unknown, current: TrainingSettings): TrainingSettings {
@@ -31,7 +31,7 @@ function parseSchedule(body: unknown, current: TrainingSettings): TrainingSettin
       errors.push(...unknownKeys(r, ROUND_FIELDS).map((k) => `round.${k}: unknown field`));
       const ranges: Record<(typeof ROUND_FIELDS)[number], [number, number, boolean]> = {
         duration_s: [60, 30 * 86_400, true],
-        min_devices: [2, 10_000_000, true],
+        min_batch: [1, 10_000_000, true],
         epsilon: [0.01, 20, false],
         delta: [1e-15, 1e-3, false],
         groups: [1, 64, true],

@@ -1,2 +1,4 @@
-/** The leader role: talks to devices, closes rounds, asks the helper (filled in by issue #14 work). */
-export {};
+/** The leader role: talks to devices, keeps its share of each round, asks the helper to release, and closes rounds. */
+export { RoundCoordinator, MAX_CLOSE_ATTEMPTS, retryDelayS, type CoordinatorEnv } from './round-coordinator.ts';
+export { RoundShard, RELAY_BATCH, type LeaderShardItem, type RelayItem } from './round-shard.ts';
+export { openOnHelper, requestHelperAggregate, type HelperOpening, type HelperTarget } from './helper-client.ts';

@@ -1,28 +1,30 @@
-/** RoundCoordinator stores one aggregator's rounds (descriptor, settings, state, outcome) and each bucket's noisy aggregate share, drawn once. */
+/** RoundCoordinator keeps the leader's rounds (descriptor, settings, state, outcome) and each bucket's noisy aggregate share, drawn once; it closes rounds on alarms. */
 import { parseManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { DurableObject } from 'cloudflare:workers';
-import type { ModelRegistry } from './model-registry.ts';
-import { mergeBucket, emptyBucket, type Bucket } from './round/bucket.ts';
-import { closeKmeansRound, selectorOf, type BatchSelector, type CloseDeps } from './round/close.ts';
-import { closeCountsRound } from './round/close-counts.ts';
-import { nextManifest } from './round/next-model.ts';
-import { DEFAULT_TRAINING, type TrainingSettings } from './round/drift.ts';
-import type { TallySummary } from './tally.ts';
-import { publicRound, roundSigma2, type PublicRound, type RoundRecord } from './round/record.ts';
+import type { KeyRing } from '../../key-ring.ts';
+import type { ModelRegistry } from '../../model-registry.ts';
+import { publishSignedModel } from '../../ring-signing.ts';
+import { emptyBucket, mergeBucket, type Bucket } from '../../round/bucket.ts';
+import { closeCountsRound } from '../../round/close-counts.ts';
+import { closeKmeansRound, RetryCloseLater, type CloseDeps } from '../../round/close.ts';
+import { DEFAULT_TRAINING, type TrainingSettings } from '../../round/drift.ts';
+import { nextManifest } from '../../round/next-model.ts';
+import { publicRound, roundSigma2, type PublicRound, type RoundRecord } from '../../round/record.ts';
+import type { TallySummary } from '../../tally.ts';
+import { requestHelperAggregate } from './helper-client.ts';
 import type { RoundShard } from './round-shard.ts';
-import { publishSignedModel } from './ring-signing.ts';
-import type { KeyRing } from './key-ring.ts';
 
 const TABLE_ROUNDS = 'rounds';
 const TABLE_RELEASES = 'releases';
 const TABLE_SETTINGS = 'settings';
 const SETTING_TRAINING = 'training';
+/** A close that keeps failing after this many retries past the close time is abandoned with the last reason. */
+export const MAX_CLOSE_ATTEMPTS = 20;
 
-/** Bindings the coordinator uses; the helper has no registry, signing key or helper URL. */
+/** Bindings the leader's coordinator uses. */
 export interface CoordinatorEnv {
-  ROLE?: string;
   ROUND_SHARD: DurableObjectNamespace<RoundShard>;
   MODEL_REGISTRY?: DurableObjectNamespace<ModelRegistry>;
   MODEL_SIGNING_JWK?: string;
@@ -31,44 +33,19 @@ export interface CoordinatorEnv {
   LEADER_TOKEN?: string;
 }
 
-/** The helper's answer to an aggregate-share request. */
-export type HelperRelease = { ok: true; shares: Record<string, Uint32Array> } | { ok: false; reason: string };
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 /**
- * Reads little-endian base64 back into a vector of uint32 (the leader ↔ helper wire).
+ * Seconds to wait before the next close attempt: doubling from 2 s, at most a minute.
  *
  * @example
- * base64ToUint32('AQAAAA==') // Uint32Array [1]
+ * retryDelayS(3) // 16
  */
-export function base64ToUint32(b64: string): Uint32Array {
-  const bin = atob(b64);
-  const out = new Uint32Array(bin.length >>> 2);
-  for (let i = 0; i < out.length; i++) out[i] = (bin.charCodeAt(i * 4) | (bin.charCodeAt(i * 4 + 1) << 8) | (bin.charCodeAt(i * 4 + 2) << 16) | (bin.charCodeAt(i * 4 + 3) << 24)) >>> 0;
-  return out;
+export function retryDelayS(attempt: number): number {
+  return Math.min(60, 2 ** Math.max(1, attempt));
 }
 
 /**
- * Serialises a vector of uint32 as little-endian base64, for the leader ↔ helper wire.
- *
- * @example
- * uint32ToBase64(new Uint32Array([1])) // 'AQAAAA=='
- */
-export function uint32ToBase64(v: Uint32Array): string {
-  const bytes = new Uint8Array(v.length * 4);
-  const view = new DataView(bytes.buffer);
-  v.forEach((x, i) => view.setUint32(i * 4, x, true));
-  return bytesToBase64(bytes);
-}
-
-/**
- * One instance per aggregator (named `global`): rounds are few, so one directory keeps
- * them, schedules the close alarm (leader) and guards each bucket's single release.
+ * One instance on the leader (named `global`): rounds are few, so one directory keeps
+ * them, schedules the close alarm and keeps each bucket's noise drawn once.
  */
 export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   constructor(ctx: DurableObjectState, env: CoordinatorEnv) {
@@ -79,7 +56,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * Leader: the training schedule and when it was set (the cadence of a never-trained
+   * The training schedule and when it was set (the cadence of a never-trained
    * model counts from then). Defaults until an operator sets one.
    *
    * @example
@@ -87,11 +64,15 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
    */
   trainingSchedule(): { settings: TrainingSettings; set_at: number } {
     const row = this.ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM ${TABLE_SETTINGS} WHERE key = ?`, SETTING_TRAINING).toArray()[0];
-    return row ? (JSON.parse(row.value) as { settings: TrainingSettings; set_at: number }) : { settings: DEFAULT_TRAINING, set_at: 0 };
+    if (!row) return { settings: DEFAULT_TRAINING, set_at: 0 };
+    const stored = JSON.parse(row.value) as { settings: TrainingSettings; set_at: number };
+    // A schedule stored before a round field existed takes that field's default.
+    const round = Object.fromEntries(Object.keys(DEFAULT_TRAINING.round).map((k) => [k, (stored.settings.round as Record<string, number>)[k] ?? DEFAULT_TRAINING.round[k as keyof TrainingSettings['round']]]));
+    return { settings: { ...DEFAULT_TRAINING, ...stored.settings, round: round as TrainingSettings['round'] }, set_at: stored.set_at };
   }
 
   /**
-   * Leader: stores a training schedule (validated by the route).
+   * Stores a training schedule (validated by the route).
    *
    * @example
    * await coordinator.setTrainingSchedule({ ...DEFAULT_TRAINING, cadence_days: 7 }, nowS);
@@ -122,7 +103,8 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * Opens a round (idempotent for the same id) and, on the leader, schedules its close.
+   * Stores a round (idempotent for the same id) and schedules its close. The caller has
+   * already had the helper accept a secure round.
    *
    * @example
    * await coordinator.open(record);
@@ -131,13 +113,14 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const existing = this.get(record.descriptor.round_id);
     if (existing) return existing;
     this.save(record);
-    if (this.env.ROLE !== 'helper') await this.scheduleAlarm();
+    await this.scheduleAlarm();
     return record;
   }
 
   /**
-   * Leader: brings a round's close forward to now (an operator's "close now"); the
-   * alarm then closes it as it would at its planned time.
+   * An operator's "close now": the round takes no more contributions and closes at once.
+   * The descriptor keeps its close time (devices and the helper hold the round to it), so
+   * a secure round is released once the helper's clock passes that time.
    *
    * @example
    * await coordinator.closeNow('r-1');
@@ -145,11 +128,18 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   async closeNow(roundId: string): Promise<RoundRecord | null> {
     const r = this.get(roundId);
     if (!r || r.state !== 'open') return r;
-    r.descriptor.closes_at = Math.min(r.descriptor.closes_at, Math.floor(Date.now() / 1000));
+    const now = Math.floor(Date.now() / 1000);
+    if (now >= r.descriptor.closes_at) return r; // already due: the alarm closes it
+    r.close_requested_at = now;
     this.save(r);
-    this.ctx.storage.sql.exec(`UPDATE ${TABLE_ROUNDS} SET closes_at = ? WHERE round_id = ?`, r.descriptor.closes_at, roundId);
+    this.setDue(roundId, now);
     await this.ctx.storage.setAlarm(Date.now());
     return r;
+  }
+
+  /** The `closes_at` column is when the alarm next acts on a round: its close, or a retry. */
+  private setDue(roundId: string, atS: number): void {
+    this.ctx.storage.sql.exec(`UPDATE ${TABLE_ROUNDS} SET closes_at = ? WHERE round_id = ?`, atS, roundId);
   }
 
   private async scheduleAlarm(): Promise<void> {
@@ -176,7 +166,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * Leader: the released summary of a counts round, the reason it was abandoned, or
+   * The released summary of a counts round, the reason it was abandoned, or
    * null while it has not closed (or never existed).
    *
    * @example
@@ -210,7 +200,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   /**
    * This aggregator's buckets for a round, every shard merged. `seal` closes the shards
    * to new contributions first (only once the round is really being released); `relay`
-   * (leader) sends every pending helper ciphertext before summing.
+   * sends every pending helper ciphertext before summing.
    */
   private async gather(r: RoundRecord, opts: { seal: boolean; relay: boolean }): Promise<Map<string, Bucket>> {
     const length = vectorLength(r.descriptor.kind, r.descriptor.k, r.descriptor.d);
@@ -218,7 +208,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     for (let i = 0; i < r.shards; i++) {
       const stub = this.shard(r.descriptor.round_id, i);
       if (opts.seal) await stub.seal();
-      if (opts.relay && !(await stub.relayNow())) throw new Error(`round ${r.descriptor.round_id}: shard ${i} could not relay to the helper`);
+      if (opts.relay && !(await stub.relayNow())) throw new RetryCloseLater('helper-unreachable', `shard ${i} could not relay to the helper`);
       for (const [key, bucket] of Object.entries(await stub.summary(length))) {
         let t = total.get(key);
         if (!t) total.set(key, (t = emptyBucket(length)));
@@ -240,100 +230,94 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * Helper: releases its noisy aggregate share of a round, once, and only for exactly the
-   * batch it holds itself. A second request for another batch is refused, so the leader
-   * cannot difference two releases to isolate a device.
+   * Per-contribution data still held in a round's shards (shares and unrelayed helper
+   * ciphertexts): zero once the round is released or abandoned.
    *
    * @example
-   * const release = await helperCoordinator.release('r-1', selector);
+   * const { shares, relays } = await coordinator.storedContributions('r-1');
    */
-  async release(roundId: string, selector: BatchSelector): Promise<HelperRelease> {
+  async storedContributions(roundId: string): Promise<{ shares: number; relays: number }> {
     const r = this.get(roundId);
-    if (!r) return { ok: false, reason: `unknown round ${roundId}` };
-    if (r.state === 'abandoned') return { ok: false, reason: `round ${roundId} was abandoned: ${r.reason ?? ''}` };
-    const sameAs = (m: BatchSelector) => JSON.stringify(Object.entries(m).sort()) === JSON.stringify(Object.entries(selector).sort());
-    let buckets = await this.gather(r, { seal: false, relay: false });
-    let mine = selectorOf(buckets);
-    const total = Object.values(mine).reduce((n, b) => n + b.count, 0);
-    // The helper enforces the minimum batch itself: a leader must not be able to collect
-    // a release of a handful of devices by relaying only theirs.
-    if (total < r.min_devices) return { ok: false, reason: `${total} contributions, under the minimum batch of ${r.min_devices}` };
-    if (sameAs(mine) && r.state === 'open') {
-      // Agreed: close the shards, then check once more what sealing committed.
-      buckets = await this.gather(r, { seal: true, relay: false });
-      mine = selectorOf(buckets);
+    const total = { shares: 0, relays: 0 };
+    if (!r) return total;
+    for (let i = 0; i < r.shards; i++) {
+      const n = await this.shard(roundId, i).stored();
+      total.shares += n.shares;
+      total.relays += n.relays;
     }
-    if (!sameAs(mine)) {
-      const theirs = Object.values(selector).reduce((n, b) => n + b.count, 0);
-      const ours = Object.values(mine).reduce((n, b) => n + b.count, 0);
-      return { ok: false, reason: `batch mismatch: leader has ${theirs} contributions, helper ${ours}` };
-    }
-    const shares: Record<string, Uint32Array> = {};
-    for (const [key, b] of buckets) shares[key] = this.noisy(r, key, b.sums);
-    if (r.state === 'open') {
-      r.state = 'released';
-      r.closed_at = Math.floor(Date.now() / 1000);
-      r.contributions = total;
-      this.save(r);
-    }
-    return { ok: true, shares };
+    return total;
   }
 
-  /** Leader: closes every round whose time is up. Throws (so the alarm retries) when the helper cannot be reached. */
+  /** Closes every round whose time is up; a close that must wait is retried later, a close that keeps failing is abandoned. */
   override async alarm(): Promise<void> {
-    if (this.env.ROLE === 'helper') return;
     const now = Date.now() / 1000;
     const due = this.ctx.storage.sql
       .exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state IN ('open', 'closing') AND closes_at <= ?`, now)
       .toArray()
       .map((row) => JSON.parse(row.record) as RoundRecord);
-    for (const r of due) await this.close(r);
+    for (const r of due) {
+      try {
+        await this.close(r);
+      } catch (err) {
+        if (!(err instanceof RetryCloseLater)) throw err; // unexpected: the runtime retries the alarm
+        await this.retryLater(r, err);
+      }
+    }
     await this.scheduleAlarm();
+  }
+
+  /** Keeps a round closing and sets its next attempt; past MAX_CLOSE_ATTEMPTS after its close time, abandons it. */
+  private async retryLater(r: RoundRecord, err: RetryCloseLater): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    // Waiting for the helper's clock to pass the close time is not a failure.
+    const waiting = err.notBefore !== null && now < err.notBefore + 5;
+    const attempts = (r.close_attempts ?? 0) + (waiting ? 0 : 1);
+    if (attempts > MAX_CLOSE_ATTEMPTS) {
+      r.reason = `gave up after ${MAX_CLOSE_ATTEMPTS} attempts: ${err.message}`;
+      await this.finish(r, 'abandoned', r.contributions ?? 0);
+      return;
+    }
+    r.close_attempts = attempts;
+    r.reason = `retrying (${err.rule}): ${err.message}`;
+    this.save(r);
+    this.setDue(r.descriptor.round_id, Math.max(now + retryDelayS(attempts), (err.notBefore ?? 0) + 1));
   }
 
   private async close(r: RoundRecord): Promise<void> {
     r.state = 'closing';
     this.save(r);
     const secure = r.descriptor.mode === 'secure';
+    const helper = { url: this.env.HELPER_URL ?? '', token: this.env.LEADER_TOKEN ?? '' };
     const deps: CloseDeps = {
       gather: () => this.gather(r, { seal: true, relay: secure }),
-      helperAggregate: (selector) => this.askHelper(r.descriptor.round_id, selector),
+      helperAggregate: (selector) => requestHelperAggregate(helper, r.descriptor.round_id, selector),
       noisy: async (key, sums) => this.noisy(r, key, sums),
       publish: (centroids) => this.publishNext(centroids),
     };
+    r.reason = null;
     if (r.descriptor.kind === 'counts') {
       const outcome = await closeCountsRound(r, deps, { kThreshold: r.counts?.k_threshold ?? 50, labels: r.counts?.labels ?? [] });
-      if (outcome.state === 'released') r.summary = outcome.summary;
+      if (outcome.state === 'released') Object.assign(r, { summary: outcome.summary, buckets: outcome.buckets, helper_sigma2: outcome.helperSigma2 });
       else r.reason = outcome.reason;
-      this.finish(r, outcome.state, outcome.contributions);
+      await this.finish(r, outcome.state, outcome.contributions);
       return;
     }
     const outcome = await closeKmeansRound(r, deps);
-    if (outcome.state === 'released') r.result = outcome.result;
+    if (outcome.state === 'released') Object.assign(r, { result: outcome.result, buckets: outcome.buckets, helper_sigma2: outcome.helperSigma2 });
     else r.reason = outcome.reason;
-    this.finish(r, outcome.state, outcome.contributions);
+    await this.finish(r, outcome.state, outcome.contributions);
   }
 
-  private finish(r: RoundRecord, state: 'released' | 'abandoned', contributions: number): void {
+  /**
+   * Records the outcome, then deletes every per-contribution share in the round's shards:
+   * after a release nothing needs them, and an abandoned round never will.
+   */
+  private async finish(r: RoundRecord, state: 'released' | 'abandoned', contributions: number): Promise<void> {
     r.state = state;
     r.closed_at = Math.floor(Date.now() / 1000);
     r.contributions = contributions;
     this.save(r);
-  }
-
-  private async askHelper(roundId: string, selector: BatchSelector): Promise<HelperRelease> {
-    const res = await fetch(`${this.env.HELPER_URL}/internal/v1/rounds/${encodeURIComponent(roundId)}/aggregate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.env.LEADER_TOKEN}` },
-      body: JSON.stringify({ selector }),
-    });
-    if (res.status >= 500) throw new Error(`helper answered ${res.status}`); // transient: the alarm retries
-    const body = (await res.json()) as { ok: boolean; reason?: string; shares?: Record<string, string> };
-    // A relay still in flight can make the batches differ for a moment: retry (the alarm
-    // backs off) rather than abandon the round.
-    if (body.reason?.startsWith('batch mismatch')) throw new Error(`helper: ${body.reason}`);
-    if (!res.ok || !body.ok || !body.shares) return { ok: false, reason: body.reason ?? `helper answered ${res.status}` };
-    return { ok: true, shares: Object.fromEntries(Object.entries(body.shares).map(([k, v]) => [k, base64ToUint32(v)])) };
+    for (let i = 0; i < r.shards; i++) await this.shard(r.descriptor.round_id, i).purge();
   }
 
   private async publishNext(centroids: number[][]): Promise<number> {
