@@ -32,10 +32,17 @@ export const SDK_RELEASE = sdkChunkPaths('release.min.js');
 /** exportData() / eraseData(): loaded when the viewer exports or erases. */
 export const SDK_DATA = sdkChunkPaths('data.min.js');
 /** The demo's own files: its modules, the bundled catalogue and the shared page helpers. */
-export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
+export const DEMO_ASSETS = ['/demo/main.js', '/demo/catalogue.js', '/demo/helper-pin.js', '/demo/playback.js', '/demo/you.js', '/demo/catalogue.json', '/dashboard/model.js', '/vendor/edgeseg-shared.js'];
 /** The preference centre page's own script and stylesheet (files, not inline: the page's CSP allows no inline script). */
 export const PREFERENCES_ASSETS = ['/preferences/main.js', '/preferences/page.css'];
 export const PAGE_ASSETS = ['/demo', '/preferences', '/app.css', ...sdkPaths('edgeseg.min.js'), '/favicon.svg', ...DEMO_ASSETS, ...PREFERENCES_ASSETS];
+/**
+ * How /demo and /preferences pin the helper's key, as an app would: the stack's config
+ * from the leader, then the key from the helper's own origin (the stack's only other
+ * origin, a loopback port: recorded as a full URL).
+ */
+export const PIN_FETCHES = ['/v1/stack'];
+export const HELPER_KEY_FETCH = /^http:\/\/127\.0\.0\.1:\d+\/\.well-known\/hpke-configs$/;
 /** The model fetch, and the verification chunk the SDK loads when a model it has not verified yet arrives. */
 export const MODEL_FETCHES = ['/v1/model', '/.well-known/jwks.json', ...SDK_VERIFY];
 /** What the page may also GET under model_improvement: the open round and the contribution chunk. */
@@ -110,14 +117,14 @@ export function idbCounts(page: Page, dbName = 'edgeseg'): Promise<Record<string
 }
 
 /**
- * Fails on any request other than page assets, the model fetch and the SDK's own code
- * chunks for sending and for export/erase (GET, no body), and, only with
+ * Fails on any request other than page assets, the helper pin, the model fetch and the
+ * SDK's own code chunks for sending and for export/erase (GET, no body), and, only with
  * `modelImprovement`, the round check and the contribution chunk.
  */
 export function expectOnlyPageAndModel(seen: readonly Seen[], { modelImprovement = false } = {}): void {
-  const allowed = [...PAGE_ASSETS, ...MODEL_FETCHES, ...SDK_RELEASE, ...SDK_DATA, ...(modelImprovement ? ROUND_FETCHES : [])];
+  const allowed = [...PAGE_ASSETS, ...PIN_FETCHES, ...MODEL_FETCHES, ...SDK_RELEASE, ...SDK_DATA, ...(modelImprovement ? ROUND_FETCHES : [])];
   for (const r of seen) {
-    expect(allowed, `unexpected request ${r.method} ${r.path}`).toContain(r.path);
+    if (!HELPER_KEY_FETCH.test(r.path)) expect(allowed, `unexpected request ${r.method} ${r.path}`).toContain(r.path);
     expect(r.method, `${r.path}`).toBe('GET');
     expect(r.body).toBeNull();
   }
@@ -183,7 +190,7 @@ export async function ensureOpenRound(base: string, authJwk: string): Promise<Ro
   const current = await fetch(`${base}/v1/rounds/current`);
   if (current.ok) return (await current.json()) as RoundDescriptor;
   await current.body?.cancel();
-  return openRound(base, await mintToken(authJwk, { role: 'admin' }), { duration_s: 3600, min_devices: 2, epsilon: 1, groups: 2 });
+  return openRound(base, await mintToken(authJwk, { role: 'admin' }), { duration_s: 3600, min_batch: 2, epsilon: 1, groups: 2 });
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
- * Local-mode rounds (single operator) in real Chromium against the real stack: the SDK
- * loads the local chunk (never the HPKE one), adds its own exact discrete Gaussian noise
- * and posts `{ round_id, id, slice, group, noised }` once under model_improvement; the
- * leader takes it; a round whose σ² is too small for its ε is refused on the device.
+ * Local-mode rounds (single operator) in real Chromium against a real single-operator
+ * stack (the leader without HELPER_URL: its model pins no aggregators, /v1/stack names no
+ * helper): the SDK loads the local chunk (never the HPKE one), adds its own exact discrete
+ * Gaussian noise and posts `{ round_id, id, slice, group, noised }` once under
+ * model_improvement; the leader takes it; a round whose σ² is too small for its ε is
+ * refused on the device, and so is any local round once the app pins a helper.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
 import type { RoundDescriptor } from '@edgeseg/shared';
-import { parseLocalContribution, vectorLength } from '@edgeseg/shared/secure';
+import { generateHpkeKeyPair, parseLocalContribution, vectorLength } from '@edgeseg/shared/secure';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium.ts';
@@ -20,11 +22,12 @@ let base: string;
 let round: RoundDescriptor;
 
 beforeAll(async () => {
-  // Its own stack: an open local round would be the k-means round of every other test on the shared one.
-  stack = await startStack({ K_THRESHOLD: '1' });
+  // Its own stack: an open local round would be the k-means round of every other test on
+  // the shared one. No HELPER_URL: a device refuses local rounds wherever a helper is pinned.
+  stack = await startStack({ K_THRESHOLD: '1', HELPER_URL: '' });
   base = stack.baseUrl;
   const admin = await mintToken(stack.authJwk, { role: 'admin' });
-  round = await openRound(base, admin, { mode: 'local', duration_s: 3600, min_devices: 2, epsilon: 2, delta: 1e-9, groups: 2 });
+  round = await openRound(base, admin, { mode: 'local', duration_s: 3600, min_batch: 2, epsilon: 2, delta: 1e-9, groups: 2 });
 }, 120_000);
 
 afterAll(async () => {
@@ -114,6 +117,29 @@ describe('local-mode rounds', () => {
       expect(seen.filter((r) => r.path === SDK_CONTRIBUTE_LOCAL[0])).toHaveLength(1);
       expect(seen.filter((r) => r.path === '/v1/contributions')).toEqual([]);
       expect(errors.some((e) => /too little noise for ε = 2/.test(e)), errors.join('\n')).toBe(true);
+      expect((await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger.entries)) ?? null).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refuses the local round once the app pins a helper (as the demo does when its config names one): nothing sent, nothing charged', { timeout: 60_000 }, async () => {
+    const { config } = await generateHpkeKeyPair(2);
+    const helperUrl = 'http://127.0.0.1:9'; // never reached: both answers below stand in for a helper's
+    const browser = await launchChromium();
+    try {
+      const seen = recordRequests(browser.context, base);
+      const page = await browser.context.newPage();
+      const errors = edgesegErrors(page);
+      await page.route('**/v1/stack', (route) => route.fulfill({ json: { helper_url: helperUrl } }));
+      await page.route(`${helperUrl}/.well-known/hpke-configs`, (route) => route.fulfill({ json: { helper: config, keys: { helper: [config] } }, headers: { 'access-control-allow-origin': '*' } }));
+      await openDemo(page, base);
+      expect(await page.locator('#helper-problem').count()).toBe(0); // pinned: nothing to say
+      await finishTitles(page, ['sb-002', 'sb-005']);
+      await page.evaluate((c) => (window as unknown as DemoWindow).edgeseg.consent.set(c), IMPROVE);
+      await flush(page);
+      expect(seen.filter((r) => r.path === '/v1/contributions')).toEqual([]);
+      expect(errors.filter((e) => /is a local-mode round, but the app pins a helper/.test(e)), errors.join('\n')).toHaveLength(1);
       expect((await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger.entries)) ?? null).toEqual([]);
     } finally {
       await browser.close();

@@ -7,6 +7,7 @@
 import { createSegmenter } from '/sdk/0.2.0/edgeseg.min.js';
 import { manifestOf } from '/dashboard/model.js';
 import { enableArrowKeys, renderCatalogue } from './catalogue.js';
+import { helperPin } from './helper-pin.js';
 import { createPlayer } from './playback.js';
 import { showCampaign, showSegment } from './you.js';
 
@@ -25,8 +26,23 @@ function detectedDevice() {
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-const seg = createSegmenter({ endpoint: location.origin, onError: (/** @type {Error} */ e) => console.warn('[edgeseg]', e.message) });
+// As an app would: the helper's key from the helper's own origin, pinned before the SDK starts.
+const pin = await helperPin(location.origin);
+const seg = createSegmenter({
+  endpoint: location.origin,
+  ...(pin.helper ? { aggregators: { helper: pin.helper } } : {}),
+  onError: (/** @type {Error} */ e) => console.warn('[edgeseg]', e.message),
+});
 /** @type {any} */ (window).edgeseg = seg;
+if (pin.problem) {
+  console.warn('[streambox]', pin.problem);
+  const note = document.createElement('p');
+  note.id = 'helper-problem';
+  note.className = 'muted small';
+  note.setAttribute('role', 'status');
+  note.textContent = pin.problem;
+  $('you').append(note);
+}
 
 const deviceSelect = /** @type {HTMLSelectElement} */ ($('device'));
 const stored = localStorage.getItem(DEVICE_KEY);
