@@ -45,7 +45,8 @@ function writeDevVars(file, vars) {
 /**
  * Makes sure both aggregators have their dev secrets: the leader's model and token
  * signing keys, each aggregator's own HPKE key, the token the leader presents to the
- * helper, and the helper operator's admin token. Returns the leader's variables.
+ * helper, the helper operator's admin token and the helper's ledger-signing key.
+ * Returns the leader's variables.
  */
 export async function ensureDevKeys() {
   const leader = readDevVars(DEV_VARS);
@@ -62,8 +63,10 @@ export async function ensureDevKeys() {
   await fill(leader, 'HPKE_PRIVATE_JWK', () => generateHpkeJwk(1));
   await fill(leader, 'LEADER_TOKEN', async () => hex(32));
   await fill(helper, 'HPKE_PRIVATE_JWK', () => generateHpkeJwk(2));
-  // The helper's own operator rotates the helper's key with this; never the leader's token.
+  // The helper's own operator sets its policy and rotates its key with this; never the leader's token.
   await fill(helper, 'HELPER_ADMIN_TOKEN', async () => hex(32));
+  // The helper signs its own privacy ledger with its own key.
+  await fill(helper, 'HELPER_SIGNING_JWK', () => generateSigningJwk('helper-ledger'));
   if (helper.LEADER_TOKEN !== leader.LEADER_TOKEN) {
     helper.LEADER_TOKEN = leader.LEADER_TOKEN;
     created = true;

@@ -43,7 +43,7 @@ edgeseg is running (Ctrl+C to stop)
   preference centre  ${BASE}/preferences
   dashboard          ${BASE}/dashboard   (token: npm run dev-token)
   API                ${BASE}/v1/model  ${BASE}/v1/rounds  ${BASE}/healthz
-  helper aggregator  ${HELPER}/.well-known/hpke-configs
+  helper aggregator  ${HELPER}/.well-known/hpke-configs  ${HELPER}/v1/policy  ${HELPER}/v1/privacy-ledger
 `);
     break;
   }

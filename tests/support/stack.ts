@@ -24,8 +24,10 @@ export interface RunningStack {
   readonly stateDirs: { readonly leader: string; readonly helper: string };
   /** The bearer token the leader presents to the helper (to test the helper's guards directly). */
   readonly leaderToken: string;
-  /** The helper operator's own token (HELPER_ADMIN_TOKEN), for the helper's key rotation route. */
+  /** The helper operator's own token (HELPER_ADMIN_TOKEN), for the helper's policy and key rotation routes. */
   readonly helperAdminToken: string;
+  /** Public JWK (JSON) of the helper's ledger-signing key (HELPER_SIGNING_JWK): what its JWKS must serve. */
+  readonly helperSigningJwk: string;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -64,21 +66,50 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
 }
 
 /**
+ * A helper policy for functional tests only (helper/wrangler.toml vars): batches of one
+ * device and generous budgets, so tests of other features can run small rounds. Tests of
+ * the helper's guarantees pass `{ helper: {} }` to `startStack` and get the real defaults.
+ */
+export const LENIENT_TEST_HELPER_POLICY: Readonly<Record<string, string>> = Object.freeze({
+  HELPER_MIN_BATCH: '1',
+  HELPER_MAX_EPSILON: '20',
+  HELPER_MAX_DELTA: '1e-3',
+  HELPER_BUDGET_TRAINING: '1000',
+  HELPER_BUDGET_MEASUREMENT: '1000',
+  HELPER_MAX_GROUPS: '64',
+  HELPER_MAX_SLICES: '64',
+  HELPER_MAX_DURATION_S: String(30 * 86_400),
+});
+
+/** Options of a stack beyond the leader's vars. */
+export interface StackOptions {
+  /**
+   * The helper's vars (its policy, over helper/wrangler.toml's defaults). Not given: the
+   * helper runs {@link LENIENT_TEST_HELPER_POLICY}; `{}`: the real defaults.
+   */
+  helper?: Record<string, string>;
+}
+
+/**
  * Starts leader and helper and resolves once both answer `/healthz`.
  *
  * @example
  * const stack = await startStack({ K_THRESHOLD: '1' });
+ * const guarded = await startStack({}, { helper: {} }); // the helper's real policy
  */
-export async function startStack(vars: Record<string, string> = {}): Promise<RunningStack> {
+export async function startStack(vars: Record<string, string> = {}, options: StackOptions = {}): Promise<RunningStack> {
+  const helperVars = options.helper ?? LENIENT_TEST_HELPER_POLICY;
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-stack-'));
   const authJwk = await generateSigningJwk('auth-e2e');
   const modelJwk = await generateSigningJwk('model-e2e');
   const leaderToken = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
   const helperAdminToken = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('hex');
+  const helperSigningPrivate = await generateSigningJwk('helper-ledger-e2e');
+  const { d: _d, ...helperSigningPublic } = JSON.parse(helperSigningPrivate) as Record<string, string>;
   const leaderEnv = join(dir, 'leader.env');
   const helperEnv = join(dir, 'helper.env');
   writeFileSync(leaderEnv, `MODEL_SIGNING_JWK='${modelJwk}'\nAUTH_SIGNING_JWK='${authJwk}'\nHPKE_PRIVATE_JWK='${await generateHpkeJwk(1)}'\nLEADER_TOKEN='${leaderToken}'\n`);
-  writeFileSync(helperEnv, `HPKE_PRIVATE_JWK='${await generateHpkeJwk(2)}'\nLEADER_TOKEN='${leaderToken}'\nHELPER_ADMIN_TOKEN='${helperAdminToken}'\n`);
+  writeFileSync(helperEnv, `HPKE_PRIVATE_JWK='${await generateHpkeJwk(2)}'\nLEADER_TOKEN='${leaderToken}'\nHELPER_ADMIN_TOKEN='${helperAdminToken}'\nHELPER_SIGNING_JWK='${helperSigningPrivate}'\n`);
   // Each wrangler dev also opens a devtools inspector port (9229 by default): two at once need two.
   const [port, helperPort, inspector, helperInspector] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -100,7 +131,9 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
     return child;
   };
   const up = async () => {
-    const helper = launch(['dev', '-c', 'helper/wrangler.toml', '--port', String(helperPort), '--inspector-port', String(helperInspector), '--persist-to', join(dir, 'helper-state'), '--env-file', helperEnv, ...common]);
+    const helperArgs = ['dev', '-c', 'helper/wrangler.toml', '--port', String(helperPort), '--inspector-port', String(helperInspector), '--persist-to', join(dir, 'helper-state'), '--env-file', helperEnv, ...common];
+    for (const [k, v] of Object.entries(helperVars)) helperArgs.push('--var', `${k}:${v}`);
+    const helper = launch(helperArgs);
     const leaderArgs = ['dev', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'state'), '--env-file', leaderEnv, '--var', `HELPER_URL:${helperUrl}`, ...common];
     for (const [k, v] of Object.entries(vars)) leaderArgs.push('--var', `${k}:${v}`);
     const leader = launch(leaderArgs);
@@ -125,6 +158,7 @@ export async function startStack(vars: Record<string, string> = {}): Promise<Run
     stateDirs: { leader: join(dir, 'state'), helper: join(dir, 'helper-state') },
     leaderToken,
     helperAdminToken,
+    helperSigningJwk: JSON.stringify(helperSigningPublic),
     async restart() {
       await down();
       await up();
