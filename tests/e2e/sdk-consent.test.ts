@@ -13,9 +13,11 @@ import {
   expectOnlyPageAndModel,
   finishTitles,
   flush,
+  HELPER_KEY_FETCH,
   idbCounts,
   openDemo,
   PAGE_ASSETS,
+  PIN_FETCHES,
   recordRequests,
   SDK_CONTRIBUTE,
   SDK_RELEASE,
@@ -51,7 +53,9 @@ describe('network audit under every consent combination', () => {
         const reports = seen.filter((r) => r.path === '/v1/reports');
         const contributions = seen.filter((r) => r.path === '/v1/contributions');
         expectOnlyPageAndModel(seen.filter((r) => r.path !== '/v1/reports' && r.path !== '/v1/contributions'), { modelImprovement: consent.model_improvement });
-        const apiCalls = new Set(seen.filter((r) => !PAGE_ASSETS.includes(r.path)).map((r) => `${r.method} ${r.path}`));
+        // The page pins the helper's key first, whatever the consent: once, from the helper's own origin.
+        expect(seen.filter((r) => PIN_FETCHES.includes(r.path) || HELPER_KEY_FETCH.test(r.path)).map((r) => (r.path === '/v1/stack' ? r.path : 'helper key'))).toEqual(['/v1/stack', 'helper key']);
+        const apiCalls = new Set(seen.filter((r) => !PAGE_ASSETS.includes(r.path) && !PIN_FETCHES.includes(r.path) && !HELPER_KEY_FETCH.test(r.path)).map((r) => `${r.method} ${r.path}`));
         // A segment exists only with personalization (no events are kept without it); a
         // report leaves only with measurement too, a contribution only with model_improvement too.
         const reporting = consent.personalization && consent.measurement;
