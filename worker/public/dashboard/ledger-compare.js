@@ -58,10 +58,12 @@ export function readReleases(ledger, name) {
     if (typeof r.round_id !== 'string' || r.round_id === '') throw new Error(`${at}.round_id must be a non-empty string`);
     if (typeof r.kind !== 'string') throw new Error(`${at}.kind must be a string`);
     if (!isFiniteNumber(r.epsilon) || !isFiniteNumber(r.delta)) throw new Error(`${at}: epsilon and delta must be numbers`);
-    if (r.mode !== undefined && typeof r.mode !== 'string') throw new Error(`${at}.mode must be a string`);
-    if (r.sigma2 !== undefined && (typeof r.sigma2 !== 'string' || !RATIONAL.test(r.sigma2))) throw new Error(`${at}.sigma2 must be "num/den"`);
-    if (r.buckets !== undefined && (!isObject(r.buckets) || !Object.values(/** @type {object} */ (r.buckets)).every((n) => Number.isInteger(n) && /** @type {number} */ (n) >= 0))) throw new Error(`${at}.buckets must map bucket keys to counts`);
-    for (const key of ['contributions', 'released_at']) if (r[key] !== undefined && r[key] !== null && !isFiniteNumber(r[key])) throw new Error(`${at}.${key} must be a number or null`);
+    // A field a ledger does not state may be missing or null.
+    const stated = (/** @type {string} */ key) => r[key] !== undefined && r[key] !== null;
+    if (stated('mode') && typeof r.mode !== 'string') throw new Error(`${at}.mode must be a string`);
+    if (stated('sigma2') && (typeof r.sigma2 !== 'string' || !RATIONAL.test(r.sigma2))) throw new Error(`${at}.sigma2 must be "num/den"`);
+    if (stated('buckets') && (!isObject(r.buckets) || !Object.values(/** @type {object} */ (r.buckets)).every((n) => Number.isInteger(n) && /** @type {number} */ (n) >= 0))) throw new Error(`${at}.buckets must map bucket keys to counts`);
+    for (const key of ['contributions', 'released_at']) if (stated(key) && !isFiniteNumber(r[key])) throw new Error(`${at}.${key} must be a number or null`);
     return {
       round_id: r.round_id,
       kind: r.kind,
@@ -69,7 +71,7 @@ export function readReleases(ledger, name) {
       epsilon: /** @type {number} */ (r.epsilon),
       delta: /** @type {number} */ (r.delta),
       sigma2: /** @type {string | undefined} */ (r.sigma2) ?? null,
-      buckets: r.buckets === undefined ? null : { .../** @type {Record<string, number>} */ (r.buckets) },
+      buckets: stated('buckets') ? { .../** @type {Record<string, number>} */ (r.buckets) } : null,
       contributions: /** @type {number | null | undefined} */ (r.contributions) ?? null,
       released_at: /** @type {number | null | undefined} */ (r.released_at) ?? null,
     };

@@ -113,6 +113,7 @@ describe('readReleases', () => {
   it('reads a ledger and fills what it does not state with null', () => {
     const { mode: _mode, sigma2: _sigma2, buckets: _buckets, ...bare } = release('r-1');
     expect(read({ releases: [bare] }, 'ledger')).toEqual([{ ...bare, mode: null, sigma2: null, buckets: null }]);
+    expect(read({ releases: [{ ...bare, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }] }, 'ledger')).toEqual([{ ...bare, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }]);
   });
 
   it('refuses, by name and field, what is not a ledger', () => {

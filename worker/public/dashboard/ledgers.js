@@ -91,10 +91,14 @@ function roundTable(row, compared, unchecked) {
   };
   const el = table(
     `${row.round_id} · ${kind} · ${state}`,
-    ['', 'Leader', 'Helper', 'Check'],
+    ['Figure', 'Leader', 'Helper', 'Check'],
     lines.map(([name, f, flag]) => [name, leaderCell(f), helperCell(f), check(flag)]),
   );
   el.classList.add('ledger-round');
+  // Through the CSSOM (the CSP refuses style attributes): rounds apart, and the same columns in every round's table.
+  el.style.marginTop = '1.25rem';
+  const t = el.querySelector('table');
+  if (t) t.style.tableLayout = 'fixed';
   el.dataset.round = row.round_id;
   el.dataset.flags = flags.join(' ');
   return el;
