@@ -1,0 +1,337 @@
+/**
+ * The helper's API contract, against the real helper Worker under `wrangler dev` running
+ * its real default policy (helper/wrangler.toml): this test plays the leader itself
+ * (it holds LEADER_TOKEN and its own HPKE key) and the helper's operator (it holds
+ * HELPER_ADMIN_TOKEN). Every policy rule refuses with 422 and its `rule`, storing nothing;
+ * a round inside policy is accepted with the helper's own σ²; seeds open only under the
+ * accepted configuration; the release waits for the close, agrees on the exact batch,
+ * withholds buckets under the minimum batch, answers the same bytes on retry and never a
+ * second batch; the signed ledger verifies against the helper's JWKS and lists it; after
+ * the release the helper's storage holds ids only. (Attacks combining these are in
+ * malicious-leader.test.ts.)
+ */
+import { emptyBucket, addToBucket, selectorOf, TRAINING_ENCODING, type BatchSelector, type Bucket } from '@edgeseg/aggregator/rounds';
+import { type HpkeConfig, type RoundDescriptor } from '@edgeseg/shared';
+import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
+import { CONTRIBUTION_INFO, SEED_BYTES, bytesToBase64url, contributionAad, expandSeed, generateHpkeKeyPair, roundDigest, sealShare, vectorLength } from '@edgeseg/shared/secure';
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type RunningStack } from '../support/stack.ts';
+
+type SqliteModule = typeof import('node:sqlite');
+const { DatabaseSync } = createRequire(import.meta.url)('node:sqlite') as SqliteModule;
+
+/** The helper's real default minimum batch (helper/wrangler.toml HELPER_MIN_BATCH). */
+const DEFAULT_MIN_BATCH = 100;
+/** Seconds a test round stays open: long enough to relay every seed, short enough to wait for. */
+const OPEN_FOR_S = 12;
+
+let stack: RunningStack;
+let helperKey: HpkeConfig;
+let leaderKey: HpkeConfig;
+let roundCounter = 0;
+
+const nowS = () => Math.floor(Date.now() / 1000);
+
+function internal(path: string, body: unknown, token: string | null = stack.leaderToken): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  return fetch(`${stack.helperUrl}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+}
+
+function honestSigma2(d: RoundDescriptor): string {
+  const s = sigma2ForEpsilon(d.epsilon, d.delta, d.encoding.bound);
+  return `${s.num}/${s.den}`;
+}
+
+function kmeansRound(overrides: Partial<RoundDescriptor> = {}): RoundDescriptor {
+  const opens = nowS();
+  return {
+    round_id: `r-guardian-${++roundCounter}-${opens}`,
+    kind: 'kmeans',
+    mode: 'secure',
+    model_version: 1,
+    k: 2,
+    d: 3,
+    slices: [[[0, 0, 0], [1, 1, 1]]],
+    groups: 2,
+    encoding: TRAINING_ENCODING,
+    epsilon: 0.5,
+    delta: 1e-9,
+    opens_at: opens,
+    closes_at: opens + 3600,
+    min_batch: DEFAULT_MIN_BATCH,
+    hpke: { leader: leaderKey, helper: helperKey },
+    ...overrides,
+  };
+}
+
+function countsRound(overrides: Partial<RoundDescriptor> = {}): RoundDescriptor {
+  return kmeansRound({ round_id: `c-guardian-${++roundCounter}`, kind: 'counts', k: 2, d: 0, slices: [[[], []]], groups: 1, encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } }, period: '2026-W48', ...overrides });
+}
+
+async function expectProblem(res: Response, status: number, slug: string): Promise<Record<string, unknown>> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body.type).toBe(`https://edgeseg.dev/problems/${slug}`);
+  return body;
+}
+
+interface Contribution {
+  id: string;
+  slice: number;
+  group: number;
+  sealed: string;
+  seed: Uint8Array;
+}
+
+function newId(): string {
+  return bytesToBase64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** A device's helper seed for (slice, group), sealed to the helper under the digest of `sealedTo`. */
+async function contribution(sealedTo: RoundDescriptor, round: RoundDescriptor, group: number): Promise<Contribution> {
+  const seed = crypto.getRandomValues(new Uint8Array(SEED_BYTES));
+  const id = newId();
+  const aad = contributionAad({ round_id: round.round_id, id, slice: 0, group }, 'helper', await roundDigest(sealedTo));
+  const sealed = await sealShare(helperKey, seed, CONTRIBUTION_INFO, aad);
+  return { id, slice: 0, group, sealed: JSON.stringify(sealed), seed };
+}
+
+/** The batch selector of contributions as the helper would sum them (its shares are the expanded seeds). */
+async function selectorFor(round: RoundDescriptor, items: Contribution[]): Promise<BatchSelector> {
+  const length = vectorLength(round.kind, round.k, round.d);
+  const buckets = new Map<string, Bucket>();
+  for (const c of items) {
+    const key = `${c.slice}:${c.group}`;
+    let b = buckets.get(key);
+    if (!b) buckets.set(key, (b = emptyBucket(length)));
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(c.id)));
+    addToBucket(b, await expandSeed(c.seed, length), digest);
+  }
+  return selectorOf(buckets);
+}
+
+function relay(round: RoundDescriptor, items: unknown[]): Promise<Response> {
+  return internal('/internal/v1/shares', { round_id: round.round_id, items });
+}
+
+/** Rows of every table named `table` in every SQLite database of the helper's state (read from a copy: workerd holds the live files). */
+function helperRows(table: string): number {
+  const copy = mkdtempSync(join(tmpdir(), 'edgeseg-helper-state-'));
+  cpSync(stack.stateDirs.helper, copy, { recursive: true });
+  let rows = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.sqlite')) {
+        const db = new DatabaseSync(path, { readOnly: true });
+        try {
+          const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
+          if (exists) rows += Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n);
+        } finally {
+          db.close();
+        }
+      }
+    }
+  };
+  try {
+    walk(copy);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+beforeAll(async () => {
+  stack = await startStack({}, { helper: {} }); // the helper's real default policy
+  helperKey = ((await (await fetch(`${stack.helperUrl}/.well-known/hpke-configs`)).json()) as { helper: HpkeConfig }).helper;
+  leaderKey = (await generateHpkeKeyPair(1)).config;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('the helper reviews every round against its own policy', () => {
+  it('serves its policy in force publicly (CORS *)', async () => {
+    const res = await fetch(`${stack.helperUrl}/v1/policy`, { headers: { origin: 'https://app.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await res.json()).toEqual({ min_batch: 100, max_epsilon: 1, max_delta: 1e-9, budget_training: 2, budget_measurement: 2, max_groups: 16, max_slices: 16, max_duration_s: 1_209_600 });
+  });
+
+  it('refuses each rule with 422 round-refused naming it, and stores nothing', async () => {
+    const cases: [string, RoundDescriptor, string | null][] = [
+      ['mode', kmeansRound({ mode: 'local', local_sigma2: 4, hpke: { leader: leaderKey } }), null],
+      ['min-batch', kmeansRound({ min_batch: 1 }), null],
+      ['max-epsilon', kmeansRound({ epsilon: 2 }), null],
+      ['max-delta', kmeansRound({ delta: 1e-6 }), null],
+      ['max-groups', kmeansRound({ groups: 17 }), null],
+      ['max-duration', kmeansRound({ closes_at: nowS() + 15 * 86_400 }), null],
+      ['times', kmeansRound({ opens_at: nowS() + 3600, closes_at: nowS() + 7200 }), null],
+      ['times', kmeansRound({ opens_at: nowS() - 7200, closes_at: nowS() - 10 }), null],
+      ['sigma2', kmeansRound(), '1/1000000000000'],
+      ['helper-key', kmeansRound({ hpke: { leader: leaderKey, helper: { ...leaderKey, config_id: helperKey.config_id } } }), null],
+      ['encoding', countsRound({ encoding: { clip: 1, bound: 2, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } } }), null],
+      ['shape', countsRound({ d: 3, slices: [[[0, 0, 0], [1, 1, 1]]] }), null],
+    ];
+    for (const [rule, descriptor, stated] of cases) {
+      const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor, sigma2: stated ?? honestSigma2(descriptor) }), 422, 'round-refused');
+      expect({ rule: body.rule, detail: typeof body.detail }).toEqual({ rule, detail: 'string' });
+      // Nothing was opened: the helper takes no share for that round.
+      await expectProblem(await relay(descriptor, []), 409, 'round-not-open');
+    }
+  });
+
+  it('max-slices: the operator lowers the limit (HELPER_ADMIN_TOKEN only), and it applies to rounds opened afterwards', async () => {
+    const twoSlices = kmeansRound({ slices: [[[0, 0, 0], [1, 1, 1]], [[0, 1, 0], [1, 0, 1]]] });
+    const put = (token: string | null, body: unknown) =>
+      fetch(`${stack.helperUrl}/v1/admin/policy`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    await expectProblem(await put(null, { max_slices: 1 }), 401, 'unauthorized');
+    await expectProblem(await put(stack.leaderToken, { max_slices: 1 }), 403, 'forbidden');
+    await expectProblem(await put(stack.helperAdminToken, { max_slices: 0 }), 422, 'invalid-body');
+    await expectProblem(await put(stack.helperAdminToken, { max_slices: 1, surprise: true }), 422, 'invalid-body');
+    expect(((await (await fetch(`${stack.helperUrl}/v1/policy`)).json()) as { max_slices: number }).max_slices).toBe(16);
+    const lowered = await put(stack.helperAdminToken, { max_slices: 1 });
+    expect(lowered.status).toBe(200);
+    expect(((await lowered.json()) as { max_slices: number }).max_slices).toBe(1);
+    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: twoSlices, sigma2: honestSigma2(twoSlices) }), 422, 'round-refused');
+    expect(body.rule).toBe('max-slices');
+    expect((await put(stack.helperAdminToken, { max_slices: 16 })).status).toBe(200);
+  });
+
+  it('needs the leader token, and refuses a malformed descriptor as invalid-body', async () => {
+    const d = kmeansRound();
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, null), 401, 'unauthorized');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, stack.helperAdminToken), 401, 'unauthorized');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: { ...d, k: 'two' }, sigma2: honestSigma2(d) }), 422, 'invalid-body');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d }), 422, 'invalid-body');
+  });
+
+  it('accepts a round inside policy with its own σ², idempotently; another descriptor under the same id conflicts', async () => {
+    const d = kmeansRound();
+    const first = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) });
+    expect(first.status).toBe(201);
+    const answer = await first.json();
+    expect(answer).toEqual({ round_id: d.round_id, digest: bytesToBase64url(await roundDigest(d)), sigma2: honestSigma2(d) });
+    const again = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) });
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual(answer);
+    const other = { ...d, min_batch: 200 };
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: other, sigma2: honestSigma2(other) }), 409, 'round-conflict');
+  });
+
+  it('charges the 30-day training budget: once rounds of ε 0.5 fill its 2, the next is refused', async () => {
+    // The round above took 0.5 of the 2; three more at 0.5 fill it, a fifth is over.
+    for (let i = 0; i < 3; i++) {
+      const d = kmeansRound();
+      expect((await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) })).status).toBe(201);
+    }
+    const over = kmeansRound();
+    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: over, sigma2: honestSigma2(over) }), 422, 'round-refused');
+    expect(body.rule).toBe('budget');
+    // Counts rounds charge the measurement budget, which is still free.
+    const counts = countsRound();
+    expect((await internal('/internal/v1/rounds', { descriptor: counts, sigma2: honestSigma2(counts) })).status).toBe(201);
+  });
+});
+
+describe('a release, decided on the helper’s own state', () => {
+  let round: RoundDescriptor;
+  let items: Contribution[];
+  let selector: BatchSelector;
+  let released: { shares: Record<string, string>; counts: Record<string, number>; withheld: Record<string, string>; sigma2: string };
+
+  beforeAll(async () => {
+    const opens = nowS();
+    // Measurement budget: the counts round above took 0.5 of its 2.
+    round = countsRound({ round_id: `c-release-${opens}`, groups: 2, opens_at: opens, closes_at: opens + OPEN_FOR_S, epsilon: 1 });
+    expect((await internal('/internal/v1/rounds', { descriptor: round, sigma2: honestSigma2(round) })).status).toBe(201);
+    // Group 0 reaches the minimum batch, group 1 does not.
+    items = [];
+    for (let i = 0; i < DEFAULT_MIN_BATCH; i++) items.push(await contribution(round, round, 0));
+    items.push(await contribution(round, round, 1));
+    selector = await selectorFor(round, items);
+  });
+
+  it('opens only seeds sealed to the accepted configuration, rejecting malformed items one by one', async () => {
+    const otherConfig = await contribution({ ...round, min_batch: 1 }, round, 0);
+    const res = await relay(round, [...items.map(({ seed: _s, ...wire }) => wire), { ...otherConfig, seed: undefined }, null, { id: 7 }, { id: newId(), slice: 0, group: 9, sealed: otherConfig.sealed }]);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { accepted: number; duplicates: number; rejected: string[] };
+    expect(body.accepted).toBe(items.length);
+    expect(body.rejected).toHaveLength(4);
+    expect(body.rejected).toContain(otherConfig.id);
+    // Replayed ids change nothing.
+    const replay = (await (await relay(round, items.slice(0, 3).map(({ seed: _s, ...wire }) => wire))).json()) as { accepted: number; duplicates: number };
+    expect(replay).toMatchObject({ accepted: 0, duplicates: 3 });
+    expect(helperRows('contributions')).toBeGreaterThanOrEqual(items.length); // positive control for the purge check below
+  });
+
+  it('refuses before the close time', async () => {
+    const body = await expectProblem(await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector }), 409, 'release-refused');
+    expect(body.rule).toBe('too-early');
+  });
+
+  it('refuses a forged count (retryable batch mismatch) and an unknown round', async () => {
+    while (nowS() < round.closes_at) await new Promise((r) => setTimeout(r, 250));
+    const forged = { ...selector, '0:1': { ...(selector['0:1'] as { count: number; checksum: string }), count: DEFAULT_MIN_BATCH } };
+    expect((await expectProblem(await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector: forged }), 409, 'release-refused')).rule).toBe('batch-mismatch');
+    expect((await expectProblem(await internal('/internal/v1/rounds/r-never/aggregate', { selector }), 404, 'not-found')).rule).toBe('unknown-round');
+    await expectProblem(await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector: { '0:0': { count: -1, checksum: 'x' } } }), 422, 'invalid-body');
+  });
+
+  it('releases the buckets at the minimum batch with its own σ² and counts, withholding the rest', async () => {
+    const res = await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector });
+    expect(res.status).toBe(200);
+    released = (await res.json()) as typeof released;
+    expect(Object.keys(released.shares)).toEqual(['0:0']);
+    expect(released.counts).toEqual({ '0:0': DEFAULT_MIN_BATCH });
+    expect(Object.keys(released.withheld)).toEqual(['0:1']);
+    expect(released.sigma2).toBe(honestSigma2(round));
+    const length = vectorLength(round.kind, round.k, round.d);
+    expect(Buffer.from(released.shares['0:0'] as string, 'base64').byteLength).toBe(length * 4);
+  });
+
+  it('answers the same bytes for the same selector, and refuses any other batch', async () => {
+    const again = await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(released);
+    const { '0:1': _withheld, ...subset } = selector;
+    expect((await expectProblem(await internal(`/internal/v1/rounds/${round.round_id}/aggregate`, { selector: subset }), 409, 'release-refused')).rule).toBe('already-released');
+    await expectProblem(await relay(round, []), 409, 'round-not-open');
+  });
+
+  it('keeps only the ids after the release: no share is left in the helper’s storage', () => {
+    expect(helperRows('contributions')).toBe(0);
+    expect(helperRows('spent_ids')).toBeGreaterThanOrEqual(items.length);
+  });
+
+  it('lists the release in its ledger, a JWS that verifies against its own JWKS', async () => {
+    const res = await fetch(`${stack.helperUrl}/v1/privacy-ledger`, { headers: { origin: 'https://dashboard.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/jose');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const jws = await res.text();
+    const jwks = (await (await fetch(`${stack.helperUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+    expect(jwks.keys.map((k) => k.kid)).toEqual([(JSON.parse(stack.helperSigningJwk) as { kid: string }).kid]);
+    expect(decodeProtectedHeader(jws)).toMatchObject({ alg: 'ES256', typ: 'edgeseg-ledger+jwt' });
+    const { payload } = await compactVerify(jws, createLocalJWKSet(jwks));
+    const ledger = JSON.parse(new TextDecoder().decode(payload)) as { iss: string; releases: { round_id: string; buckets: Record<string, number>; sigma2: string; epsilon: number; contributions: number }[]; spent_30d: { measurement: number } };
+    expect(ledger.iss).toBe('edgeseg-helper');
+    const entry = ledger.releases.find((r) => r.round_id === round.round_id);
+    expect(entry).toMatchObject({ buckets: { '0:0': DEFAULT_MIN_BATCH }, sigma2: honestSigma2(round), epsilon: round.epsilon, contributions: DEFAULT_MIN_BATCH });
+    expect(ledger.spent_30d.measurement).toBe(round.epsilon);
+    // A tampered payload does not verify.
+    const [h, , s] = jws.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...ledger, releases: [] })).toString('base64url')}.${s}`;
+    await expect(compactVerify(forged, createLocalJWKSet(jwks))).rejects.toThrow();
+  });
+});
