@@ -40,10 +40,15 @@ export interface SegmenterOptions {
   /** ε the device may spend per purpose in any 30 days (default: measurement 20, i.e. 5 weeks of segment + lifecycle + impression reports at the bootstrap model's ε; model_improvement 10). */
   budget?: { measurement?: number; model_improvement?: number };
   /**
-   * The helper aggregator's HPKE key, pinned by the app itself (from the helper's operator,
-   * not from the leader). When given, the device refuses any round or model that names
-   * another helper key: the leader signs the model, so without this a malicious leader
-   * could sign its own key in as the helper's and open both shares.
+   * The helper aggregator's HPKE key, pinned by the app itself: from the app's own
+   * configuration, as the helper's operator publishes it (at the helper's
+   * `/.well-known/hpke-configs`), never from the leader. **Required for secure mode** (a
+   * model with `measurement: 'secure'`, or secure k-means rounds): without it the device
+   * contributes nothing there and reports one `helper-not-pinned` error. The device
+   * refuses any round or model that names another helper key (the leader signs the model,
+   * so a malicious leader could otherwise sign its own key in as the helper's and open
+   * both shares), and, while a helper is pinned, any local-mode round (which would leave
+   * the helper out).
    */
   aggregators?: { helper: HpkeConfig };
 }
