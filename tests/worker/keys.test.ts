@@ -1,23 +1,26 @@
 // Key rotation on workerd: the leader's routes run in the real Worker; the helper is the
-// same Worker code (createApp('helper')) with its own HPKE key, its own admin token and
-// its own Durable Object instances (names prefixed `helper:`), reached through `fetch`
-// exactly as the leader reaches it in production.
+// helper Worker's own app (worker/src/helper/) with its own HPKE key, its own admin token,
+// its own Durable Objects (HelperCoordinator, HelperShard, and a key ring whose names are
+// prefixed `helper:`), reached through `fetch` exactly as the leader reaches it in
+// production. It runs the lenient test policy, so this test's small rounds are accepted.
 import { HPKE_RETIRED_MIN_MS, SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
-import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { buildSecureContribution, generateHpkeKeyPair, sealShare, CONTRIBUTION_INFO, contributionAad, roundDigest, vectorLength } from '@edgeseg/shared/secure';
+import { MODEL_JWS_TYPE, flattenCentroids, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { CONTRIBUTION_INFO, contributionAad, encodeKmeansContribution, generateHpkeKeyPair, roundDigest, sealShare, splitWithSeed, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyCompactJws, type PublicJwk } from '../../client-sdk/src/jws.ts';
-import { createApp } from '../../worker/src/app.ts';
 import type { Env } from '../../worker/src/env.ts';
+import { createHelperApp } from '../../worker/src/helper/app.ts';
+import type { HelperEnv } from '../../worker/src/helper/env.ts';
+import { LENIENT_TEST_HELPER_POLICY } from '../support/helper-policy.ts';
 import { generateHpkeJwk, generateSigningJwk, mintToken } from '../support/keys.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
 const HELPER_ADMIN_TOKEN = 'helper-admin-test-token';
-const helperApp = createApp('helper');
-let helperEnv: Env;
+const helperApp = createHelperApp();
+let helperEnv: HelperEnv;
 let admin: string;
 let marketer: string;
 
@@ -26,7 +29,7 @@ function prefixed<N extends { idFromName(name: string): DurableObjectId; get(id:
   return { idFromName: (name: string) => ns.idFromName(prefix + name), get: (id: DurableObjectId) => ns.get(id) } as unknown as N;
 }
 
-function ring(e: Env = env) {
+function ring(e: Pick<Env, 'KEY_RING'> = env) {
   return e.KEY_RING.get(e.KEY_RING.idFromName('global'));
 }
 
@@ -75,13 +78,14 @@ beforeAll(async () => {
   admin = await mintToken(env.AUTH_SIGNING_JWK, { role: 'admin' });
   marketer = await mintToken(env.AUTH_SIGNING_JWK, { role: 'marketer' });
   helperEnv = {
-    ...env,
-    ROLE: 'helper',
+    ...LENIENT_TEST_HELPER_POLICY,
     HPKE_PRIVATE_JWK: await generateHpkeJwk(2),
+    LEADER_TOKEN: env.LEADER_TOKEN,
     HELPER_ADMIN_TOKEN,
+    HELPER_SIGNING_JWK: await generateSigningJwk('helper-ledger-test'),
     KEY_RING: prefixed(env.KEY_RING, 'helper:'),
-    ROUND_COORDINATOR: prefixed(env.ROUND_COORDINATOR, 'helper:'),
-    ROUND_SHARD: prefixed(env.ROUND_SHARD, 'helper:'),
+    HELPER_COORDINATOR: env.HELPER_COORDINATOR,
+    HELPER_SHARD: env.HELPER_SHARD,
   };
   const realFetch = globalThis.fetch;
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -175,23 +179,37 @@ describe('HPKE rotation mid-round', () => {
   const features = () => Float32Array.from({ length: round.d }, (_, j) => Math.sin(j + 1));
   const newId = () => `k-${crypto.randomUUID().replace(/-/g, '')}`;
 
+  /**
+   * A device's contribution to `round`, its shares sealed to `keys`. The aad binds the
+   * digest of the round as devices were shown it, whichever of its keys seals.
+   */
   async function contribute(keys: { leader: HpkeConfig; helper: HpkeConfig }, id = newId()) {
-    const { body } = await buildSecureContribution({ ...round, hpke: keys }, features(), id);
+    const binding = { round_id: round.round_id, id, slice: 0, group: 0 };
+    const digest = await roundDigest(round);
+    const { vector } = encodeKmeansContribution(features(), flattenCentroids(round.slices[0] ?? []), round.encoding);
+    const { leader, helperSeed } = await splitWithSeed(vector);
+    const body = {
+      ...binding,
+      leader: await sealShare(keys.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
+      helper: await sealShare(keys.helper, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
+    };
     const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     return { res, body };
   }
 
-  async function counted(e: Env): Promise<number> {
+  /** Contributions the leader's shards (or, with `helper`, the helper's) hold for the round. */
+  async function counted(side: 'leader' | 'helper' = 'leader'): Promise<number> {
+    const ns = side === 'helper' ? env.HELPER_SHARD : env.ROUND_SHARD;
     let n = 0;
     for (let i = 0; i < 8; i++) {
-      const summary = await e.ROUND_SHARD.get(e.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).summary(vectorLength(round.kind, round.k, round.d));
+      const summary = await ns.get(ns.idFromName(`${round.round_id}:${i}`)).summary(vectorLength(round.kind, round.k, round.d));
       for (const b of Object.values(summary)) n += b.count;
     }
     return n;
   }
 
   it('opens shares sealed to either key exactly once, refuses unknown config ids with no state change, and names the new keys from then on', async () => {
-    const opened = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 3600, min_devices: 2, groups: 1 }) });
+    const opened = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 3600, min_batch: 2, groups: 1 }) });
     expect(opened.status).toBe(201);
     round = ((await opened.json()) as { round: RoundDescriptor }).round;
     oldKeys = { leader: round.hpke.leader, helper: round.hpke.helper as HpkeConfig };
@@ -229,7 +247,7 @@ describe('HPKE rotation mid-round', () => {
     }
     const { res: replay } = await contribute(newKeys, ids[1]);
     await expectProblem(replay, 409, 'replayed');
-    expect(await counted(env)).toBe(4);
+    expect(await counted()).toBe(4);
 
     // Unknown config ids, leader side or helper side: 400 problem+json, nothing stored.
     const stranger = await generateHpkeKeyPair(77);
@@ -240,14 +258,14 @@ describe('HPKE rotation mid-round', () => {
     // A known id with another key's bytes does not open either.
     const { res: wrongBytes } = await contribute({ leader: { ...stranger.config, config_id: newKeys.leader.config_id }, helper: newKeys.helper });
     await expectProblem(wrongBytes, 400, 'undecryptable');
-    expect(await counted(env)).toBe(4);
+    expect(await counted()).toBe(4);
 
     // The leader relays the still-sealed helper seeds; the helper opens each with the key its config_id names.
-    for (let i = 0; i < 100 && (await counted(helperEnv)) < 4; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await counted(helperEnv)).toBe(4);
+    for (let i = 0; i < 100 && (await counted('helper')) < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await counted('helper')).toBe(4);
 
     // A round opened after the rotation names the new keys, and a retired key of another round does not open there.
-    const second = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 7200, min_devices: 2, groups: 1 }) });
+    const second = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 7200, min_batch: 2, groups: 1 }) });
     expect(second.status).toBe(201);
     const next = ((await second.json()) as { round: RoundDescriptor }).round;
     expect(next.hpke).toEqual(newKeys);

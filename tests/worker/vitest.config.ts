@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { LENIENT_TEST_HELPER_POLICY } from '../support/helper-policy.ts';
 import { generateHpkeJwk, generateSigningJwk } from '../support/keys.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,7 +16,13 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${root}/wrangler.toml` },
-      miniflare: { bindings: { K_THRESHOLD: '5', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK, HPKE_PRIVATE_JWK, LEADER_TOKEN: 'test-leader-token' } },
+      // The leader's entry plus the helper's Durable Object classes (tests/worker/entry.ts);
+      // the helper's coordinator reads its policy vars from this same env: the lenient test policy.
+      main: fileURLToPath(new URL('./entry.ts', import.meta.url)),
+      miniflare: {
+        bindings: { K_THRESHOLD: '5', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK, HPKE_PRIVATE_JWK, LEADER_TOKEN: 'test-leader-token', ...LENIENT_TEST_HELPER_POLICY },
+        durableObjects: { HELPER_COORDINATOR: { className: 'HelperCoordinator', useSQLite: true }, HELPER_SHARD: { className: 'HelperShard', useSQLite: true } },
+      },
     }),
   ],
   test: {
