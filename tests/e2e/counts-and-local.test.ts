@@ -77,7 +77,7 @@ describe('secure per-week segment counts', () => {
 describe('local-mode rounds (single operator)', () => {
   it('devices add their own noise; the leader sums them without the helper and publishes the next model', { timeout: 120_000 }, async () => {
     const before = await verifiedModel();
-    const round = await openRound(stack.baseUrl, admin, { mode: 'local', duration_s: 600, min_devices: 40, epsilon: 8, delta: 1e-9, groups: 2 });
+    const round = await openRound(stack.baseUrl, admin, { mode: 'local', duration_s: 600, min_batch: 20, epsilon: 8, delta: 1e-9, groups: 2 });
     expect(round.mode).toBe('local');
     expect(round.hpke.helper).toBeUndefined();
     expect(round.local_sigma2).toBeGreaterThan(0);
@@ -131,17 +131,20 @@ async function uploadAll(bodies: unknown[]): Promise<number[]> {
   return statuses;
 }
 
+/** Secure rounds here last this long: the helper releases one only after its close time, so "close now" waits for it. */
+const SECURE_ROUND_S = 60;
+
 describe('choosing k, drift and scheduled retraining', () => {
   const three = (d: number) => [-1.5, 0, 1.5].map((v, c) => Array.from({ length: d }, (_, j) => (j % 3 === c ? v + 1 : v / 2)));
 
   it('a k-selection round scores each candidate on its own slice and publishes the winner’s k', { timeout: 180_000 }, async () => {
     const before = await verifiedModel();
-    const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: 600, min_devices: 200, epsilon: 8, delta: 1e-9, groups: 3 });
+    const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 3 });
     expect(round.k).toBe(6);
     expect(round.slices).toHaveLength(2);
     expect(round.slices[0]?.slice(3).every((row) => row.every((v) => v === 1e5))).toBe(true);
     expect((await uploadAll(await secureDevices(round, three(round.d), 900, 7))).every((s) => s === 202)).toBe(true);
-    const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500 });
+    const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500, limitMs: (SECURE_ROUND_S + 60) * 1000 });
     expect(closed.state, closed.reason ?? '').toBe('released');
     const candidates = closed.result?.candidates ?? [];
     expect(candidates.map((c) => c.k)).toEqual([3, 6]);
@@ -171,14 +174,14 @@ describe('choosing k, drift and scheduled retraining', () => {
 
     // A refinement round at the chosen k gives the last training's centroid move.
     const model = await verifiedModel();
-    const refine = await openRound(stack.baseUrl, admin, { duration_s: 600, min_devices: 200, epsilon: 8, delta: 1e-9, groups: 3 });
+    const refine = await openRound(stack.baseUrl, admin, { duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 3 });
     await uploadAll(await secureDevices(refine, model.centroids.map((row) => row.map((v) => v + 0.4)), 450, 11));
-    expect((await closeRoundAndWait(stack.baseUrl, admin, refine.round_id, { pollMs: 500 })).state).toBe('released');
+    expect((await closeRoundAndWait(stack.baseUrl, admin, refine.round_id, { pollMs: 500, limitMs: (SECURE_ROUND_S + 60) * 1000 })).state).toBe('released');
     const health = (await (await fetch(`${stack.baseUrl}/v1/training`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { drift: { score: number; centroid_shift: number; alert: boolean } };
     expect(health.drift.centroid_shift).toBeGreaterThan(0);
     expect(health.drift.alert).toBe(false);
 
-    expect((await put({ drift_threshold: 0.01, round: { duration_s: 600, min_devices: 500, epsilon: 2 } })).status).toBe(200);
+    expect((await put({ drift_threshold: 0.01, round: { duration_s: 600, min_batch: 500, epsilon: 2 } })).status).toBe(200);
     let opened: RoundDescriptor | null = null;
     for (let i = 0; i < 30 && !opened; i++) {
       const res = await fetch(`${stack.baseUrl}/v1/rounds/current`);
@@ -187,7 +190,7 @@ describe('choosing k, drift and scheduled retraining', () => {
     }
     expect(opened).toMatchObject({ kind: 'kmeans', epsilon: 2, model_version: (await verifiedModel()).version });
     const listed = (await rounds()).find((r) => r.round_id === opened?.round_id);
-    expect(listed?.min_devices).toBe(500);
+    expect(listed?.min_batch).toBe(500);
     // Nobody contributes: it is abandoned with its reason, and nothing is published.
     const abandoned = await closeRoundAndWait(stack.baseUrl, admin, opened?.round_id as string, { pollMs: 500 });
     expect(abandoned.state).toBe('abandoned');

@@ -24,7 +24,13 @@ async function openRound(opts: Record<string, number>): Promise<RoundDescriptor>
   return round;
 }
 
-const closeAndWait = (roundId: string): Promise<PublicRound> => closeRoundAndWait(stack.baseUrl, admin, roundId, { pollMs: 500 });
+/**
+ * Rounds here last this long: enough to upload their devices (a restart included). The
+ * helper releases a secure round only once its close time has passed, so "close now"
+ * stops contributions at once but the release waits for that time.
+ */
+const ROUND_S = 90;
+const closeAndWait = (roundId: string): Promise<PublicRound> => closeRoundAndWait(stack.baseUrl, admin, roundId, { pollMs: 500, limitMs: (ROUND_S + 60) * 1000 });
 
 beforeAll(async () => {
   stack = await startStack();
@@ -89,7 +95,7 @@ describe('secure federated k-means round, two aggregators', () => {
   it('2,000 devices: released, new signed model published and verified, centroids moved toward the data', { timeout: 180_000 }, async () => {
     const before = await verifiedModel();
     const centres = trueCentres(before);
-    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    const round = await openRound({ duration_s: ROUND_S, min_batch: 250, epsilon: 8, delta: 1e-9, groups: 4 });
     expect(round.hpke.helper?.public_key).not.toBe(round.hpke.leader.public_key);
     const statuses = await upload(await devices(round, centres, 2000));
     expect(statuses.every((s) => s === 202)).toBe(true);
@@ -110,26 +116,26 @@ describe('secure federated k-means round, two aggregators', () => {
     expect(ledger.releases.find((r) => r.round_id === round.round_id)?.epsilon).toBe(8);
   });
 
-  it('closes and publishes with 30% of the expected devices missing; under the minimum it is abandoned with a reason', { timeout: 180_000 }, async () => {
+  it('closes and publishes with 30% of the expected devices missing; under the minimum it is abandoned with a reason', { timeout: 240_000 }, async () => {
     const model = await verifiedModel();
-    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    const round = await openRound({ duration_s: ROUND_S, min_batch: 250, epsilon: 8, delta: 1e-9, groups: 4 });
     await upload(await devices(round, trueCentres(model), 1400)); // 2,000 expected, 30% dropped out
     const closed = await closeAndWait(round.round_id);
     expect(closed.state, closed.reason ?? '').toBe('released');
     expect(closed.contributions).toBe(1400);
     expect((await verifiedModel()).version).toBe(model.version + 1);
 
-    const small = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    const small = await openRound({ duration_s: ROUND_S, min_batch: 250, epsilon: 8, delta: 1e-9, groups: 4 });
     await upload(await devices(small, trueCentres(model), 300));
     const abandoned = await closeAndWait(small.round_id);
     expect(abandoned.state).toBe('abandoned');
-    expect(abandoned.reason).toMatch(/300 contributions, under the minimum batch of 1000/);
+    expect(abandoned.reason).toMatch(/300 contributions, no bucket reached the minimum batch of 250/);
     expect((await verifiedModel()).version).toBe(model.version + 1);
   });
 
   it('loses no accepted contribution and counts none twice across a restart of both servers mid-round', { timeout: 180_000 }, async () => {
     const model = await verifiedModel();
-    const round = await openRound({ duration_s: 600, min_devices: 1000, epsilon: 8, delta: 1e-9, groups: 4 });
+    const round = await openRound({ duration_s: ROUND_S, min_batch: 250, epsilon: 8, delta: 1e-9, groups: 4 });
     const first = await devices(round, trueCentres(model), 1000);
     expect((await upload(first)).every((s) => s === 202)).toBe(true);
     await stack.restart();

@@ -61,6 +61,20 @@ export interface HttpRoundOutcome {
   reason: string | null;
 }
 
+/**
+ * The helper's minimum batch per bucket, from its own policy (`GET /v1/policy` on the
+ * origin the leader's `GET /v1/stack` names), or 1 when the stack names no helper: a
+ * round asking less is refused by the helper.
+ */
+async function helperMinBatch(baseUrl: string): Promise<number> {
+  const stack = await send(`${baseUrl}/v1/stack`);
+  const helperUrl = (stack.body as { helper_url?: unknown } | null)?.helper_url;
+  if (stack.status !== 200 || typeof helperUrl !== 'string') return 1;
+  const policy = await send(`${helperUrl}/v1/policy`);
+  const min = (policy.body as { min_batch?: unknown } | null)?.min_batch;
+  return policy.status === 200 && typeof min === 'number' && Number.isSafeInteger(min) && min > 0 ? min : 1;
+}
+
 /** Closed weeks a --via-http run also reports, where the stack takes them: the dashboard's 12-week history. */
 const BACKFILL_WEEKS = 11;
 
@@ -149,13 +163,16 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
   const plan = planTraining({ k: model.k, d, epsilon: opts.epsilon, delta: opts.delta, rounds: opts.rounds, candidates: 1, candidateRounds: 0, encoding: ENCODING });
   const rounds: HttpRoundOutcome[] = [];
   const auth = { authorization: `Bearer ${token}` };
+  const minBatch = Math.max(await helperMinBatch(baseUrl), Math.floor(Math.min(100, pop.n) / opts.groups));
   for (let r = 0; r < opts.rounds; r++) {
     const epsilon = Math.min(20, Math.max(0.01, Number((plan.budget.rounds[r]?.epsilon ?? opts.epsilon).toPrecision(6))));
     const outcome = await clock.timeAsync(`round ${r + 1} (open, ${pop.n} sealed contributions, close)`, async () => {
       const opened = await send(`${baseUrl}/v1/admin/rounds`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ duration_s: 3600, min_devices: Math.max(2, Math.min(100, pop.n)), epsilon, delta: opts.delta, groups: opts.groups, slices: 1 }),
+        // The helper releases a secure round only after its close time: the round lasts about
+        // as long as uploading the population takes (20 contributions a second, with room).
+        body: JSON.stringify({ duration_s: Math.min(3600, 20 + Math.ceil(pop.n / 20)), min_batch: minBatch, epsilon, delta: opts.delta, groups: opts.groups, slices: 1 }),
       });
       if (opened.status !== 201) throw new Error(`POST /v1/admin/rounds answered ${opened.status}: ${opened.text.slice(0, 300)}`);
       const current = await send(`${baseUrl}/v1/rounds/current`);
@@ -172,14 +189,14 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
       if (refused) clock.note(`round ${r + 1}: ${answers.length - accepted} contribution(s) refused, first ${refused.status}: ${refused.text.slice(0, 200)}`);
       const closed = await send(`${baseUrl}/v1/admin/rounds/${round.round_id}/close`, { method: 'POST', headers: auth });
       if (closed.status !== 202) throw new Error(`close ${round.round_id} answered ${closed.status}: ${closed.text.slice(0, 300)}`);
-      const until = Date.now() + 180_000;
+      const until = Math.max(Date.now(), round.closes_at * 1000) + 180_000;
       for (;;) {
         const list = (await send(`${baseUrl}/v1/rounds`)).body as { rounds: { round_id: string; state: string; result?: { model_version?: number } | null; reason?: string | null }[] };
         const mine = list.rounds.find((x) => x.round_id === round.round_id);
         if (mine && (mine.state === 'released' || mine.state === 'abandoned')) {
           return { round_id: round.round_id, epsilon, sent: xs.length, accepted, state: mine.state, model_version: mine.result?.model_version ?? null, reason: mine.reason ?? null };
         }
-        if (Date.now() > until) throw new Error(`round ${round.round_id} did not close within 180 s`);
+        if (Date.now() > until) throw new Error(`round ${round.round_id} was not released within 180 s of its close time`);
         await new Promise((res) => setTimeout(res, 300));
       }
     });
