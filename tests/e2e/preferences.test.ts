@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, type FreshContext } from '../support/chromium.ts';
-import { CONTENT_IDS, ensureOpenRound, expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, flush, idbCounts, recordRequests, SDK_PREFERENCES, type DemoWindow, type Seen } from './demo-page.ts';
+import { CONTENT_IDS, ensureOpenRound, expectAllowedContributionBody, expectAllowedReportBody, expectOnlyPageAndModel, flush, HELPER_KEY_FETCH, idbCounts, recordRequests, SDK_PREFERENCES, type DemoWindow, type Seen } from './demo-page.ts';
 import type { RoundDescriptor } from '@edgeseg/shared';
 
 const base = inject('baseUrl');
@@ -156,6 +156,24 @@ describe('consent through <edgeseg-preferences>, with a network audit', () => {
       expect((await idbCounts(page)).outbox).toBe(0);
     });
   }, 150_000); // nine consent changes, each stored, flushed and re-read, on a shared 2-core machine
+
+  it("with the helper unreachable, the page still works and says why; a grant of model improvement then sends nothing", async () => {
+    await withBrowser(async ({ context }) => {
+      const seen = recordRequests(context, base);
+      const page = await context.newPage();
+      const sdkErrors: string[] = [];
+      page.on('console', (m) => m.text().startsWith('[edgeseg]') && sdkErrors.push(m.text()));
+      await page.route(HELPER_KEY_FETCH, (route) => route.abort('connectionrefused'));
+      await openPreferences(page);
+      expect(await page.textContent('#helper-problem')).toMatch(/helper aggregator .* could not be reached.*everything on this device still works/);
+      await watch(page, CONTENT_IDS.slice(0, 2));
+      await flip(page, 'model_improvement', true);
+      expect(await switchState(page, 'model_improvement')).toBe('true'); // the choice is stored; only the contribution waits
+      expect(seen.filter((r) => r.path === '/v1/contributions')).toEqual([]);
+      expect(sdkErrors.filter((e) => /secure mode needs the helper's HPKE key from the app/.test(e)), sdkErrors.join('\n')).toHaveLength(1);
+      expect((await idbCounts(page)).outbox).toBe(0);
+    });
+  });
 
   it('withdrawing through the element deletes what is still queued: nothing leaves once the network is back', async () => {
     await withBrowser(async ({ context }) => {
