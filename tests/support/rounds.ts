@@ -9,7 +9,7 @@ import type { RoundDescriptor } from '@edgeseg/shared';
  * Opens a round with an admin token; throws on anything but 201.
  *
  * @example
- * const round = await openRound(stack.baseUrl, admin, { duration_s: 600, min_devices: 100 });
+ * const round = await openRound(stack.baseUrl, admin, { duration_s: 600, min_batch: 100 });
  */
 export async function openRound(baseUrl: string, admin: string, opts: Record<string, unknown>): Promise<RoundDescriptor> {
   const res = await fetch(`${baseUrl}/v1/admin/rounds`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(opts) });
@@ -18,7 +18,9 @@ export async function openRound(baseUrl: string, admin: string, opts: Record<str
 }
 
 /**
- * Closes a round now and polls `GET /v1/rounds` until it is released or abandoned.
+ * Closes a round now and polls `GET /v1/rounds` until it is released or abandoned. A
+ * secure round stops taking contributions at once but is released only once the helper's
+ * clock passes the close time it accepted: open such rounds short, or raise `limitMs`.
  *
  * @example
  * const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id);
