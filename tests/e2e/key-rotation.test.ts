@@ -7,11 +7,11 @@
  */
 import type { PublicRound } from '@edgeseg/aggregator';
 import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { buildSecureContribution } from '@edgeseg/shared/secure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCompactJws, type PublicJwk } from '../../client-sdk/src/jws.ts';
 import { mintToken } from '../support/keys.ts';
 import { closeRoundAndWait, openRound } from '../support/rounds.ts';
+import { contributionSealedTo } from '../support/sealed-to-keys.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 let stack: RunningStack;
@@ -119,7 +119,7 @@ describe('key rotation on both aggregators', () => {
     let accepted = 0;
     for (let i = 0; i < 12; i++) {
       const x = Float32Array.from({ length: round.d }, (_, j) => Math.sin(i + j));
-      const { body } = await buildSecureContribution({ ...round, hpke: combos[i % combos.length] as typeof oldKeys }, x, `rot-${String(i).padStart(4, '0')}-${crypto.randomUUID().slice(0, 8)}`);
+      const body = await contributionSealedTo(round, combos[i % combos.length] as typeof oldKeys, x, `rot-${String(i).padStart(4, '0')}-${crypto.randomUUID().slice(0, 8)}`);
       const post = () => fetch(`${stack.baseUrl}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const res = await post();
       expect(res.status).toBe(202);

@@ -4,8 +4,8 @@
 // prefixed `helper:`), reached through `fetch` exactly as the leader reaches it in
 // production. It runs the lenient test policy, so this test's small rounds are accepted.
 import { HPKE_RETIRED_MIN_MS, SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
-import { MODEL_JWS_TYPE, flattenCentroids, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { CONTRIBUTION_INFO, contributionAad, encodeKmeansContribution, generateHpkeKeyPair, roundDigest, sealShare, splitWithSeed, uint32ToBytesLE, vectorLength } from '@edgeseg/shared/secure';
+import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, roundDigest, sealShare, vectorLength } from '@edgeseg/shared/secure';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +14,7 @@ import type { Env } from '../../worker/src/env.ts';
 import { createHelperApp } from '../../worker/src/helper/app.ts';
 import type { HelperEnv } from '../../worker/src/helper/env.ts';
 import { LENIENT_TEST_HELPER_POLICY } from '../support/helper-policy.ts';
+import { contributionSealedTo } from '../support/sealed-to-keys.ts';
 import { generateHpkeJwk, generateSigningJwk, mintToken } from '../support/keys.ts';
 
 const BASE = 'http://edgeseg.test';
@@ -179,20 +180,8 @@ describe('HPKE rotation mid-round', () => {
   const features = () => Float32Array.from({ length: round.d }, (_, j) => Math.sin(j + 1));
   const newId = () => `k-${crypto.randomUUID().replace(/-/g, '')}`;
 
-  /**
-   * A device's contribution to `round`, its shares sealed to `keys`. The aad binds the
-   * digest of the round as devices were shown it, whichever of its keys seals.
-   */
   async function contribute(keys: { leader: HpkeConfig; helper: HpkeConfig }, id = newId()) {
-    const binding = { round_id: round.round_id, id, slice: 0, group: 0 };
-    const digest = await roundDigest(round);
-    const { vector } = encodeKmeansContribution(features(), flattenCentroids(round.slices[0] ?? []), round.encoding);
-    const { leader, helperSeed } = await splitWithSeed(vector);
-    const body = {
-      ...binding,
-      leader: await sealShare(keys.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
-      helper: await sealShare(keys.helper, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
-    };
+    const body = await contributionSealedTo(round, keys, features(), id);
     const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     return { res, body };
   }
