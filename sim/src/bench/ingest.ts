@@ -418,7 +418,7 @@ export const bench: Benchmark = {
         await fetch(`${stack.baseUrl}/v1/admin/rounds`, {
           method: 'POST',
           headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ duration_s: 7200, min_devices: 2, epsilon: 8, delta: 1e-9, groups: 8 }),
+          body: JSON.stringify({ duration_s: 7200, min_batch: 1, epsilon: 8, delta: 1e-9, groups: 8 }),
         }),
         201,
         'POST /v1/admin/rounds',
