@@ -209,7 +209,9 @@ describe('the helper reviews every round against its own policy', () => {
 
   it('needs the leader token, and refuses a malformed descriptor as invalid-body', async () => {
     const d = kmeansRound();
-    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, null), 401, 'unauthorized');
+    const anonymous = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, null);
+    expect(anonymous.headers.get('access-control-allow-origin')).toBeNull(); // CORS is for the public GET routes only
+    await expectProblem(anonymous, 401, 'unauthorized');
     await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, stack.helperAdminToken), 401, 'unauthorized');
     await expectProblem(await internal('/internal/v1/rounds', { descriptor: { ...d, k: 'two' }, sigma2: honestSigma2(d) }), 422, 'invalid-body');
     await expectProblem(await internal('/internal/v1/rounds', { descriptor: d }), 422, 'invalid-body');

@@ -3,10 +3,10 @@
  * ledger signatures, the policy in force, its signed privacy ledger, and liveness. An
  * app fetches the helper's key here itself, so devices never take it from the leader.
  */
+import { signLedger } from '@edgeseg/aggregator';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { signingKey } from '../../keys.ts';
-import { signLedger } from '@edgeseg/aggregator';
 import { helperCoordinator, type HelperAppEnv, type HelperEnv } from '../env.ts';
 import { helperPublishedConfigs } from '../hpke.ts';
 
@@ -14,9 +14,14 @@ function ledgerKey(env: HelperEnv) {
   return signingKey(env.HELPER_SIGNING_JWK, 'HELPER_SIGNING_JWK');
 }
 
+/** Any origin may read these (and only these: the leader's and the operator's routes stay without CORS). */
+const PUBLIC_PATHS = ['/healthz', '/.well-known/*', '/v1/policy', '/v1/privacy-ledger'];
+const anyOrigin = cors({ origin: '*', allowMethods: ['GET'], maxAge: 86_400 });
+
 /** `/.well-known/*`, `/v1/policy`, `/v1/privacy-ledger`, `/healthz`. */
-export const publicRoutes = new Hono<HelperAppEnv>()
-  .use('*', cors({ origin: '*', allowMethods: ['GET'], maxAge: 86_400 }))
+export const publicRoutes = new Hono<HelperAppEnv>();
+for (const path of PUBLIC_PATHS) publicRoutes.use(path, anyOrigin);
+publicRoutes
   .get('/healthz', (c) => c.json({ ok: true }))
   .get('/.well-known/hpke-configs', async (c) => {
     const own = await helperPublishedConfigs(c.env);
