@@ -18,6 +18,11 @@ const TABLE_SETTINGS = 'settings';
 const SETTING_POLICY_PATCH = 'policy_patch';
 /** HelperShard DOs per round: writes spread over this many SQLite databases. */
 export const HELPER_SHARDS = 8;
+/**
+ * How long after its release a round's contribution ids are kept (for replay refusal
+ * while the leader may still relay or retry); then the shards forget everything.
+ */
+export const ROUND_RETENTION_S = 86_400;
 
 /** Bindings the helper's coordinator reads: its shards and the policy vars (HELPER_*). */
 export interface HelperCoordinatorEnv {
@@ -42,6 +47,10 @@ export interface HelperRound {
   shards: number;
   state: 'open' | 'released';
   accepted_at: number;
+  /** Set at the release. */
+  released_at?: number;
+  /** Set once the round expired and its shards forgot every id. */
+  forgotten_at?: number;
 }
 
 /** The answer to an open: accepted (or accepted before), a conflict, or a refusal by policy. */
@@ -249,10 +258,39 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELEASES} (round_id, selector, answer, released_at) VALUES (?, ?, ?, ?)`, roundId, JSON.stringify(mine), JSON.stringify(answer), nowS);
       this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_LEDGER} (round_id, entry, released_at) VALUES (?, ?, ?)`, roundId, JSON.stringify(entry), nowS);
-      this.save({ ...r, state: 'released' });
+      this.save({ ...r, state: 'released', released_at: nowS });
     });
     await this.purgeShards(r);
+    await this.scheduleExpiry();
     return { ok: true, ...answer };
+  }
+
+  /** Released rounds whose shards still hold ids, with when they expire. */
+  private unexpired(): { round: HelperRound; expires_at: number }[] {
+    return this.ctx.storage.sql
+      .exec<RoundRow>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state = 'released'`)
+      .toArray()
+      .map((row) => JSON.parse(row.record) as HelperRound)
+      .filter((r) => r.forgotten_at === undefined)
+      .map((round) => ({ round, expires_at: (round.released_at ?? round.descriptor.closes_at) + ROUND_RETENTION_S }));
+  }
+
+  private async scheduleExpiry(): Promise<void> {
+    const next = Math.min(...this.unexpired().map((u) => u.expires_at));
+    if (!Number.isFinite(next)) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next * 1000) await this.ctx.storage.setAlarm(next * 1000);
+  }
+
+  /** Forgets the ids of every round past its retention (a failed shard throws, so the alarm retries). */
+  override async alarm(): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    for (const { round, expires_at } of this.unexpired()) {
+      if (expires_at > now) continue;
+      for (let i = 0; i < round.shards; i++) await this.shard(round.descriptor.round_id, i).forget();
+      this.save({ ...round, forgotten_at: now });
+    }
+    await this.scheduleExpiry();
   }
 
   /**

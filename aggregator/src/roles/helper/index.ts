@@ -23,6 +23,7 @@ export { LEDGER_ISSUER, LEDGER_JWS_TYPE, ledgerPayload, ledgerRelease, signLedge
 export {
   HELPER_SHARDS,
   HelperCoordinator,
+  ROUND_RETENTION_S,
   type HelperCoordinatorEnv,
   type HelperKeyUse,
   type HelperOpenResult,

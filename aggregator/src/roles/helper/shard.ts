@@ -1,4 +1,4 @@
-/** HelperShard stores one shard of one round's contributions on the helper: id → bucket and the share the helper opened itself (nothing to relay). */
+/** HelperShard stores one shard of one round's contributions on the helper: id → bucket and the share the helper opened itself (nothing to relay); after the release ids only, and nothing once the round expired. */
 import { DurableObject } from 'cloudflare:workers';
 import { ShardStore, type AddResult, type ShardItem, type ShardSummary } from '../../round/shard-store.ts';
 
@@ -7,7 +7,7 @@ import { ShardStore, type AddResult, type ShardItem, type ShardSummary } from '.
  * it, and purges it after the release (ids kept for replay refusal).
  */
 export class HelperShard extends DurableObject<unknown> {
-  private readonly store: ShardStore;
+  private store: ShardStore;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
@@ -51,6 +51,19 @@ export class HelperShard extends DurableObject<unknown> {
    * await shard.purge();
    */
   purge(): void {
+    this.store.purge();
+  }
+
+  /**
+   * Once the round has expired: deletes everything the shard stored, the ids kept for
+   * replay refusal included, and leaves it closed (anything sent later is refused).
+   *
+   * @example
+   * await shard.forget();
+   */
+  async forget(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.store = new ShardStore(this.ctx.storage);
     this.store.purge();
   }
 
