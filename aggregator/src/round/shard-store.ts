@@ -62,7 +62,7 @@ function toUint32(bytes: Uint8Array): Uint32Array {
  * await store.add('r-1', 272, [{ id, slice: 0, group: 3, digest, share }]);
  * store.seal();
  * const buckets = store.summary(272);
- * store.purge(); // after the release: share bytes gone, ids kept
+ * await store.purge(); // after the release: share bytes gone, ids kept
  */
 export class ShardStore<T extends ShardItem = ShardItem> {
   private buckets: Map<string, Bucket> | null = null;
@@ -74,12 +74,16 @@ export class ShardStore<T extends ShardItem = ShardItem> {
   constructor(storage: DurableObjectStorage, opts: ShardStoreOptions<T> = {}) {
     this.storage = storage;
     this.onAccepted = opts.onAccepted ?? (() => undefined);
-    storage.sql.exec(
+    this.createTables();
+    this.commits = new GroupCommit(storage, (items) => this.insert(items), { onAbort: () => (this.buckets = null) });
+  }
+
+  private createTables(): void {
+    this.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS ${TABLE_CONTRIBUTIONS} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, digest BLOB NOT NULL, share BLOB NOT NULL)`,
     );
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_SPENT} (id TEXT PRIMARY KEY)`);
-    storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    this.commits = new GroupCommit(storage, (items) => this.insert(items), { onAbort: () => (this.buckets = null) });
+    this.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_SPENT} (id TEXT PRIMARY KEY)`);
+    this.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
   private meta(key: string): string | undefined {
@@ -216,14 +220,28 @@ export class ShardStore<T extends ShardItem = ShardItem> {
    * contribution's share and id digest, keeping only the ids, so a replay is still
    * recognised until the round expires. Idempotent.
    *
+   * A DELETE would leave the rows' bytes in SQLite's free pages and write-ahead log, where
+   * a copy of the storage still finds them (workerd refuses `PRAGMA secure_delete`), so
+   * the whole database is dropped (`deleteAll`, which also clears any table or alarm of
+   * the Durable Object around the store: its shell recreates what it needs) and only the
+   * ids and the round's marks are written back.
+   *
    * @example
-   * store.purge();
+   * await store.purge();
    */
-  purge(): void {
+  async purge(): Promise<void> {
     this.seal();
+    const roundId = this.roundId();
+    const ids = this.storage.sql
+      .exec<{ id: string }>(`SELECT id FROM ${TABLE_CONTRIBUTIONS} UNION SELECT id FROM ${TABLE_SPENT}`)
+      .toArray()
+      .map((r) => r.id);
+    await this.storage.deleteAll();
+    this.createTables();
     this.storage.transactionSync(() => {
-      this.storage.sql.exec(`INSERT INTO ${TABLE_SPENT} (id) SELECT id FROM ${TABLE_CONTRIBUTIONS} WHERE true ON CONFLICT(id) DO NOTHING`);
-      this.storage.sql.exec(`DELETE FROM ${TABLE_CONTRIBUTIONS}`);
+      for (const id of ids) this.storage.sql.exec(`INSERT INTO ${TABLE_SPENT} (id) VALUES (?) ON CONFLICT(id) DO NOTHING`, id);
+      if (roundId !== null) this.setMeta(META_ROUND_ID, roundId);
+      this.setMeta(META_SEALED, '1');
       this.setMeta(META_PURGED, '1');
     });
     this.buckets = null;

@@ -50,8 +50,8 @@ export class HelperShard extends DurableObject<unknown> {
    * @example
    * await shard.purge();
    */
-  purge(): void {
-    this.store.purge();
+  purge(): Promise<void> {
+    return this.store.purge();
   }
 
   /**
@@ -64,7 +64,7 @@ export class HelperShard extends DurableObject<unknown> {
   async forget(): Promise<void> {
     await this.ctx.storage.deleteAll();
     this.store = new ShardStore(this.ctx.storage);
-    this.store.purge();
+    await this.store.purge();
   }
 
   /**

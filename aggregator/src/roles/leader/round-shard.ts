@@ -85,9 +85,9 @@ export class RoundShard extends DurableObject<RelayEnv> {
    * @example
    * await shard.purge();
    */
-  purge(): void {
-    this.store.purge();
-    this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_RELAY}`);
+  async purge(): Promise<void> {
+    await this.store.purge(); // drops the whole database, the relay queue with it
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELAY} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, sealed TEXT NOT NULL)`);
   }
 
   /**
