@@ -32,6 +32,12 @@
  * - Only together. L_i + H_i = v_i for every device (4, a positive control: the stored
  *   shares are the real ones, so the negative results above are not vacuous).
  *
+ * - Nothing kept that is not needed (5). The assertions above read both sides while the
+ *   round is open, once every share has reached the helper; after the release both sides
+ *   are read again: no per-contribution share, seed, ciphertext or relay item remains,
+ *   logically (no row of the round holds one; only the ids stay, for replay refusal) nor
+ *   as bytes anywhere on disk (database files and write-ahead logs, free pages included).
+ *
  * Every input is seeded (features, rounding, slice, group, seeds, ids), so the stored
  * shares and thus each χ² statistic are the same on every run; the threshold is the
  * p = 10^-6 upper quantile of χ²(255) (Wilson–Hilferty), for all bytes and per byte lane.
@@ -68,6 +74,11 @@ const { DatabaseSync } = ((): SqliteModule => {
 })();
 
 const DEVICES = 200;
+/**
+ * The round's length: long enough to take every contribution and read both sides while it
+ * is open; the helper releases only after it (by its own clock), so the test waits it out.
+ */
+const ROUND_S = 60;
 
 interface Device {
   id: string;
@@ -85,8 +96,12 @@ interface Side {
   files: { path: string; bytes: Buffer }[];
   /** Every cell of every table of every SQLite database (blob bytes, text as UTF-8, and base64 strings inside text decoded). */
   cells: { where: string; bytes: Buffer }[];
-  /** The `contributions` rows of the round's shards, by id. */
+  /** The `contributions` rows of the round's shards, by id (with the leader's still-unrelayed helper ciphertext, if any). */
   shares: Map<string, { share: Uint8Array; relay: string | null; slice: number; group: number; digest: Uint8Array; columns: string[] }>;
+  /** The leader's `relay` rows of the round's shards (helper ciphertexts not yet relayed), by id. */
+  relays: Map<string, string>;
+  /** Ids a shard keeps after its release, for replay refusal (`spent_ids`). */
+  spent: Set<string>;
   /** What it received over HTTP for the round, as bytes (plus decoded ciphertexts). */
   received: { where: string; bytes: Buffer }[];
 }
@@ -99,6 +114,9 @@ let devices: Device[];
 let closed: PublicRound;
 let leader: Side;
 let helper: Side;
+/** Both sides read again after the release. */
+let leaderAfter: Side;
+let helperAfter: Side;
 
 function gaussian(random: RandomSource): () => number {
   const w = new Uint32Array(2);
@@ -173,7 +191,7 @@ function tryJson(text: string): unknown {
 
 /** Reads one aggregator's whole persist directory from a copy taken while its Worker was stopped. */
 function readSide(name: 'leader' | 'helper', dir: string, roundId: string): Side {
-  const side: Side = { name, files: [], cells: [], shares: new Map(), received: [] };
+  const side: Side = { name, files: [], cells: [], shares: new Map(), relays: new Map(), spent: new Set(), received: [] };
   for (const path of walk(dir)) side.files.push({ path: relative(dir, path), bytes: readFileSync(path) });
   const databases = walk(dir).filter((p) => p.endsWith('.sqlite'));
   expect(databases.length, `${name}: no SQLite files under ${dir}`).toBeGreaterThan(0);
@@ -184,7 +202,9 @@ function readSide(name: 'leader' | 'helper', dir: string, roundId: string): Side
       const hasMeta = tables.some((t) => t.name === 'meta');
       const shardRound = hasMeta ? (db.prepare(`SELECT value FROM meta WHERE key = 'round_id'`).get() as { value: string } | undefined)?.value : undefined;
       for (const { name: table } of tables) {
-        for (const row of db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).all() as Record<string, unknown>[]) {
+        const select = db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`);
+        select.setReadBigInts(true); // some tables hold 64-bit integers (timestamps in ns) a JS number cannot
+        for (const row of select.all() as Record<string, unknown>[]) {
           for (const [column, value] of Object.entries(row)) {
             const where = `${relative(dir, path)}:${table}.${column}`;
             if (value instanceof Uint8Array) side.cells.push({ where, bytes: Buffer.from(value) });
@@ -194,17 +214,57 @@ function readSide(name: 'leader' | 'helper', dir: string, roundId: string): Side
             }
           }
           if (table === 'contributions' && shardRound === roundId) {
-            const r = row as { id: string; share: Uint8Array; relay: string | null; slice: number; grp: number; digest: Uint8Array };
+            const r = row as { id: string; share: Uint8Array; slice: number; grp: number; digest: Uint8Array };
             expect(side.shares.has(r.id), `${name}: id ${r.id} stored twice`).toBe(false);
-            side.shares.set(r.id, { share: new Uint8Array(r.share), relay: r.relay, slice: Number(r.slice), group: Number(r.grp), digest: new Uint8Array(r.digest), columns: Object.keys(row) });
+            side.shares.set(r.id, { share: new Uint8Array(r.share), relay: null, slice: Number(r.slice), group: Number(r.grp), digest: new Uint8Array(r.digest), columns: Object.keys(row) });
           }
+          if (table === 'relay' && shardRound === roundId) side.relays.set(String(row.id), String(row.sealed));
+          if (table === 'spent_ids' && shardRound === roundId) side.spent.add(String(row.id));
         }
       }
     } finally {
       db.close();
     }
   }
+  for (const [id, sealed] of side.relays) {
+    const row = side.shares.get(id);
+    if (row) row.relay = sealed;
+  }
   return side;
+}
+
+/** Contributions of the round the helper holds now, read from a copy of its live storage (-1 while a copy is not readable). */
+function helperSharesNow(roundId: string): number {
+  const copy = mkdtempSync(join(tmpdir(), 'edgeseg-privacy-poll-'));
+  try {
+    cpSync(stack.stateDirs.helper, copy, { recursive: true });
+    let n = 0;
+    for (const path of walk(copy).filter((p) => p.endsWith('.sqlite'))) {
+      const db = new DatabaseSync(path);
+      try {
+        const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((t) => t.name);
+        if (!tables.includes('meta') || !tables.includes('contributions')) continue;
+        const shardRound = (db.prepare(`SELECT value FROM meta WHERE key = 'round_id'`).get() as { value: string } | undefined)?.value;
+        if (shardRound === roundId) n += (db.prepare('SELECT COUNT(*) AS n FROM contributions').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    }
+    return n;
+  } catch {
+    return -1;
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** Stops both Workers (restart = stop, then start on the same state) so every write is on disk, and reads a copy of both persist directories taken before anything wakes a Durable Object. */
+async function readBothSides(label: string): Promise<[Side, Side]> {
+  await stack.restart();
+  const dir = join(snapshot, label);
+  cpSync(stack.stateDirs.leader, join(dir, 'leader'), { recursive: true });
+  cpSync(stack.stateDirs.helper, join(dir, 'helper'), { recursive: true });
+  return [readSide('leader', join(dir, 'leader'), round.round_id), readSide('helper', join(dir, 'helper'), round.round_id)];
 }
 
 /** Pearson's χ² of byte values against uniform over 256 values. */
@@ -289,7 +349,7 @@ beforeAll(async () => {
   const opened = await fetch(`${stack.baseUrl}/v1/admin/rounds`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ duration_s: 600, min_devices: 100, epsilon: 1, delta: 1e-9, groups: 4 }),
+    body: JSON.stringify({ duration_s: ROUND_S, min_batch: 20, epsilon: 1, delta: 1e-9, groups: 4 }),
   });
   expect(opened.status, await opened.clone().text()).toBe(201);
   round = ((await opened.json()) as { round: RoundDescriptor }).round;
@@ -306,16 +366,15 @@ beforeAll(async () => {
       }
     }),
   );
-  closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id);
-
-  // Stop both Workers (restart = stop, then start on the same state) so every write is on
-  // disk, and copy both persist directories while nothing has woken a Durable Object yet.
-  await stack.restart();
+  // The leader relays the helper's ciphertexts in the background: read both sides once
+  // the helper holds every device's share, while the round is still open.
+  const until = Date.now() + 60_000;
+  while (helperSharesNow(round.round_id) < DEVICES && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
   snapshot = mkdtempSync(join(tmpdir(), 'edgeseg-privacy-'));
-  cpSync(stack.stateDirs.leader, join(snapshot, 'leader'), { recursive: true });
-  cpSync(stack.stateDirs.helper, join(snapshot, 'helper'), { recursive: true });
-  leader = readSide('leader', join(snapshot, 'leader'), round.round_id);
-  helper = readSide('helper', join(snapshot, 'helper'), round.round_id);
+  [leader, helper] = await readBothSides('open');
+  expect(Date.now() / 1000, 'the round closed before both sides were read: lengthen ROUND_S').toBeLessThan(round.closes_at);
+  closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500, limitMs: (ROUND_S + 60) * 1000 });
+  [leaderAfter, helperAfter] = await readBothSides('released');
 
   // What each received over HTTP for the round. The leader: the device requests, as
   // sent, and the ciphertexts inside them. The helper: the round record the leader opened
@@ -336,7 +395,7 @@ beforeAll(async () => {
   helper.received.push({ where: 'round record', bytes: Buffer.from(JSON.stringify(round)) });
   leaderCorpus = new Corpus(leader);
   helperCorpus = new Corpus(helper);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   if (snapshot) rmSync(snapshot, { recursive: true, force: true });
@@ -421,7 +480,8 @@ describe('what each aggregator stores and receives for a round', () => {
       // The helper's whole row is a function of what the device chose independently of its
       // vector: id, slice, group and seed.
       const row = helper.shares.get(dev.id);
-      expect(row?.columns.sort()).toEqual(['digest', 'grp', 'id', 'relay', 'share', 'slice']);
+      expect(row?.columns.sort()).toEqual(['digest', 'grp', 'id', 'share', 'slice']);
+      expect(helper.relays.size).toBe(0);
       expect(Buffer.from(row?.share as Uint8Array).equals(Buffer.from(expanded)), `helper row of ${dev.id} is expandSeed(seed)`).toBe(true);
       expect(Buffer.from(row?.digest as Uint8Array).equals(Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(dev.id)))), `helper digest of ${dev.id}`).toBe(true);
       expect([row?.slice, row?.group, row?.relay]).toEqual([dev.body.slice, dev.body.group, null]);
@@ -456,5 +516,43 @@ describe('what each aggregator stores and receives for a round', () => {
     const mixed = combineShares(bytesToUint32LE(leader.shares.get(a.id)?.share as Uint8Array), bytesToUint32LE(helper.shares.get(b.id)?.share as Uint8Array));
     expect(mixed).not.toEqual(a.vector);
     expect(mixed.filter((w) => w === 0).length).toBeLessThan(2);
+  });
+
+  it('(5) after the release neither side keeps a share, seed, ciphertext or relay item of any device, on disk or in a row: only the ids, for replay refusal', async () => {
+    const ids = devices.map((d) => d.id).sort();
+    for (const side of [leaderAfter, helperAfter]) {
+      expect(side.shares.size, `${side.name}: contribution rows left after the release`).toBe(0);
+      expect(side.relays.size, `${side.name}: relay rows left after the release`).toBe(0);
+      expect([...side.spent].sort(), `${side.name}: ids kept for replay refusal`).toEqual(ids);
+    }
+    const L = vectorLength('kmeans', round.k, round.d);
+    const before = [new Corpus(leader), new Corpus(helper)];
+    const after = [new Corpus(leaderAfter), new Corpus(helperAfter)];
+    const hits: string[] = [];
+    let foundBefore = 0;
+    for (const dev of devices) {
+      const needles: [Uint8Array, string][] = [
+        [(leader.shares.get(dev.id)?.share as Uint8Array).subarray(0, 32), 'its leader share'],
+        [uint32ToBytesLE(await expandSeed(dev.seed, L)).subarray(0, 32), 'its helper share'],
+        [dev.seed, 'its helper seed'],
+        [base64urlToBytes(dev.body.leader.ct).subarray(0, 32), 'its leader ciphertext'],
+        [base64urlToBytes(dev.body.helper.ct), 'its helper ciphertext'],
+        [Buffer.from(dev.body.helper.ct.slice(0, 43)), 'its helper ciphertext (base64url)'],
+        [block(dev, round.d), 'its encoded vector'],
+      ];
+      for (const corpus of after) {
+        for (const [needle, what] of needles) {
+          const where = corpus.find(needle);
+          if (where) hits.push(`${where} holds ${what} (${dev.id})`);
+        }
+      }
+      // The same scan finds each side's own share while the round was open: it can fire.
+      if (before[0]?.find((needles[0] as [Uint8Array, string])[0]) && before[1]?.find((needles[1] as [Uint8Array, string])[0])) foundBefore++;
+    }
+    expect(foundBefore).toBe(DEVICES);
+    expect(hits.length, hits.slice(0, 10).join('\n')).toBe(0);
+    // What stays is found by the same scan: the ids.
+    expect(after[0]?.find(Buffer.from((devices[0] as Device).id))).not.toBeNull();
+    expect(after[1]?.find(Buffer.from((devices[0] as Device).id))).not.toBeNull();
   });
 });
