@@ -29,7 +29,7 @@ async function openRound(opts: Record<string, number>): Promise<RoundDescriptor>
  * helper releases a secure round only once its close time has passed, so "close now"
  * stops contributions at once but the release waits for that time.
  */
-const ROUND_S = 90;
+const ROUND_S = 60;
 const closeAndWait = (roundId: string): Promise<PublicRound> => closeRoundAndWait(stack.baseUrl, admin, roundId, { pollMs: 500, limitMs: (ROUND_S + 60) * 1000 });
 
 beforeAll(async () => {
