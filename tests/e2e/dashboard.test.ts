@@ -2,12 +2,14 @@
  * /dashboard in Chromium against its own stack (campaign edits and a released round
  * publish new model versions, which the shared stack's other tests must not see):
  * sign-in, segments with generated profiles, history chart, lifecycle shares and their
- * trend, rounds, ledger, CSV
+ * trend, rounds, both privacy ledgers side by side (the helper's verified in the page, a
+ * lying leader flagged, an unreachable or forged helper ledger said plainly), CSV
  * export, campaign create/delete through the form, a campaign reaching a device in its
  * segment (and not one in another), sign-out, axe-core and a screenshot.
  */
 import { describeCentroid, grrEncode, latestReleasablePeriod, LIFECYCLE_STAGES, lifecycleEpsilon, lifecycleReportValue, parseManifest, periodsUpTo, seededRandom, type LifecycleStage, type ModelManifest } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
+import { compactVerify, createLocalJWKSet } from 'jose';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,8 @@ let marketer: string;
 let releasedRound: string;
 /** Lifecycle reports sent per backfilled week. */
 let lifecycleSent: Map<string, number>;
+/** Devices in the secure round the test releases (under its noise floor: it keeps every centroid). */
+const RELEASED_DEVICES = 12;
 /** Each campaign edit publishes a model and reloads the page's panels: allow a busy machine time. */
 const POLL = { timeout: 20_000, interval: 250 };
 
@@ -41,10 +45,14 @@ async function marketerGet(path: string, accept = 'application/json'): Promise<R
   return fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${marketer}`, accept } });
 }
 
-/** Releases one secure round of `n` devices at the model's centroids, so rounds and the ledger hold real data. */
+/**
+ * Releases one secure round of `n` devices at the model's centroids, so rounds and both
+ * ledgers hold real data. The helper releases nothing before the round's close time, so
+ * the round is short: the devices contribute, then the early close waits for it.
+ */
 async function releaseRound(admin: string, n: number): Promise<string> {
   const manifest = await currentManifest();
-  const round = await openRound(stack.baseUrl, admin, { duration_s: 600, min_devices: n, epsilon: 4, groups: 1 });
+  const round = await openRound(stack.baseUrl, admin, { duration_s: 20, min_batch: n, epsilon: 4, groups: 1 });
   for (let i = 0; i < n; i++) {
     const x = Float32Array.from(manifest.centroids[i % manifest.k] as number[]);
     const { body } = await buildSecureContribution(round, x, `dashboard-${String(i).padStart(4, '0')}-${crypto.randomUUID().slice(0, 8)}`);
@@ -95,6 +103,46 @@ async function signIn(token: string): Promise<void> {
   await page.goto(`${stack.baseUrl}/dashboard`);
   await page.fill('#token', token);
   await page.click('#signin button[type=submit]');
+}
+
+type LedgerRelease = { round_id: string; epsilon: number; delta: number; sigma2: string; buckets: Record<string, number>; contributions: number };
+
+/** The leader's ledger (JSON) and the helper's (the payload of its JWS, checked with the helper's published key here too). */
+async function bothLedgers(): Promise<{ leader: LedgerRelease[]; helper: LedgerRelease[] }> {
+  const leader = ((await (await fetch(`${stack.baseUrl}/v1/privacy-ledger`)).json()) as { releases: LedgerRelease[] }).releases;
+  const jws = await (await fetch(`${stack.helperUrl}/v1/privacy-ledger`)).text();
+  const { payload } = await compactVerify(jws, createLocalJWKSet(await (await fetch(`${stack.helperUrl}/.well-known/jwks.json`)).json()));
+  return { leader, helper: (JSON.parse(new TextDecoder().decode(payload)) as { releases: LedgerRelease[] }).releases };
+}
+
+/** Each round table of the ledger panel: its round, flags and lines (figure, leader, helper, check). */
+async function ledgerTables(): Promise<{ round: string; flags: string; lines: string[][] }[]> {
+  return page.$$eval('#ledger-panel .ledger-round', (els) =>
+    els.map((el) => ({ round: (el as HTMLElement).dataset.round ?? '', flags: (el as HTMLElement).dataset.flags ?? '', lines: [...el.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent ?? '')) })),
+  );
+}
+
+/** The panel shows the released round on both sides, as each ledger states it, the helper's verified and no difference flagged. */
+async function expectBothLedgersAgree(): Promise<void> {
+  const { leader, helper } = await bothLedgers();
+  expect(leader.map((r) => r.round_id)).toEqual([releasedRound]);
+  expect(helper.map((r) => r.round_id)).toEqual([releasedRound]);
+  const [l, h] = [leader[0] as LedgerRelease, helper[0] as LedgerRelease];
+  expect(Object.values(h.buckets).reduce((a, b) => a + b, 0)).toBe(RELEASED_DEVICES); // every device the test sent, counted by the helper itself
+  await expect.poll(async () => page.getAttribute('#helper-ledger-state', 'data-state'), POLL).toBe('verified');
+  expect(await page.textContent('#helper-ledger-state')).toContain(`Helper ledger from ${stack.helperUrl}: signature verified`);
+  expect(await page.getAttribute('#ledger-verdict', 'data-differences')).toBe('0');
+  expect(await page.textContent('#ledger-verdict')).toMatch(/^No difference/);
+  const tables = await ledgerTables();
+  expect(tables.map((t) => [t.round, t.flags])).toEqual([[releasedRound, '']]);
+  const line = (name: string) => tables[0]?.lines.find((cells) => cells[0] === name);
+  expect(line('ε')).toEqual(['ε', String(l.epsilon), String(h.epsilon), 'same']);
+  expect(line('δ')).toEqual(['δ', String(l.delta), String(h.delta), 'same']);
+  expect(line('σ² per entry')?.[1]).toContain(l.sigma2);
+  expect(line('σ² per entry')?.[2]).toContain(h.sigma2);
+  expect(line('σ² per entry')?.[3]).toBe('same');
+  const sizes = (b: Record<string, number>) => Object.entries(b).map(([key, n]) => `${key}: ${n}`).join(', ');
+  expect(line('Bucket sizes')).toEqual(['Bucket sizes', sizes(l.buckets), sizes(h.buckets), 'same']);
 }
 
 beforeAll(async () => {
@@ -166,10 +214,11 @@ describe('/dashboard', () => {
       expect(await b.isVisible('#campaign')).toBe(false);
       expect(await b.evaluate(() => (window as unknown as DemoWindow).edgeseg.campaigns())).toEqual([]);
       expect(await axeViolations(a)).toEqual([]);
-      // Only reads left the devices (pages, SDK chunks, the model and its keys): no body,
-      // no report, nothing that names a segment or a campaign, from either device.
+      // Only reads left the devices (pages, SDK chunks, the model and its keys, the stack's
+      // config and the helper's HPKE key the page pins): no body, no report, nothing that
+      // names a segment or a campaign, from either device.
       expect(sent.length).toBeGreaterThan(0);
-      for (const line of sent) expect(line, line).toMatch(/^GET \/(demo|preferences|sdk\/|v1\/model$|\.well-known\/jwks\.json$|app\.css$|favicon|vendor\/|demo\/|dashboard\/model\.js$)/);
+      for (const line of sent) expect(line, line).toMatch(/^GET \/(demo|preferences|sdk\/|v1\/model$|v1\/stack$|\.well-known\/jwks\.json$|\.well-known\/hpke-configs$|app\.css$|favicon|vendor\/|demo\/|dashboard\/model\.js$)/);
       const removed = await fetch(`${stack.baseUrl}/v1/campaigns/for-segment-a`, { method: 'DELETE', headers: { authorization: `Bearer ${marketer}` } });
       expect(removed.status).toBe(200);
     } finally {
@@ -177,8 +226,8 @@ describe('/dashboard', () => {
     }
   });
 
-  it('signs in with a marketer token and shows segments with profiles, the trend chart, rounds and the ledger', { timeout: 180_000 }, async () => {
-    releasedRound = await releaseRound(await mintToken(stack.authJwk, { role: 'admin' }), 12);
+  it('signs in with a marketer token and shows segments with profiles, the trend chart, rounds and both ledgers agreeing', { timeout: 180_000 }, async () => {
+    releasedRound = await releaseRound(await mintToken(stack.authJwk, { role: 'admin' }), RELEASED_DEVICES);
     await page.goto(`${stack.baseUrl}/`);
     await page.evaluate(() => sessionStorage.clear());
     const started = Date.now();
@@ -214,13 +263,10 @@ describe('/dashboard', () => {
     expect(legend.filter((l) => l !== 'Week of')).toEqual(release.segments.map((s) => s.label));
     expect(await page.$$eval('#history-table tbody tr', (r) => r.length)).toBe(12);
 
-    // Rounds and the ledger hold the round released in beforeAll.
+    // Rounds and both ledgers hold the round released above.
     expect(await page.textContent('#rounds-panel')).toContain(releasedRound);
     expect(await page.textContent('#rounds-panel')).toContain('released');
-    const ledgerRow = await page.$$eval('#ledger-panel tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
-    expect(ledgerRow).toHaveLength(1);
-    expect(ledgerRow[0]?.[0]).toBe(releasedRound);
-    expect(ledgerRow[0]?.[3]).toBe('4');
+    await expectBothLedgersAgree();
     // Training health as the API states it (GET /v1/training): k, the drift line and silhouette by k.
     const training = (await (await marketerGet('/v1/training')).json()) as { k: number; drift: { alert: boolean } | null; k_candidates: { k: number; silhouette: number }[] };
     const trainingText = await page.textContent('#training-panel');
@@ -228,6 +274,68 @@ describe('/dashboard', () => {
     expect(trainingText).toContain(training.drift === null ? 'No drift check has run yet' : training.drift.alert ? 'Drift alert' : 'No drift:');
     expect(await page.$$eval('#training-panel tbody tr', (r) => r.length)).toBe(training.k_candidates.length);
     console.log(`dashboard: signed in and loaded in ${loadedMs} ms`);
+  });
+
+  it('flags a leader ledger that differs from the helper’s, and says plainly when the helper’s ledger is forged or cannot be reached', { timeout: 90_000 }, async () => {
+    const { leader } = await bothLedgers();
+    const helperLedgerUrl = `${stack.helperUrl}/v1/privacy-ledger`;
+    /** Loads the page again (the token in the tab signs it in) and waits for the helper ledger's state. */
+    const reloadUntil = async (state: string) => {
+      await page.reload();
+      await expect.poll(async () => page.getAttribute('#helper-ledger-state', 'data-state'), POLL).toBe(state);
+      await page.waitForSelector('body[data-loaded="true"]');
+    };
+    try {
+      // A leader stating another ε than the helper released with.
+      await page.route(`${stack.baseUrl}/v1/privacy-ledger`, (route) => route.fulfill({ json: { note: '', releases: leader.map((r) => ({ ...r, epsilon: r.epsilon / 2 })) } }));
+      await reloadUntil('verified');
+      expect(await page.getAttribute('#ledger-verdict', 'data-differences')).toBe('1');
+      expect(await page.textContent('#ledger-verdict')).toContain(`${releasedRound} (ε differs)`);
+      expect((await ledgerTables()).map((t) => [t.round, t.flags])).toEqual([[releasedRound, 'epsilon']]);
+      expect((await ledgerTables())[0]?.lines.find((cells) => cells[0] === 'ε')?.[3]).toBe('differs');
+
+      // A leader hiding the release: the helper's entry stands alone, flagged.
+      await page.unrouteAll();
+      await page.route(`${stack.baseUrl}/v1/privacy-ledger`, (route) => route.fulfill({ json: { note: '', releases: [] } }));
+      await reloadUntil('verified');
+      expect((await ledgerTables()).map((t) => [t.round, t.flags])).toEqual([[releasedRound, 'helper-only']]);
+      expect(await page.textContent('#ledger-verdict')).toContain('released by the helper only');
+
+      // The helper's ledger changed after it was signed: not shown, not compared, said so.
+      await page.unrouteAll();
+      await page.route(helperLedgerUrl, async (route) => {
+        const response = await route.fetch();
+        const [header, payload, signature] = (await response.text()).split('.') as [string, string, string];
+        const forged = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { releases: LedgerRelease[] };
+        forged.releases = forged.releases.map((r) => ({ ...r, epsilon: r.epsilon / 2 }));
+        await route.fulfill({ response, body: `${header}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${signature}` });
+      });
+      await reloadUntil('unverified');
+      expect(await page.textContent('#helper-ledger-state')).toMatch(/^Helper ledger unverified: do not trust\./);
+      expect(await page.textContent('#ledger-verdict')).toMatch(/^No comparison/);
+      const unverified = await ledgerTables();
+      expect(unverified.map((t) => [t.round, t.flags])).toEqual([[releasedRound, '']]);
+      expect(unverified[0]?.lines.map((cells) => cells[2])).toEqual(unverified[0]?.lines.map(() => '–')); // none of the helper's figures shown
+
+      // The helper not answering.
+      await page.unrouteAll();
+      await page.route(helperLedgerUrl, (route) => route.abort('connectionrefused'));
+      await reloadUntil('unreachable');
+      expect(await page.textContent('#helper-ledger-state')).toContain(`The helper's ledger could not be reached at ${stack.helperUrl}`);
+    } finally {
+      await page.unrouteAll();
+    }
+    await reloadUntil('verified');
+    expect(await page.getAttribute('#ledger-verdict', 'data-differences')).toBe('0');
+  });
+
+  it('serves the page modules but not their unit tests', async () => {
+    const module = await fetch(`${stack.baseUrl}/dashboard/ledger-compare.js`);
+    expect(module.status).toBe(200);
+    await module.body?.cancel();
+    const test = await fetch(`${stack.baseUrl}/dashboard/ledger-compare.test.ts`);
+    expect(test.status).toBe(404);
+    await test.body?.cancel();
   });
 
   it('shows lifecycle shares for the selected week from real reports, with the model’s rules, and their trend per stage', { timeout: 60_000 }, async () => {
