@@ -51,23 +51,26 @@ export async function openRound(env: Env, record: RoundRecord): Promise<RoundRec
   return (await coordinator(env).open(stored)) as RoundRecord;
 }
 
-/** Counts rounds the helper refused, per isolate: not offered again before this time (ms), so device polls do not hammer it. */
-const refusedCountsRounds = new Map<string, number>();
+/** Counts rounds the helper refused, per isolate: why, and not offered again before `until` (ms), so device polls do not hammer it. */
+const refusedCountsRounds = new Map<string, { until: number; why: string }>();
 const REFUSED_RETRY_MS = 60_000;
 
 /**
  * The counts round of this week for the current model, opened on first demand when the
- * signed model asks devices to count securely; null when it counts by GRR.
+ * signed model asks devices to count securely; otherwise why there is none (the model
+ * counts by GRR, the round is closed, or the helper refused it).
  */
-async function currentCountsRound(env: Env): Promise<RoundDescriptor | null> {
+async function currentCountsRound(env: Env): Promise<RoundDescriptor | { none: string }> {
+  const grr = { none: 'this deployment counts segments by randomized reports; no counts round is open' };
   const manifest = await manifestOf(env, (await currentModel(env)).version);
-  if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return null;
+  if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return grr;
   const nowMs = Date.now();
   const period = isoWeekPeriod(nowMs);
   const roundId = countsRoundId(period, manifest.version);
   const existing = await coordinator(env).get(roundId);
-  if (existing) return existing.state === 'open' ? existing.descriptor : null;
-  if ((refusedCountsRounds.get(roundId) ?? 0) > nowMs) return null;
+  if (existing) return existing.state === 'open' ? existing.descriptor : { none: `the counts round ${roundId} is ${existing.state}` };
+  const refused = refusedCountsRounds.get(roundId);
+  if (refused && refused.until > nowMs) return { none: refused.why };
   const kThreshold = Number(env.K_THRESHOLD ?? '50');
   const record = planCountsRound({
     manifest,
@@ -84,9 +87,10 @@ async function currentCountsRound(env: Env): Promise<RoundDescriptor | null> {
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err;
     // No round is stored: devices hear "no open round" until the helper accepts one.
-    console.warn(`counts round ${roundId} not opened: ${err.message}`);
-    refusedCountsRounds.set(roundId, nowMs + REFUSED_RETRY_MS);
-    return null;
+    const why = `the counts round ${roundId} was not opened: ${err.message}`;
+    console.warn(why);
+    refusedCountsRounds.set(roundId, { until: nowMs + REFUSED_RETRY_MS, why });
+    return { none: why };
   }
 }
 
@@ -98,10 +102,16 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/rounds/current', async (c) => {
     const kind = c.req.query('kind') ?? 'kmeans';
     if (kind !== 'kmeans' && kind !== 'counts') throw new ProblemError('invalid-body', "kind: must be 'kmeans' or 'counts'");
-    let round = kind === 'counts' ? await currentCountsRound(c.env) : ((await coordinator(c.env).current(Date.now() / 1000, 'kmeans')) as RoundDescriptor | null);
+    if (kind === 'counts') {
+      const counts = await currentCountsRound(c.env);
+      if ('none' in counts) throw new ProblemError('no-open-round', counts.none);
+      c.header('cache-control', 'no-store');
+      return c.json(counts);
+    }
+    let round = (await coordinator(c.env).current(Date.now() / 1000, 'kmeans')) as RoundDescriptor | null;
     // No k-means round open: the retraining schedule may be due (checked at most every 10 s per isolate).
-    if (!round && kind === 'kmeans') round = (await maybeScheduleTraining(c.env))?.descriptor ?? null;
-    if (!round) throw new ProblemError('no-open-round', kind === 'counts' ? 'this deployment counts segments by randomized reports; no counts round is open' : 'no round is open; try again after the next model');
+    round ??= (await maybeScheduleTraining(c.env))?.descriptor ?? null;
+    if (!round) throw new ProblemError('no-open-round', 'no round is open; try again after the next model');
     c.header('cache-control', 'no-store');
     return c.json(round);
   })
