@@ -39,13 +39,17 @@ export const RETRYABLE_RELEASE_RULES: readonly string[] = ['batch-mismatch', 'to
  * throw new RetryCloseLater('too-early', 'the helper releases after 1900000000', 1_900_000_000);
  */
 export class RetryCloseLater extends Error {
-  constructor(
-    readonly rule: string,
-    reason: string,
-    readonly notBefore: number | null = null,
-  ) {
+  /** The helper's rule (`batch-mismatch`, `too-early`) or why it could not be asked (`helper-unreachable`, `invalid-answer`). */
+  readonly rule: string;
+  /** Epoch seconds before which a retry is pointless, or null. */
+  readonly notBefore: number | null;
+
+  // Plain fields, not parameter properties: the simulator runs this file with Node's type stripping.
+  constructor(rule: string, reason: string, notBefore: number | null = null) {
     super(reason);
     this.name = 'RetryCloseLater';
+    this.rule = rule;
+    this.notBefore = notBefore;
   }
 }
 
