@@ -103,13 +103,14 @@ beforeAll(async () => {
   stack = await startStack({}, { helper: {} });
   attacker = await MaliciousLeader.create(stack.helperUrl, stack.leaderToken);
   releaseRound = attacker.descriptor(roundId('release'), RELEASE_ROUND_S);
-  const opened = await attacker.openRound(releaseRound);
-  expect(opened.status, await opened.clone().text()).toBe(201);
-  await opened.body?.cancel();
+  // Devices first, so the round's short open time is not spent sealing.
   const L = vectorLength('kmeans', releaseRound.k, releaseRound.d);
   target = await attacker.device(releaseRound, targetVector(releaseRound).vector, deviceId('target', 0), 0, 0);
   sybils = await Promise.all(Array.from({ length: SYBILS }, (_, i) => attacker.device(releaseRound, new Int32Array(L), deviceId('sybil', i), 0, 0)));
   loner = await attacker.device(releaseRound, targetVector(releaseRound).vector, deviceId('loner', 0), 0, 1);
+  const opened = await attacker.openRound(releaseRound);
+  expect(opened.status, await opened.clone().text()).toBe(201);
+  await opened.body?.cancel();
   const relayed = await helperAnswer<{ accepted: number; duplicates: number; rejected: string[] }>(
     await attacker.relay(releaseRound.round_id, [target, ...sybils, loner].map((d) => relayItem(d.body))),
     200,
