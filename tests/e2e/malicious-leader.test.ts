@@ -210,7 +210,7 @@ describe('rounds outside the helper’s policy are refused with the rule they br
 });
 
 describe('configuration binding: devices and helper must hold the same descriptor', () => {
-  it('devices sealed to descriptor A, the helper accepted B under the same id: the helper opens none of their seeds (a B-sealed one opens)', async () => {
+  it('devices sealed to descriptor A, the helper accepted B under the same id: the helper opens none of their seeds (a B-sealed one opens, once); nor a seed lifted from another round', async () => {
     const id = roundId('bound');
     const accepted = attacker.descriptor(id, 600);
     // What the attacker shows devices: the same round, but every one of its own choices differs somewhere.
@@ -232,6 +232,14 @@ describe('configuration binding: devices and helper must hold the same descripto
     );
     expect(answer.rejected.sort()).toEqual(shown.map((d) => d.body.id).sort());
     expect(answer.accepted).toBe(1);
+    // A seed lifted from another round (the release round's target) does not open here
+    // either, and the honest seed relayed again is a duplicate: counted once.
+    const replayed = await helperAnswer<{ accepted: number; duplicates: number; rejected: string[] }>(
+      await attacker.relay(id, [relayItem(target.body), relayItem(honest.body)]),
+      200,
+      'relay of a lifted seed and a replay',
+    );
+    expect(replayed).toEqual({ accepted: 0, duplicates: 1, rejected: [target.body.id] });
   });
 
   it('malformed relay items are rejected one by one, never a 500', async () => {
