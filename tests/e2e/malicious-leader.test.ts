@@ -69,14 +69,14 @@ function deviceId(tag: string, i: number): string {
   return `ml-dev-${tag}-${String(i).padStart(4, '0')}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** The target's true features and their encoded vector, against slice 0 of `round`. */
-function targetVector(round: RoundDescriptor): { x: Float32Array; vector: Int32Array } {
+/** A device's encoded vector: seeded features near centroid 1 of slice 0 of `round`, encoded against that slice. */
+function targetVector(round: RoundDescriptor): Int32Array {
   const random = seededRandom(0x7a59e7);
   const noise = new Uint32Array(round.d);
   random(noise);
   const centre = round.slices[0]?.[1] as number[];
   const x = Float32Array.from(centre, (v, j) => v + ((noise[j] as number) / 2 ** 32 - 0.5));
-  return { x, vector: encodeKmeansContribution(x, flattenCentroids(round.slices[0] ?? []), round.encoding, random).vector };
+  return encodeKmeansContribution(x, flattenCentroids(round.slices[0] ?? []), round.encoding, random).vector;
 }
 
 async function helperAnswer<T>(res: Response, status: number, what: string): Promise<T> {
@@ -105,9 +105,9 @@ beforeAll(async () => {
   releaseRound = attacker.descriptor(roundId('release'), RELEASE_ROUND_S);
   // Devices first, so the round's short open time is not spent sealing.
   const L = vectorLength('kmeans', releaseRound.k, releaseRound.d);
-  target = await attacker.device(releaseRound, targetVector(releaseRound).vector, deviceId('target', 0), 0, 0);
+  target = await attacker.device(releaseRound, targetVector(releaseRound), deviceId('target', 0), 0, 0);
   sybils = await Promise.all(Array.from({ length: SYBILS }, (_, i) => attacker.device(releaseRound, new Int32Array(L), deviceId('sybil', i), 0, 0)));
-  loner = await attacker.device(releaseRound, targetVector(releaseRound).vector, deviceId('loner', 0), 0, 1);
+  loner = await attacker.device(releaseRound, targetVector(releaseRound), deviceId('loner', 0), 0, 1);
   const opened = await attacker.openRound(releaseRound);
   expect(opened.status, await opened.clone().text()).toBe(201);
   await opened.body?.cancel();
@@ -200,7 +200,7 @@ describe('rounds outside the helper’s policy are refused with the rule they br
     const id = roundId('issue');
     const shown = attacker.descriptor(id, 600, { min_batch: 1 });
     await expectRefusal(await attacker.openRound(shown, '1/1000000000000'), 422, 'round-refused', undefined, 'σ² 1e-12 and min batch 1');
-    const device = await attacker.device(shown, targetVector(shown).vector, deviceId('issue', 0), 0, 0);
+    const device = await attacker.device(shown, targetVector(shown), deviceId('issue', 0), 0, 0);
     const relayed = await attacker.relay(id, [relayItem(device.body)]);
     expect(relayed.ok, await relayed.clone().text()).toBe(false);
     expect(relayed.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);
