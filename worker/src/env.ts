@@ -19,6 +19,8 @@ export interface Env {
   HELPER_URL?: string;
   /** Minimum contributions per released bucket of the counts rounds the leader plans itself (default 100; the helper's policy may ask more). */
   MIN_BATCH?: string;
+  /** ε each weekly counts round charges (default 0.4: at most five close in 30 days, so 2 ε per 30 days, the helper's default budget). */
+  COUNTS_EPSILON?: string;
   /** RoundShard DOs per round (default 8). */
   ROUND_SHARDS?: string;
   /** `grr` (default): devices count segments by randomized reports; `secure`: by secret-shared one-hot counts rounds on both aggregators. */

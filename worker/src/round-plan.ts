@@ -140,6 +140,12 @@ export interface CountsPlanInput {
   nowS: number;
   /** Minimum contributions the round's one bucket needs to be released. */
   minBatch: number;
+  /**
+   * ε each weekly round charges. Weekly rounds close 7 days apart, so at most five close
+   * in any 30 days: 0.4 keeps a device within 2 ε per 30 days of measurement, the helper's
+   * default budget and maximum per round.
+   */
+  epsilon: number;
   kThreshold: number;
   delta: number;
   shards: number;
@@ -148,16 +154,15 @@ export interface CountsPlanInput {
 
 /**
  * The record of a period's secure counts round: devices contribute the one-hot of their
- * segment under `measurement`, charged the model's report ε; it closes once the week and
+ * segment under `measurement`, charged `p.epsilon`; it closes once the week and
  * its grace period are over, so an open week is never released. Each aggregator adds the
  * full σ² for (ε, δ) at L2 sensitivity 1 (one device added or removed).
  *
  * @example
- * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minBatch: 100, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
+ * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minBatch: 100, epsilon: 0.4, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
  */
 export function planCountsRound(p: CountsPlanInput): RoundRecord {
-  const { manifest } = p;
-  const epsilon = manifest.epsilon.report;
+  const { manifest, epsilon } = p;
   const sigma2 = sigma2ForEpsilon(epsilon, p.delta, COUNTS_ENCODING.bound);
   const closesAt = Math.ceil((periodStart(p.period) + 7 * 86_400_000 + REPORT_GRACE_MS) / 1000);
   return {

@@ -77,6 +77,7 @@ async function currentCountsRound(env: Env): Promise<RoundDescriptor | { none: s
     period,
     nowS: Math.floor(nowMs / 1000),
     minBatch: Number(env.MIN_BATCH ?? '100'),
+    epsilon: Number(env.COUNTS_EPSILON ?? '0.4'),
     kThreshold,
     delta: 1e-9,
     shards: Number(env.ROUND_SHARDS ?? '8'),
