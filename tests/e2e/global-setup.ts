@@ -5,6 +5,8 @@ import { startStack, type RunningStack } from '../support/stack.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The shared stack's helper aggregator. */
+    helperUrl: string;
     authJwk: string;
     modelJwk: string;
   }
@@ -17,6 +19,7 @@ export async function setup(project: TestProject): Promise<void> {
   assertChromium();
   stack = await startStack({ K_THRESHOLD: '1' });
   project.provide('baseUrl', stack.baseUrl);
+  project.provide('helperUrl', stack.helperUrl);
   project.provide('authJwk', stack.authJwk);
   project.provide('modelJwk', stack.modelJwk);
 }

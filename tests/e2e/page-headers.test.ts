@@ -8,6 +8,7 @@
 import { describe, expect, inject, it } from 'vitest';
 
 const base = inject('baseUrl');
+const helper = new URL(inject('helperUrl')).origin;
 
 /** The pages and the names they are also reached by (an `.html` name redirects to the page). */
 const PAGES = ['/', '/demo', '/preferences', '/dashboard'] as const;
@@ -31,8 +32,9 @@ function expectPageHeaders(path: string, headers: Headers): void {
   const csp = directives(headers.get('content-security-policy'));
   expect(csp.get('default-src'), path).toEqual(["'self'"]);
   expect(csp.get('script-src'), path).toEqual(["'self'"]); // no 'unsafe-inline', no 'unsafe-eval'
-  // The dashboard also reads the helper's signed ledger, and /demo and /preferences the helper's key, from the helper's loopback origin (see _headers).
-  expect(csp.get('connect-src'), path).toEqual(/^\/(dashboard|demo|preferences)/.test(path) ? ["'self'", 'http://127.0.0.1:*'] : ["'self'"]);
+  // The dashboard also reads the helper's signed ledger, and /demo and /preferences the
+  // helper's key, from the helper's origin: exactly that origin, added by the Worker (page-csp.ts).
+  expect(csp.get('connect-src'), path).toEqual(/^\/(dashboard|demo|preferences)/.test(path) ? ["'self'", helper] : ["'self'"]);
   expect(csp.get('img-src'), path).toEqual(["'self'"]);
   expect(csp.get('object-src'), path).toEqual(["'none'"]);
   expect(csp.get('base-uri'), path).toEqual(["'none'"]);

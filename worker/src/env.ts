@@ -17,6 +17,8 @@ export interface Env {
   LEADER_TOKEN: string;
   /** Base URL of the helper aggregator. */
   HELPER_URL?: string;
+  /** The static pages (worker/public); the Worker serves the pages that read from the helper through it (page-csp.ts). */
+  ASSETS?: Fetcher;
   /** Minimum contributions per released bucket of the counts rounds the leader plans itself (default 100; the helper's policy may ask more). */
   MIN_BATCH?: string;
   /** ε each weekly counts round charges (default 0.4: at most five close in 30 days, so 2 ε per 30 days, the helper's default budget). */
