@@ -4,10 +4,9 @@
  * by Workers static assets before this app runs.
  */
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { deviceCors } from './device-cors.ts';
 import type { AppEnv } from './env.ts';
-import { problemResponse, ProblemError } from './problem.ts';
+import { withProblemHandlers } from './problem-handlers.ts';
 import { limitByClientAddress } from './rate-limit.ts';
 import { securityHeaders } from './security-headers.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
@@ -48,16 +47,5 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', keyRoutes);
   app.route('/', campaignRoutes);
   app.route('/', impressionRoutes);
-  return withErrors(app);
-}
-
-function withErrors(app: Hono<AppEnv>): Hono<AppEnv> {
-  app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${new URL(c.req.url).pathname}` }));
-  app.onError((err) => {
-    if (err instanceof ProblemError) return err.getResponse();
-    if (err instanceof HTTPException) return problemResponse(err.status === 405 ? 'method-not-allowed' : 'internal', { detail: err.message });
-    console.error('unhandled error', err);
-    return problemResponse('internal');
-  });
-  return app;
+  return withProblemHandlers(app);
 }

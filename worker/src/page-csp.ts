@@ -5,6 +5,7 @@
  * so these paths run the Worker first (`run_worker_first` in wrangler.toml): it takes the
  * page and its `_headers` from the assets and adds exactly the HELPER_URL origin.
  */
+import { helperOrigin } from './helper-origin.ts';
 
 /** Paths whose CSP gains the helper's origin (each page and its `.html` name). */
 export const HELPER_READING_PAGES: ReadonlySet<string> = new Set(['/demo', '/demo.html', '/preferences', '/preferences.html', '/dashboard', '/dashboard.html']);
@@ -23,22 +24,6 @@ export function withConnectSource(csp: string, origin: string | null): string {
     .split(';')
     .map((part) => (/^\s*connect-src\s/i.test(part) ? `${part.trimEnd()} ${origin}` : part))
     .join(';');
-}
-
-/**
- * The origin of a helper URL, or null when none is set or it is not an http(s) URL.
- *
- * @example
- * helperOrigin('http://127.0.0.1:8788/') // 'http://127.0.0.1:8788'
- */
-export function helperOrigin(helperUrl: string | undefined): string | null {
-  if (!helperUrl) return null;
-  try {
-    const url = new URL(helperUrl);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -72,3 +72,23 @@ export async function helperPin(leaderOrigin, fetchFn = (url, init) => fetch(url
     return { helper: null, problem: `${where} ${why}: nothing is contributed to secure measurement or training until it is; everything on this device still works.` };
   }
 }
+
+/**
+ * Tells the viewer why the page contributes nothing (the helper's key could not be
+ * pinned): a status line inserted by `place`, and a console warning.
+ *
+ * @example
+ * showPinProblem(pin.problem, (note) => $('you').append(note));
+ *
+ * @param {string} problem
+ * @param {(note: HTMLElement) => void} place
+ */
+export function showPinProblem(problem, place) {
+  console.warn('[streambox]', problem);
+  const note = document.createElement('p');
+  note.id = 'helper-problem';
+  note.className = 'muted small';
+  note.setAttribute('role', 'status');
+  note.textContent = problem;
+  place(note);
+}

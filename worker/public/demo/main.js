@@ -7,7 +7,7 @@
 import { createSegmenter } from '/sdk/0.2.0/edgeseg.min.js';
 import { manifestOf } from '/dashboard/model.js';
 import { enableArrowKeys, renderCatalogue } from './catalogue.js';
-import { helperPin } from './helper-pin.js';
+import { helperPin, showPinProblem } from './helper-pin.js';
 import { createPlayer } from './playback.js';
 import { showCampaign, showSegment } from './you.js';
 
@@ -34,15 +34,7 @@ const seg = createSegmenter({
   onError: (/** @type {Error} */ e) => console.warn('[edgeseg]', e.message),
 });
 /** @type {any} */ (window).edgeseg = seg;
-if (pin.problem) {
-  console.warn('[streambox]', pin.problem);
-  const note = document.createElement('p');
-  note.id = 'helper-problem';
-  note.className = 'muted small';
-  note.setAttribute('role', 'status');
-  note.textContent = pin.problem;
-  $('you').append(note);
-}
+if (pin.problem) showPinProblem(pin.problem, (note) => $('you').append(note));
 
 const deviceSelect = /** @type {HTMLSelectElement} */ ($('device'));
 const stored = localStorage.getItem(DEVICE_KEY);

@@ -7,22 +7,14 @@
  */
 import { createSegmenter } from '/sdk/0.2.0/edgeseg.min.js';
 import '/sdk/0.2.0/preferences.min.js';
-import { helperPin } from '/demo/helper-pin.js';
+import { helperPin, showPinProblem } from '/demo/helper-pin.js';
 
 // The helper's key as /demo pins it (from the helper's own origin), so both pages run the SDK alike.
 const pin = await helperPin(location.origin);
 const seg = createSegmenter({ endpoint: location.origin, ...(pin.helper ? { aggregators: { helper: pin.helper } } : {}), onError: (e) => console.warn('[edgeseg]', e.message) });
 window.edgeseg = seg;
 const prefs = document.querySelector('edgeseg-preferences');
-if (pin.problem) {
-  console.warn('[streambox]', pin.problem);
-  const note = document.createElement('p');
-  note.id = 'helper-problem';
-  note.className = 'muted small';
-  note.setAttribute('role', 'status');
-  note.textContent = pin.problem;
-  prefs.before(note);
-}
+if (pin.problem) showPinProblem(pin.problem, (note) => prefs.before(note));
 prefs.segmenter = seg;
 await prefs.refresh();
 document.body.dataset.ready = 'true';

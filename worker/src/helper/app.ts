@@ -6,8 +6,8 @@
 import { helperPolicyFromVars } from '@edgeseg/aggregator';
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { HTTPException } from 'hono/http-exception';
-import { problemResponse, ProblemError } from '../problem.ts';
+import { ProblemError } from '../problem.ts';
+import { withProblemHandlers } from '../problem-handlers.ts';
 import { securityHeaders } from '../security-headers.ts';
 import type { HelperAppEnv } from './env.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -38,12 +38,5 @@ export function createHelperApp(): Hono<HelperAppEnv> {
   app.route('/', publicRoutes);
   app.route('/', internalRoutes);
   app.route('/', adminRoutes);
-  app.notFound((c) => problemResponse('not-found', { detail: `${c.req.method} ${new URL(c.req.url).pathname}` }));
-  app.onError((err) => {
-    if (err instanceof ProblemError) return err.getResponse();
-    if (err instanceof HTTPException) return problemResponse(err.status === 405 ? 'method-not-allowed' : 'internal', { detail: err.message });
-    console.error('unhandled error', err);
-    return problemResponse('internal');
-  });
-  return app;
+  return withProblemHandlers(app);
 }

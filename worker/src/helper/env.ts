@@ -1,11 +1,12 @@
-import type { HelperCoordinator, HelperShard, KeyRing } from '@edgeseg/aggregator';
+import type { HelperCoordinator, HelperPolicyVars, HelperShard, KeyRing } from '@edgeseg/aggregator';
 
 /**
  * Bindings of the helper Worker (helper/wrangler.toml vars + secrets + Durable Objects).
  * The helper is its own deployment, run by another operator: its own keys, its own
  * storage, its own policy (the HELPER_* vars, README "Helper policy").
  */
-export interface HelperEnv {
+/** The policy vars (HELPER_MIN_BATCH, …) come from HelperPolicyVars. */
+export interface HelperEnv extends HelperPolicyVars {
   HELPER_COORDINATOR: DurableObjectNamespace<HelperCoordinator>;
   HELPER_SHARD: DurableObjectNamespace<HelperShard>;
   /** The helper's rotated HPKE keys (the secret holds the initial key). */
@@ -18,14 +19,6 @@ export interface HelperEnv {
   HELPER_ADMIN_TOKEN?: string;
   /** Private ES256 JWK (JSON, with kid) that signs the helper's privacy ledger. Secret. */
   HELPER_SIGNING_JWK?: string;
-  HELPER_MIN_BATCH?: string;
-  HELPER_MAX_EPSILON?: string;
-  HELPER_MAX_DELTA?: string;
-  HELPER_BUDGET_TRAINING?: string;
-  HELPER_BUDGET_MEASUREMENT?: string;
-  HELPER_MAX_GROUPS?: string;
-  HELPER_MAX_SLICES?: string;
-  HELPER_MAX_DURATION_S?: string;
 }
 
 /** Hono context typing of the helper app. */

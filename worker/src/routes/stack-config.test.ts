@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv, Env } from '../env.ts';
-import { helperOrigin, stackConfigRoutes } from './stack-config.ts';
+import { helperOrigin } from '../helper-origin.ts';
+import { stackConfigRoutes } from './stack-config.ts';
 
 const app = new Hono<AppEnv>().route('/', stackConfigRoutes);
 const ask = (env: Partial<Env>) => app.request('/v1/stack', {}, env as Env);

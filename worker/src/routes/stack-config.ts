@@ -7,6 +7,7 @@
  * leader, so a leader that lies here can only point at a server that is not the helper
  * the app's operator chose, which a real app's build config rules out.
  */
+import { helperOrigin } from '../helper-origin.ts';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 
@@ -14,23 +15,6 @@ import type { AppEnv } from '../env.ts';
 export interface StackConfig {
   /** The helper aggregator's origin (`https://helper.example`), or null without one. */
   helper_url: string | null;
-}
-
-/**
- * The helper's origin in `HELPER_URL`, or null when it is unset or not an absolute
- * http(s) URL (a page must never be sent to a relative or script URL).
- *
- * @example
- * helperOrigin('http://127.0.0.1:8788/') // 'http://127.0.0.1:8788'
- */
-export function helperOrigin(helperUrl: string | undefined): string | null {
-  if (!helperUrl) return null;
-  try {
-    const url = new URL(helperUrl);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

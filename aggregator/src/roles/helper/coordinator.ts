@@ -7,7 +7,7 @@ import { emptyBucket, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { selectorOf, type BatchSelector } from '../../round/close.ts';
 import { uint32ToBase64 } from '../../round/wire.ts';
 import { ledgerPayload, ledgerRelease, type LedgerPayload, type LedgerRelease } from './ledger.ts';
-import { helperPolicyFromVars, mergePolicy, parseSigma2, reviewRound, type HelperPolicy, type RoundRule } from './policy.ts';
+import { helperPolicyFromVars, mergePolicy, parseSigma2, reviewRound, type HelperPolicy, type HelperPolicyVars, type RoundRule } from './policy.ts';
 import { decideRelease, type ReleaseRule } from './release.ts';
 import type { HelperShard } from './shard.ts';
 
@@ -25,16 +25,8 @@ export const HELPER_SHARDS = 8;
 export const ROUND_RETENTION_S = 86_400;
 
 /** Bindings the helper's coordinator reads: its shards and the policy vars (HELPER_*). */
-export interface HelperCoordinatorEnv {
+export interface HelperCoordinatorEnv extends HelperPolicyVars {
   HELPER_SHARD: DurableObjectNamespace<HelperShard>;
-  HELPER_MIN_BATCH?: string;
-  HELPER_MAX_EPSILON?: string;
-  HELPER_MAX_DELTA?: string;
-  HELPER_BUDGET_TRAINING?: string;
-  HELPER_BUDGET_MEASUREMENT?: string;
-  HELPER_MAX_GROUPS?: string;
-  HELPER_MAX_SLICES?: string;
-  HELPER_MAX_DURATION_S?: string;
 }
 
 /** A round the helper accepted. */

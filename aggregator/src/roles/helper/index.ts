@@ -14,6 +14,7 @@ export {
   type AcceptedRoundCharge,
   type BudgetKind,
   type HelperPolicy,
+  type HelperPolicyVars,
   type ReviewContext,
   type RoundReview,
   type RoundRule,

@@ -77,7 +77,7 @@ export const DEFAULT_HELPER_POLICY: Readonly<HelperPolicy> = Object.freeze({
 });
 
 /** The var (helper/wrangler.toml) behind each policy field. */
-export const POLICY_VARS: Readonly<Record<keyof HelperPolicy, string>> = Object.freeze({
+export const POLICY_VARS = Object.freeze({
   min_batch: 'HELPER_MIN_BATCH',
   max_epsilon: 'HELPER_MAX_EPSILON',
   max_delta: 'HELPER_MAX_DELTA',
@@ -86,7 +86,10 @@ export const POLICY_VARS: Readonly<Record<keyof HelperPolicy, string>> = Object.
   max_groups: 'HELPER_MAX_GROUPS',
   max_slices: 'HELPER_MAX_SLICES',
   max_duration_s: 'HELPER_MAX_DURATION_S',
-});
+} as const satisfies Record<keyof HelperPolicy, string>);
+
+/** The helper's policy vars as a Worker's bindings carry them (strings; absent means the default). */
+export type HelperPolicyVars = { [K in keyof HelperPolicy as (typeof POLICY_VARS)[K]]?: string };
 
 const POLICY_KEYS = Object.keys(DEFAULT_HELPER_POLICY) as (keyof HelperPolicy)[];
 const INTEGER_FIELDS: ReadonlySet<keyof HelperPolicy> = new Set(['min_batch', 'max_groups', 'max_slices', 'max_duration_s']);
