@@ -125,14 +125,16 @@ describe('local-mode rounds', () => {
 
   it('refuses the local round once the app pins a helper (as the demo does when its config names one): nothing sent, nothing charged', { timeout: 60_000 }, async () => {
     const { config } = await generateHpkeKeyPair(2);
-    const helperUrl = 'http://127.0.0.1:9'; // never reached: both answers below stand in for a helper's
+    // Both answers below stand in for a helper's. This single-operator stack names no helper,
+    // so its pages' CSP allows no other origin: the stand-in answers on the page's own.
+    const helperUrl = base;
     const browser = await launchChromium();
     try {
       const seen = recordRequests(browser.context, base);
       const page = await browser.context.newPage();
       const errors = edgesegErrors(page);
       await page.route('**/v1/stack', (route) => route.fulfill({ json: { helper_url: helperUrl } }));
-      await page.route(`${helperUrl}/.well-known/hpke-configs`, (route) => route.fulfill({ json: { helper: config, keys: { helper: [config] } }, headers: { 'access-control-allow-origin': '*' } }));
+      await page.route(`${helperUrl}/.well-known/hpke-configs`, (route) => route.fulfill({ json: { helper: config, keys: { helper: [config] } } }));
       await openDemo(page, base);
       expect(await page.locator('#helper-problem').count()).toBe(0); // pinned: nothing to say
       await finishTitles(page, ['sb-002', 'sb-005']);
