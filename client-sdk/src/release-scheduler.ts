@@ -5,17 +5,18 @@
  * once per finished week the impression report; under model_improvement one
  * contribution per open round. Each is queued once and charged to the ledger in one
  * transaction (release.ts); the sender delivers it. Every decision not to release is
- * said through `log` (the `debug` option).
+ * said through `log` (the `debug` option). Randomized (GRR) values are memoised
+ * (release/grr-memo.ts): a week whose true value and mechanism are unchanged sends the
+ * same answer as before, so linking a device's weeks does not average the noise away.
  */
 import {
   featureVector,
-  grrEncode,
   impressionEpsilon,
-  impressionValue,
+  impressionTruth,
   isoWeekPeriod,
   lifecycleEpsilon,
-  lifecycleReportValue,
   standardise,
+  LIFECYCLE_STAGES,
   DAY_MS,
   type FeatureState,
   type HpkeConfig,
@@ -29,6 +30,7 @@ import { EdgesegError, toEdgesegError } from './errors.ts';
 import { randomId } from './ids.ts';
 import type { Fetch } from './model.ts';
 import { queueOnce, unfit, type Mark, type Release } from './release.ts';
+import { memoisedGrr } from './release/grr-memo.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
 import { readKv, type LedgerEntry, type Store } from './store.ts';
 
@@ -171,8 +173,9 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
         reports.push({ mark, value: period, epsilon, label: `${label} ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, report } });
       };
       try {
-        if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', grrEncode(s.id, m.k, m.epsilon.report));
-        if (s.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', lifecycleReportValue(m, s.lifecycle), 'lifecycle');
+        const modelVersion = m.version;
+        if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', await memoisedGrr(db, { kind: 'report', modelVersion, k: m.k, epsilon: m.epsilon.report, truth: s.id }));
+        if (s.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', await memoisedGrr(db, { kind: 'lifecycle', modelVersion, k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(m), truth: LIFECYCLE_STAGES.indexOf(s.lifecycle) }), 'lifecycle');
         await release(db, reports, nowMs);
       } catch (err) {
         ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));
@@ -189,7 +192,9 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       const id = randomId();
       try {
         const shown = (await readKv(db, 'shown')) || {};
-        const impression = { id, model_version: m.version, period, value: impressionValue(m, shown[period] || []) };
+        const campaigns = m.campaigns || [];
+        const value = await memoisedGrr(db, { kind: 'impression', modelVersion: m.version, k: campaigns.length + 1, epsilon: impressionEpsilon(m), truth: impressionTruth(campaigns, shown[period] || []) });
+        const impression = { id, model_version: m.version, period, value };
         await release(db, [{ mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, impression } }], nowMs);
       } catch (err) {
         ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));

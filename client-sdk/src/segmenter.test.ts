@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { FEATURE_NAMES_V1, isoWeekPeriod, modelEtag, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { DAY_MS, FEATURE_NAMES_V1, isoWeekPeriod, modelEtag, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 import { generateHpkeKeyPair } from '@edgeseg/shared/secure';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -175,6 +175,28 @@ describe('reports', () => {
     expect(reports.map((r) => Object.keys(r).sort().join()).sort()).toEqual(['id,kind,model_version,period,value', 'id,model_version,period,value']);
     expect(reports.every((r) => r.period === isoWeekPeriod(Date.now()))).toBe(true);
     await seg.shutdown();
+  });
+
+  it('sends the same randomized value every week while the segment and the model stay the same (memoised)', async () => {
+    // Eight segments at a small ε: two fresh draws would agree about one time in eight, four weeks of them almost never.
+    edge = await fakeEdge({ ...testModel(8, 1, undefined), epsilon: { report: 0.1, lifecycle: 0.1 } });
+    const start = Date.now();
+    let clock = start;
+    const id = appId();
+    const weeks = 4;
+    for (let week = 0; week < weeks; week++) {
+      clock = start + week * 7 * DAY_MS;
+      const seg = startSegmenter({ endpoint: edge.endpoint, appId: id }, testDeps(edge, { now: () => clock })); // a reload every week
+      await seg.consent.set({ measurement: true });
+      seg.track(play(`w${week}`, clock));
+      await seg.flush();
+      expect(seg.segment()?.id).toBe(0); // all-zero centroids: the first segment, every week
+      await seg.shutdown();
+    }
+    const reports = edge.requests.filter((r) => r.method === 'POST' && r.path === '/v1/reports').flatMap((r) => (r.body as { reports: { kind?: string; period: string; value: number }[] }).reports);
+    const segmentReports = reports.filter((r) => !r.kind);
+    expect(new Set(segmentReports.map((r) => r.period)).size).toBe(weeks);
+    expect(new Set(segmentReports.map((r) => r.value)).size).toBe(1);
   });
 
   it('loads no release code and sends nothing with personalization alone', async () => {

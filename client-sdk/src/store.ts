@@ -78,6 +78,12 @@ export interface SentPayload {
   body: unknown;
 }
 
+/**
+ * Memoised randomized-response answers (release/grr-memo.ts), by report kind, model
+ * version, k, ε and true value: the device's one draw for each, sent every week.
+ */
+export type GrrMemo = Record<string, number>;
+
 /** Values of the `kv` store, by key. */
 export interface KvValues {
   features: FeatureState;
@@ -100,6 +106,8 @@ export interface KvValues {
   shown: Record<string, string[]>;
   /** Per purpose, the last payload that left the device. */
   lastSent: Partial<Record<LedgerEntry['purpose'], SentPayload>>;
+  /** The randomized answers drawn once and sent every week (erased with the viewer's data). */
+  grrMemo: GrrMemo;
 }
 
 /** The typed schema: what each object store holds, its keys and its indexes. */

@@ -1,0 +1,75 @@
+import 'fake-indexeddb/auto';
+import { grrProbabilities, seededRandom } from '@edgeseg/shared';
+import { describe, expect, it } from 'vitest';
+import { eraseStore } from '../erase.ts';
+import { openStore, readKv, type GrrMemo } from '../store.ts';
+import { memoisedGrr, recallGrr, type GrrMemoKey } from './grr-memo.ts';
+
+const KEY: GrrMemoKey = { kind: 'report', modelVersion: 3, k: 8, epsilon: 0.5, truth: 5 };
+
+/** Upper 0.999 quantile of χ² with 7 degrees of freedom (as shared/src/grr.test.ts). */
+const CHI2_7_999 = 24.32;
+
+let db = 0;
+const dbName = () => `grr-memo-${++db}-${Math.random().toString(36).slice(2, 8)}`;
+
+describe('memoised randomized response', () => {
+  it('answers the same true value identically every week, under one draw', () => {
+    const memo: GrrMemo = {};
+    const random = seededRandom(7);
+    const weeks = Array.from({ length: 104 }, () => recallGrr(memo, KEY, random));
+    expect(new Set(weeks).size).toBe(1);
+    expect(Object.values(memo)).toEqual([weeks[0]]);
+  });
+
+  it('draws anew for another true value, kind, model version, k or ε, and keeps each draw', () => {
+    const memo: GrrMemo = {};
+    const random = seededRandom(11);
+    const keys: GrrMemoKey[] = [KEY, { ...KEY, truth: 2 }, { ...KEY, kind: 'lifecycle' }, { ...KEY, modelVersion: 4 }, { ...KEY, k: 9 }, { ...KEY, epsilon: 1 }];
+    const first = keys.map((key) => recallGrr(memo, key, random));
+    expect(Object.keys(memo)).toHaveLength(keys.length);
+    expect(keys.map((key) => recallGrr(memo, key, random))).toEqual(first);
+  });
+
+  it('a fresh draw (new model version or ε) is independent of the memoised one', () => {
+    // Over many devices, the answer under version 4 agrees with the one under version 3 only as often as two independent GRR draws do.
+    const n = 20_000;
+    const random = seededRandom(21);
+    let same = 0;
+    for (let i = 0; i < n; i++) {
+      const memo: GrrMemo = {};
+      if (recallGrr(memo, KEY, random) === recallGrr(memo, { ...KEY, modelVersion: 4 }, random)) same++;
+    }
+    const { p, q } = grrProbabilities(KEY.k, KEY.epsilon);
+    const agree = p * p + (KEY.k - 1) * q * q;
+    expect(Math.abs(same / n - agree)).toBeLessThan(4 * Math.sqrt((agree * (1 - agree)) / n));
+  });
+
+  it('the first draw of each memo has the GRR channel distribution (χ², seeded source)', () => {
+    const n = 100_000;
+    const random = seededRandom(1234);
+    const observed = new Array<number>(KEY.k).fill(0);
+    for (let i = 0; i < n; i++) observed[recallGrr({}, KEY, random)]! += 1;
+    const { p, q } = grrProbabilities(KEY.k, KEY.epsilon);
+    const chi2 = observed.reduce((acc, o, v) => acc + (o - n * (v === KEY.truth ? p : q)) ** 2 / (n * (v === KEY.truth ? p : q)), 0);
+    expect(chi2).toBeLessThan(CHI2_7_999);
+  });
+
+  it('is kept in IndexedDB across opens, and erase removes it while the release marks stay', async () => {
+    const name = dbName();
+    const first = await openStore(name);
+    const value = await memoisedGrr(first, KEY);
+    const tx = first.transaction('kv', 'readwrite');
+    await Promise.all([tx.store.put('2026-W48', 'reportedPeriod'), tx.done]);
+    first.close();
+
+    const store = await openStore(name); // a reload
+    for (let week = 0; week < 10; week++) expect(await memoisedGrr(store, KEY)).toBe(value);
+    expect(Object.values((await readKv(store, 'grrMemo')) || {})).toEqual([value]);
+
+    await eraseStore(store, Date.now());
+    expect(await readKv(store, 'grrMemo')).toBeUndefined();
+    expect(await readKv(store, 'reportedPeriod')).toBe('2026-W48');
+    store.close();
+  });
+});

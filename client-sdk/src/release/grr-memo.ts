@@ -1,0 +1,55 @@
+/**
+ * Memoised randomized response (RAPPOR's "permanent randomized response"): each weekly
+ * GRR report (segment, lifecycle, impression) answers with the one draw this device
+ * made for that true value under that mechanism, not a fresh draw every week.
+ *
+ * Why: a server that links one device's weekly reports (by IP, say) could otherwise
+ * average the noise away: ten fresh ε = 2 reports of one segment out of eight reveal it
+ * nine times in ten. With the memo, however many weeks it links, it sees one draw per
+ * true value, so what linked reports reveal stays what one report reveals (ε per
+ * distinct true value, and a new model version or ε). The ledger still charges every
+ * weekly release (release.ts): a conservative bound, never an undercount.
+ */
+import { cryptoRandom, grrEncode, type RandomSource } from '@edgeseg/shared';
+import type { GrrMemo, Store } from '../store.ts';
+
+/** One GRR mechanism and the true value it randomizes: what a memoised answer is kept for. */
+export interface GrrMemoKey {
+  kind: 'report' | 'lifecycle' | 'impression';
+  modelVersion: number;
+  /** Domain size: the reported value is in [0, k). */
+  k: number;
+  epsilon: number;
+  truth: number;
+}
+
+/**
+ * The memoised answer for `key` in `memo`, drawn with GRR (and recorded in `memo`) the
+ * first time; the same answer every later time.
+ *
+ * @example
+ * const memo: GrrMemo = {};
+ * recallGrr(memo, { kind: 'report', modelVersion: 3, k: 8, epsilon: 2, truth: 5 }) === recallGrr(memo, { kind: 'report', modelVersion: 3, k: 8, epsilon: 2, truth: 5 }) // true
+ */
+export function recallGrr(memo: GrrMemo, key: GrrMemoKey, random: RandomSource = cryptoRandom): number {
+  const { kind, modelVersion, k, epsilon, truth } = key;
+  const id = [kind, modelVersion, k, epsilon, truth].join('/');
+  const kept = memo[id];
+  return kept === undefined ? (memo[id] = grrEncode(truth, k, epsilon, random)) : kept;
+}
+
+/**
+ * {@link recallGrr} over the memo kept in the `kv` store (`grrMemo`), read and written in
+ * one readwrite transaction, which browsers serialise across tabs: two tabs drawing at
+ * once still keep and send one answer.
+ *
+ * @example
+ * const value = await memoisedGrr(db, { kind: 'lifecycle', modelVersion: m.version, k: 4, epsilon: lifecycleEpsilon(m), truth: 1 });
+ */
+export async function memoisedGrr(db: Store, key: GrrMemoKey): Promise<number> {
+  const tx = db.transaction('kv', 'readwrite');
+  const memo = ((await tx.store.get('grrMemo')) as GrrMemo | undefined) || {};
+  const value = recallGrr(memo, key);
+  await Promise.all([tx.store.put(memo, 'grrMemo'), tx.done]);
+  return value;
+}
