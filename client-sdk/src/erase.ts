@@ -1,8 +1,8 @@
 /**
  * `eraseData()` on the store: everything the viewer's data is made of goes (events,
- * features, segment history, consent log, outbox, cached campaigns shown), but spent ε
- * stays as a floor. The ledger keeps, for the last 365 days, when and how much each
- * purpose spent (with what was released replaced by "erased"), and the marks of what
+ * features, segment history, consent log, outbox, campaigns shown, memoised randomized
+ * answers), but spent ε stays as a floor. The ledger keeps, for the last 365 days, when
+ * and how much each purpose spent (with what was released replaced by "erased"), and the marks of what
  * was released stay, so erasing can never reset the privacy budget or release the
  * same week twice.
  */
