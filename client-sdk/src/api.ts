@@ -112,6 +112,11 @@ export interface EdgesegExport {
   campaignsShown?: KvValues['shown'];
   /** Per purpose, the exact last payload that left this device (`body` as sent), when the server accepted it. */
   lastSent: KvValues['lastSent'];
+  /**
+   * The randomized answer drawn once per true value for weekly reports (kind, model version,
+   * k, ε and true value → the answer sent every week); always present in exports from this SDK.
+   */
+  randomizedAnswers?: Record<string, number>;
   /** Version of the active model (null: none yet). */
   model: { version: number } | null;
 }

@@ -29,7 +29,7 @@ export interface InMemoryState {
 export async function readExport(db: Store, s: InMemoryState, now: number): Promise<EdgesegExport> {
   const tx = db.transaction(['events', 'segmentHistory', 'consentLog', 'ledger', 'outbox', 'kv']);
   const kv = tx.objectStore('kv');
-  const [events, segmentHistory, consentLog, entries, outbox, lastSent, shown] = await Promise.all([
+  const [events, segmentHistory, consentLog, entries, outbox, lastSent, shown, memo] = await Promise.all([
     tx.objectStore('events').index('at').getAll(),
     tx.objectStore('segmentHistory').getAll(),
     tx.objectStore('consentLog').getAll(),
@@ -37,6 +37,7 @@ export async function readExport(db: Store, s: InMemoryState, now: number): Prom
     tx.objectStore('outbox').getAll(),
     kv.get('lastSent') as Promise<KvValues['lastSent'] | undefined>,
     kv.get('shown') as Promise<KvValues['shown'] | undefined>,
+    kv.get('grrMemo') as Promise<KvValues['grrMemo'] | undefined>,
   ]);
   const raw = featureVector(s.features, now);
   // A loop, not Object.fromEntries: 2020 TV browsers (Chromium 68) lack it.
@@ -60,6 +61,7 @@ export async function readExport(db: Store, s: InMemoryState, now: number): Prom
     outbox,
     campaignsShown: shown || {},
     lastSent: lastSent || {},
+    randomizedAnswers: memo || {},
     model: s.modelVersion === null ? null : { version: s.modelVersion },
   };
 }

@@ -197,6 +197,11 @@ describe('reports', () => {
     const segmentReports = reports.filter((r) => !r.kind);
     expect(new Set(segmentReports.map((r) => r.period)).size).toBe(weeks);
     expect(new Set(segmentReports.map((r) => r.value)).size).toBe(1);
+    // The viewer's export shows the memoised answers (the one sent among them).
+    const seg = startSegmenter({ endpoint: edge.endpoint, appId: id }, testDeps(edge, { now: () => clock }));
+    const exported = await seg.exportData();
+    expect(Object.values(exported?.randomizedAnswers ?? {})).toContain(segmentReports[0]?.value);
+    await seg.shutdown();
   });
 
   it('loads no release code and sends nothing with personalization alone', async () => {
