@@ -30,7 +30,7 @@ import { EdgesegError, toEdgesegError } from './errors.ts';
 import { randomId } from './ids.ts';
 import type { Fetch } from './model.ts';
 import { queueOnce, unfit, type Mark, type Release } from './release.ts';
-import { memoisedGrr } from './release/grr-memo.ts';
+import type { GrrMemoKey } from './release/grr-memo.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
 import { readKv, type LedgerEntry, type Store } from './store.ts';
 
@@ -167,15 +167,16 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       const nowMs = ctx.now();
       const period = isoWeekPeriod(nowMs);
       const reports: Release[] = [];
-      const add = (mark: Mark, epsilon: number, label: string, value: number, kind?: 'lifecycle'): void => {
+      // The value is the memoised GRR answer, drawn by queueOnce only if the report is queued.
+      const add = (mark: Mark, label: string, grr: GrrMemoKey, kind?: 'lifecycle'): void => {
         const id = randomId();
-        const report = { id, model_version: m.version, period, value, ...(kind && { kind }) };
-        reports.push({ mark, value: period, epsilon, label: `${label} ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, report } });
+        const report = { id, model_version: m.version, period, value: 0, ...(kind && { kind }) };
+        reports.push({ mark, value: period, epsilon: grr.epsilon, label: `${label} ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, report }, grr });
       };
       try {
         const modelVersion = m.version;
-        if (m.measurement !== 'secure') add('reportedPeriod', m.epsilon.report, 'report', await memoisedGrr(db, { kind: 'report', modelVersion, k: m.k, epsilon: m.epsilon.report, truth: s.id }));
-        if (s.lifecycle) add('lifecyclePeriod', lifecycleEpsilon(m), 'lifecycle', await memoisedGrr(db, { kind: 'lifecycle', modelVersion, k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(m), truth: LIFECYCLE_STAGES.indexOf(s.lifecycle) }), 'lifecycle');
+        if (m.measurement !== 'secure') add('reportedPeriod', 'report', { kind: 'report', modelVersion, k: m.k, epsilon: m.epsilon.report, truth: s.id });
+        if (s.lifecycle) add('lifecyclePeriod', 'lifecycle', { kind: 'lifecycle', modelVersion, k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(m), truth: LIFECYCLE_STAGES.indexOf(s.lifecycle) }, 'lifecycle');
         await release(db, reports, nowMs);
       } catch (err) {
         ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));
@@ -193,9 +194,9 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       try {
         const shown = (await readKv(db, 'shown')) || {};
         const campaigns = m.campaigns || [];
-        const value = await memoisedGrr(db, { kind: 'impression', modelVersion: m.version, k: campaigns.length + 1, epsilon: impressionEpsilon(m), truth: impressionTruth(campaigns, shown[period] || []) });
-        const impression = { id, model_version: m.version, period, value };
-        await release(db, [{ mark: 'impressionPeriod', value: period, epsilon: impressionEpsilon(m), label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, impression } }], nowMs);
+        const grr: GrrMemoKey = { kind: 'impression', modelVersion: m.version, k: campaigns.length + 1, epsilon: impressionEpsilon(m), truth: impressionTruth(campaigns, shown[period] || []) };
+        const impression = { id, model_version: m.version, period, value: 0 }; // value: drawn by queueOnce if queued
+        await release(db, [{ mark: 'impressionPeriod', value: period, epsilon: grr.epsilon, label: `impressions ${period}`, item: { id, purpose: 'measurement', createdAt: nowMs, impression }, grr }], nowMs);
       } catch (err) {
         ctx.fail(toEdgesegError(err, 'storage-failed', 'report'));
       }

@@ -5,7 +5,8 @@
  */
 import type { IDBPTransaction } from 'idb';
 import { withinBudget } from './ledger.ts';
-import type { EdgesegDB, KvValues, LedgerEntry, OutboxItem, Store } from './store.ts';
+import { recallGrr, type GrrMemoKey } from './release/grr-memo.ts';
+import type { EdgesegDB, GrrMemo, KvValues, LedgerEntry, OutboxItem, Store } from './store.ts';
 
 /** The `kv` keys that remember what was released last (a period or a round id). */
 export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'lifecyclePeriod' | 'contributedRound' | 'countedPeriod';
@@ -19,6 +20,12 @@ export interface Release {
   /** The ledger's words for it, e.g. "report 2026-W48". */
   label: string;
   item: OutboxItem;
+  /**
+   * A randomized (GRR) report: its value is the memoised answer for this key
+   * (release/grr-memo.ts), drawn in the queueing transaction and only when the release is
+   * queued, and written as the `value` of the item's report or impression.
+   */
+  grr?: GrrMemoKey;
 }
 
 type ReleaseTx = IDBPTransaction<EdgesegDB, ['kv', 'ledger', ...'outbox'[]], IDBTransactionMode>;
@@ -51,13 +58,22 @@ export async function unfit(tx: ReleaseTx, mark: Mark, value: string, purpose: L
  */
 export async function queueOnce(db: Store, releases: readonly Release[], caps: Record<LedgerEntry['purpose'], number>, now: number): Promise<(NotQueued | null)[]> {
   const tx = db.transaction(['kv', 'ledger', 'outbox'], 'readwrite');
+  const kv = tx.objectStore('kv');
   const outcome: (NotQueued | null)[] = [];
+  let memo: GrrMemo | undefined;
   for (const r of releases) {
     const { purpose } = r.item;
     const why = await unfit(tx, r.mark, r.value, purpose, r.epsilon, caps[purpose], now);
     outcome.push(why);
-    if (!why) await Promise.all([tx.objectStore('kv').put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)]);
+    if (why) continue;
+    if (r.grr) {
+      memo = memo || ((await kv.get('grrMemo')) as GrrMemo | undefined) || {};
+      const shown = r.item.report || r.item.impression;
+      if (shown) shown.value = recallGrr(memo, r.grr);
+    }
+    await Promise.all([kv.put(r.value, r.mark), tx.objectStore('ledger').add({ at: now, purpose, epsilon: r.epsilon, release: r.label }), tx.objectStore('outbox').put(r.item)]);
   }
+  if (memo) await kv.put(memo, 'grrMemo');
   await tx.done;
   return outcome;
 }

@@ -2,13 +2,23 @@ import 'fake-indexeddb/auto';
 import { grrProbabilities, seededRandom } from '@edgeseg/shared';
 import { describe, expect, it } from 'vitest';
 import { eraseStore } from '../erase.ts';
-import { openStore, readKv, type GrrMemo } from '../store.ts';
-import { memoisedGrr, recallGrr, type GrrMemoKey } from './grr-memo.ts';
+import { openStore, readKv, type GrrMemo, type Store } from '../store.ts';
+import { queueOnce } from '../release.ts';
+import { recallGrr, type GrrMemoKey } from './grr-memo.ts';
 
 const KEY: GrrMemoKey = { kind: 'report', modelVersion: 3, k: 8, epsilon: 0.5, truth: 5 };
 
 /** Upper 0.999 quantile of χ² with 7 degrees of freedom (as shared/src/grr.test.ts). */
 const CHI2_7_999 = 24.32;
+
+/** Queues the week's segment report as the scheduler does (value drawn by queueOnce); the value queued, or why not. */
+async function queueReport(store: Store, period: string): Promise<number | string> {
+  const id = `report-${period}-${Math.random().toString(36).slice(2, 10)}`;
+  const item = { id, purpose: 'measurement' as const, createdAt: Date.now(), report: { id, model_version: KEY.modelVersion, period, value: 0 } };
+  const caps = { measurement: 1000, model_improvement: 1000 };
+  const [why] = await queueOnce(store, [{ mark: 'reportedPeriod', value: period, epsilon: KEY.epsilon, label: `report ${period}`, item, grr: KEY }], caps, Date.now());
+  return why ?? item.report.value;
+}
 
 let db = 0;
 const dbName = () => `grr-memo-${++db}-${Math.random().toString(36).slice(2, 8)}`;
@@ -55,16 +65,18 @@ describe('memoised randomized response', () => {
     expect(chi2).toBeLessThan(CHI2_7_999);
   });
 
-  it('is kept in IndexedDB across opens, and erase removes it while the release marks stay', async () => {
+  it('is kept in IndexedDB across opens, drawn only when a report is queued, and erase removes it while the release marks stay', async () => {
     const name = dbName();
     const first = await openStore(name);
-    const value = await memoisedGrr(first, KEY);
-    const tx = first.transaction('kv', 'readwrite');
-    await Promise.all([tx.store.put('2026-W48', 'reportedPeriod'), tx.done]);
+    const value = await queueReport(first, '2026-W38');
+    expect(typeof value).toBe('number');
     first.close();
 
     const store = await openStore(name); // a reload
-    for (let week = 0; week < 10; week++) expect(await memoisedGrr(store, KEY)).toBe(value);
+    for (let week = 39; week <= 48; week++) expect(await queueReport(store, `2026-W${week}`)).toBe(value);
+    expect(Object.values((await readKv(store, 'grrMemo')) || {})).toEqual([value]);
+    // A week already reported is not queued again, and draws nothing.
+    expect(await queueReport(store, '2026-W48')).toBe('already released');
     expect(Object.values((await readKv(store, 'grrMemo')) || {})).toEqual([value]);
 
     await eraseStore(store, Date.now());

@@ -9,9 +9,14 @@
  * true value, so what linked reports reveal stays what one report reveals (ε per
  * distinct true value, and a new model version or ε). The ledger still charges every
  * weekly release (release.ts): a conservative bound, never an undercount.
+ *
+ * The memo lives in the `kv` store (`grrMemo`); `queueOnce` (release.ts) recalls a
+ * release's answer in the transaction that queues it, and only then, so a week already
+ * reported costs no draw and no write, and two tabs keep one answer (browsers serialise
+ * readwrite transactions).
  */
 import { cryptoRandom, grrEncode, type RandomSource } from '@edgeseg/shared';
-import type { GrrMemo, Store } from '../store.ts';
+import type { GrrMemo } from '../store.ts';
 
 /** One GRR mechanism and the true value it randomizes: what a memoised answer is kept for. */
 export interface GrrMemoKey {
@@ -36,20 +41,4 @@ export function recallGrr(memo: GrrMemo, key: GrrMemoKey, random: RandomSource =
   const id = [kind, modelVersion, k, epsilon, truth].join('/');
   const kept = memo[id];
   return kept === undefined ? (memo[id] = grrEncode(truth, k, epsilon, random)) : kept;
-}
-
-/**
- * {@link recallGrr} over the memo kept in the `kv` store (`grrMemo`), read and written in
- * one readwrite transaction, which browsers serialise across tabs: two tabs drawing at
- * once still keep and send one answer.
- *
- * @example
- * const value = await memoisedGrr(db, { kind: 'lifecycle', modelVersion: m.version, k: 4, epsilon: lifecycleEpsilon(m), truth: 1 });
- */
-export async function memoisedGrr(db: Store, key: GrrMemoKey): Promise<number> {
-  const tx = db.transaction('kv', 'readwrite');
-  const memo = ((await tx.store.get('grrMemo')) as GrrMemo | undefined) || {};
-  const value = recallGrr(memo, key);
-  await Promise.all([tx.store.put(memo, 'grrMemo'), tx.done]);
-  return value;
 }
