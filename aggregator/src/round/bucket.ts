@@ -25,6 +25,19 @@ export function emptyBucket(length: number): Bucket {
 }
 
 /**
+ * The bucket under `key` in `buckets`, added empty (for vectors of `length` entries) if
+ * there is none yet.
+ *
+ * @example
+ * addToBucket(bucketIn(buckets, bucketKey(slice, group), 272), share, digest);
+ */
+export function bucketIn(buckets: Map<string, Bucket>, key: string, length: number): Bucket {
+  let b = buckets.get(key);
+  if (!b) buckets.set(key, (b = emptyBucket(length)));
+  return b;
+}
+
+/**
  * SHA-256 of an id, as bytes.
  *
  * @example

@@ -5,7 +5,7 @@
  * around it, through `onAccepted`, so the store itself knows nothing of roles.
  */
 import { GroupCommit } from '../group-commit.ts';
-import { addToBucket, emptyBucket, type Bucket } from './bucket.ts';
+import { addToBucket, bucketIn, type Bucket } from './bucket.ts';
 import { bucketKey } from './shard-key.ts';
 
 const TABLE_CONTRIBUTIONS = 'contributions';
@@ -100,10 +100,7 @@ export class ShardStore<T extends ShardItem = ShardItem> {
     for (const row of this.storage.sql.exec<{ slice: number; grp: number; digest: ArrayBuffer; share: ArrayBuffer }>(
       `SELECT slice, grp, digest, share FROM ${TABLE_CONTRIBUTIONS}`,
     )) {
-      const key = bucketKey(row.slice, row.grp);
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = emptyBucket(length)));
-      addToBucket(b, toUint32(new Uint8Array(row.share)), new Uint8Array(row.digest));
+      addToBucket(bucketIn(buckets, bucketKey(row.slice, row.grp), length), toUint32(new Uint8Array(row.share)), new Uint8Array(row.digest));
     }
     this.buckets = buckets;
     this.vectorLength = length;
@@ -179,10 +176,7 @@ export class ShardStore<T extends ShardItem = ShardItem> {
       );
       if (cursor.rowsWritten === 0) continue;
       accepted++;
-      const key = bucketKey(it.slice, it.group);
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = emptyBucket(this.vectorLength)));
-      addToBucket(b, toUint32(it.share), it.digest);
+      addToBucket(bucketIn(buckets, bucketKey(it.slice, it.group), this.vectorLength), toUint32(it.share), it.digest);
       this.onAccepted(it);
     }
     return { accepted, duplicates: items.length - accepted };

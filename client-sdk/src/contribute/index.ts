@@ -6,9 +6,9 @@
  * and checks that this device has not contributed to it yet; this chunk validates the
  * round against the signed model, builds and seals the contribution, and hands it back.
  */
-import { buildSecureContribution, buildSecureCountContribution } from '@edgeseg/shared/secure';
+import { buildSecureContribution, buildSecureCountContribution, sameHpkeConfig } from '@edgeseg/shared/secure';
 import { randomId } from '../ids.ts';
-import { checkRound, refuse, sameConfig, type JoinRound, type RoundJob } from './job.ts';
+import { checkRound, refuse, type JoinRound, type RoundJob } from './job.ts';
 
 export type { ContributionItem, RoundJob } from './job.ts';
 
@@ -30,8 +30,8 @@ export type { ContributionItem, RoundJob } from './job.ts';
 export const join: JoinRound = async (job: RoundJob) => {
   const r = checkRound(job, 'secure');
   const pinned = job.model.aggregators;
-  if (!pinned || !sameConfig(r.hpke.leader, pinned.leader) || !sameConfig(r.hpke.helper, pinned.helper)) refuse(r, 'names HPKE keys other than the ones pinned in the signed model');
-  if (job.helper && !sameConfig(r.hpke.helper, job.helper)) refuse(r, 'and the model name a helper key other than the one the app pins');
+  if (!pinned || !sameHpkeConfig(r.hpke.leader, pinned.leader) || !sameHpkeConfig(r.hpke.helper, pinned.helper)) refuse(r, 'names HPKE keys other than the ones pinned in the signed model');
+  if (job.helper && !sameHpkeConfig(r.hpke.helper, job.helper)) refuse(r, 'and the model name a helper key other than the one the app pins');
   const c = job.counts;
   if (r.kind === 'counts') {
     if (!c || r.period !== c.period || r.k !== job.model.k) refuse(r, `does not count this week's ${job.model.k} segments`);

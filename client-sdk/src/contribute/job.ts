@@ -41,18 +41,6 @@ export interface RoundJob {
   queue(item: ContributionItem, round: RoundDescriptor): Promise<void>;
 }
 
-const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
-
-/**
- * True when HPKE config `a` is present and names exactly the key and suite of `b`.
- *
- * @example
- * sameConfig(round.hpke.leader, model.aggregators.leader)
- */
-export function sameConfig(a: HpkeConfig | undefined, b: HpkeConfig | undefined): boolean {
-  return !!a && !!b && CONFIG_FIELDS.every((f) => a[f] === b[f]);
-}
-
 /** A chunk's entry point: validates `job.round`, builds this device's contribution and queues it; throws (nothing queued) when it refuses. */
 export type JoinRound = (job: RoundJob) => Promise<void>;
 

@@ -40,6 +40,17 @@ const ROUND_FIELDS = [
 ] as const;
 
 /**
+ * True when HPKE config `a` is present and names exactly the key and suite of `b`
+ * (config id, suite ids and public key).
+ *
+ * @example
+ * sameHpkeConfig(round.hpke.helper, pinnedHelper)
+ */
+export function sameHpkeConfig(a: HpkeConfig | undefined, b: HpkeConfig | undefined): boolean {
+  return !!a && !!b && CONFIG_FIELDS.every((f) => a[f] === b[f]);
+}
+
+/**
  * Bytes of the leader's ciphertext for a vector of `length` entries: 4·length + 16.
  *
  * @example

@@ -51,5 +51,6 @@ export {
   parseLocalContribution,
   parseRoundDescriptor,
   parseSecureContribution,
+  sameHpkeConfig,
   sealSecureVector,
 } from './contribution.ts';

@@ -25,7 +25,7 @@
 import { flattenCentroids, seededRandom, type HpkeConfig, type ModelManifest, type RandomSource } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
 import { encodeKmeansContribution, vectorLength } from '@edgeseg/shared/secure';
-import { addToBucket, emptyBucket, idDigest, mergeBucket, xorInto, type Bucket } from '../../../aggregator/src/round/bucket.ts';
+import { addToBucket, bucketIn, idDigest, mergeBucket, xorInto, type Bucket } from '../../../aggregator/src/round/bucket.ts';
 import { closeKmeansRound, type BatchSelector, type CloseDeps } from '../../../aggregator/src/round/close.ts';
 import type { CentroidUpdate } from '../../../aggregator/src/round/kmeans-update.ts';
 import type { RoundRecord } from '../../../aggregator/src/round/record.ts';
@@ -188,16 +188,9 @@ async function closeOnce(f: Fixture): Promise<OursRun> {
       for (const members of f.byShard) {
         const shard = new Map<string, Bucket>();
         for (const i of members) {
-          const key = f.keys[i] as string;
-          let b = shard.get(key);
-          if (!b) shard.set(key, (b = emptyBucket(f.length)));
-          addToBucket(b, f.views[i] as Uint32Array, f.digests[i] as Uint8Array);
+          addToBucket(bucketIn(shard, f.keys[i] as string, f.length), f.views[i] as Uint32Array, f.digests[i] as Uint8Array);
         }
-        for (const [key, bucket] of shard) {
-          let t = total.get(key);
-          if (!t) total.set(key, (t = emptyBucket(f.length)));
-          mergeBucket(t, bucket);
-        }
+        for (const [key, bucket] of shard) mergeBucket(bucketIn(total, key, f.length), bucket);
       }
       gatherMs = performance.now() - t;
       gathered = total;

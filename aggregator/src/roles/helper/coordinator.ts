@@ -3,7 +3,7 @@ import type { HpkeConfig, RoundDescriptor } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
 import { bytesToBase64url, roundDigest, vectorLength } from '@edgeseg/shared/secure';
 import { DurableObject } from 'cloudflare:workers';
-import { emptyBucket, mergeBucket, type Bucket } from '../../round/bucket.ts';
+import { bucketIn, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { selectorOf, type BatchSelector } from '../../round/close.ts';
 import { uint32ToBase64 } from '../../round/wire.ts';
 import { ledgerPayload, ledgerRelease, type LedgerPayload, type LedgerRelease } from './ledger.ts';
@@ -197,11 +197,7 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
     for (let i = 0; i < r.shards; i++) {
       const stub = this.shard(r.descriptor.round_id, i);
       if (seal) await stub.seal();
-      for (const [key, bucket] of Object.entries(await stub.summary(length))) {
-        let t = total.get(key);
-        if (!t) total.set(key, (t = emptyBucket(length)));
-        mergeBucket(t, bucket);
-      }
+      for (const [key, bucket] of Object.entries(await stub.summary(length))) mergeBucket(bucketIn(total, key, length), bucket);
     }
     return total;
   }

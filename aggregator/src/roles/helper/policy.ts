@@ -5,7 +5,7 @@
  */
 import type { HpkeConfig, RoundDescriptor } from '@edgeseg/shared';
 import { reduceRational, sigma2ForEpsilon, type Rational } from '@edgeseg/shared/dp';
-import { MAX_ENCODING_BOUND } from '@edgeseg/shared/secure';
+import { MAX_ENCODING_BOUND, sameHpkeConfig } from '@edgeseg/shared/secure';
 
 /** What the helper's operator allows. Flat, so a partial JSON patch names fields directly. */
 export interface HelperPolicy {
@@ -209,10 +209,6 @@ function encodingProblem(d: RoundDescriptor): string | null {
   return null;
 }
 
-function sameConfig(a: HpkeConfig, b: HpkeConfig): boolean {
-  return a.config_id === b.config_id && a.kem_id === b.kem_id && a.kdf_id === b.kdf_id && a.aead_id === b.aead_id && a.public_key === b.public_key;
-}
-
 /**
  * ε already charged in each 30-day window the new round falls in: every window ending at
  * the new round's close or at the close of a later accepted round of the same kind that
@@ -248,7 +244,7 @@ export function reviewRound(d: RoundDescriptor, statedSigma2: string, policy: He
   const encoding = encodingProblem(d);
   if (encoding) return refuse('encoding', encoding);
   const helperKey = d.hpke?.helper;
-  if (!helperKey || !ctx.ownHelperConfigs.some((c) => sameConfig(c, helperKey))) {
+  if (!helperKey || !ctx.ownHelperConfigs.some((c) => sameHpkeConfig(c, helperKey))) {
     return refuse('helper-key', `hpke.helper (config ${helperKey?.config_id ?? 'none'}) is not one of this helper's keys (${ctx.ownHelperConfigs.map((c) => c.config_id).join(', ') || 'none'})`);
   }
   if (d.hpke.leader?.public_key === helperKey.public_key) return refuse('helper-key', 'hpke.leader and hpke.helper are the same key');

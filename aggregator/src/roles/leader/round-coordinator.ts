@@ -6,7 +6,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { KeyRing } from '../../key-ring.ts';
 import type { ModelRegistry } from '../../model-registry.ts';
 import { publishSignedModel } from '../../ring-signing.ts';
-import { emptyBucket, mergeBucket, type Bucket } from '../../round/bucket.ts';
+import { bucketIn, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { closeCountsRound } from '../../round/close-counts.ts';
 import { closeKmeansRound, RetryCloseLater, type CloseDeps } from '../../round/close.ts';
 import { DEFAULT_TRAINING, type TrainingSettings } from '../../round/drift.ts';
@@ -209,11 +209,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
       const stub = this.shard(r.descriptor.round_id, i);
       if (opts.seal) await stub.seal();
       if (opts.relay && !(await stub.relayNow())) throw new RetryCloseLater('helper-unreachable', `shard ${i} could not relay to the helper`);
-      for (const [key, bucket] of Object.entries(await stub.summary(length))) {
-        let t = total.get(key);
-        if (!t) total.set(key, (t = emptyBucket(length)));
-        mergeBucket(t, bucket);
-      }
+      for (const [key, bucket] of Object.entries(await stub.summary(length))) mergeBucket(bucketIn(total, key, length), bucket);
     }
     return total;
   }
