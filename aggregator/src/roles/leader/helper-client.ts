@@ -60,6 +60,19 @@ function problemOf(body: unknown, status: number): { problem: string | null; rul
 
 const RATIONAL = /^[1-9][0-9]*\/[1-9][0-9]*$/;
 
+/** POSTs `body` as JSON to the helper's `path` with the leader's token; the answer, or why the helper could not be reached. */
+async function postToHelper(target: HelperTarget, path: string, body: unknown): Promise<Response | { unreachable: string }> {
+  try {
+    return await (target.fetch ?? fetch)(`${target.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    return { unreachable: `the helper could not be reached: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 /**
  * Asks the helper to accept a round (`POST /internal/v1/rounds`). The helper checks the
  * descriptor against its own policy and its own σ²; on success the digest it answers
@@ -71,16 +84,8 @@ const RATIONAL = /^[1-9][0-9]*\/[1-9][0-9]*$/;
  * if (!opened.ok) throw new Error(`the helper refused (${opened.rule}): ${opened.detail}`);
  */
 export async function openOnHelper(target: HelperTarget, descriptor: RoundDescriptor, sigma2: string): Promise<HelperOpening> {
-  let res: Response;
-  try {
-    res = await (target.fetch ?? fetch)(`${target.url}/internal/v1/rounds`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
-      body: JSON.stringify({ descriptor, sigma2 }),
-    });
-  } catch (err) {
-    return { ok: false, status: 0, problem: null, rule: null, detail: `the helper could not be reached: ${err instanceof Error ? err.message : String(err)}` };
-  }
+  const res = await postToHelper(target, '/internal/v1/rounds', { descriptor, sigma2 });
+  if ('unreachable' in res) return { ok: false, status: 0, problem: null, rule: null, detail: res.unreachable };
   const body = await readJson(res);
   if (res.status !== 201) return { ok: false, status: res.status, ...problemOf(body, res.status) };
   const expected = bytesToBase64url(await roundDigest(descriptor));
@@ -114,16 +119,8 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isS
  * if (answer.ok) combine(answer.shares);
  */
 export async function requestHelperAggregate(target: HelperTarget, roundId: string, selector: BatchSelector): Promise<HelperAggregate> {
-  let res: Response;
-  try {
-    res = await (target.fetch ?? fetch)(`${target.url}/internal/v1/rounds/${encodeURIComponent(roundId)}/aggregate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.token}` },
-      body: JSON.stringify({ selector }),
-    });
-  } catch (err) {
-    throw new RetryCloseLater('helper-unreachable', `the helper could not be reached: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const res = await postToHelper(target, `/internal/v1/rounds/${encodeURIComponent(roundId)}/aggregate`, { selector });
+  if ('unreachable' in res) throw new RetryCloseLater('helper-unreachable', res.unreachable);
   const body = await readJson(res);
   if (res.status >= 500) throw new RetryCloseLater('helper-unreachable', `the helper answered ${res.status}`);
   if (res.status === 404) return { ok: false, rule: 'unknown-round', reason: problemOf(body, 404).detail };
