@@ -5,6 +5,7 @@
  * ledger from the helper's origin, the ledger's ES256 signature checked in this browser.
  * Nothing the helper says is shown as confirmed unless that signature verifies.
  */
+import { stackHelperOrigin } from '/demo/helper-pin.js';
 import { api } from './api.js';
 import { readReleases } from './ledger-compare.js';
 import { jwsJson, verifyJws } from './model.js';
@@ -27,21 +28,6 @@ const LEDGER_ISSUER = 'edgeseg-helper';
 const message = (e) => (e instanceof Error ? e.message : String(e));
 
 /**
- * The helper's origin as the leader's stack config names it; null when there is no helper.
- *
- * @example
- * await helperOrigin() // 'http://127.0.0.1:8788'
- * @returns {Promise<string | null>}
- */
-export async function helperOrigin() {
-  const stack = await (await api('/v1/stack')).json();
-  const url = stack?.helper_url;
-  if (url === null) return null;
-  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error('the stack config names no http(s) helper_url');
-  return new URL(url).origin;
-}
-
-/**
  * Fetches and verifies the helper's ledger; never throws: every failure is a state the
  * panel shows.
  *
@@ -54,7 +40,7 @@ export async function loadHelperLedger() {
   /** @type {string | null} */
   let origin;
   try {
-    origin = await helperOrigin();
+    origin = await stackHelperOrigin(location.origin);
   } catch (e) {
     return { state: 'unreachable', origin: null, reason: `the leader's stack config could not be read: ${message(e)}` };
   }

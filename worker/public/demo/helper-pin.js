@@ -44,6 +44,24 @@ function isHpkeConfig(v) {
 }
 
 /**
+ * The helper's origin as the deployment's stack config (`GET /v1/stack`) names it, or null
+ * when there is no helper (one operator); throws when it cannot be read or names no origin.
+ *
+ * @example
+ * const origin = await stackHelperOrigin(location.origin); // 'http://127.0.0.1:8788'
+ *
+ * @param {string} leaderOrigin the origin of the edgeseg leader Worker
+ * @param {FetchLike} [fetchFn]
+ * @returns {Promise<string | null>}
+ */
+export async function stackHelperOrigin(leaderOrigin, fetchFn = (url, init) => fetch(url, init)) {
+  const stack = /** @type {{ helper_url?: unknown }} */ (await getJson(fetchFn, `${leaderOrigin}/v1/stack`, 'no-store'));
+  if (stack.helper_url === null) return null;
+  if (typeof stack.helper_url !== 'string' || !/^https?:\/\/[^/]+$/.test(stack.helper_url)) throw new Error('the stack configuration names no helper origin');
+  return stack.helper_url;
+}
+
+/**
  * The helper's current HPKE config for `createSegmenter`'s `aggregators.helper`, or null
  * with `problem` saying why in words for the page (null `problem`: the deployment has no
  * helper, so there is nothing to pin). Never throws.
@@ -59,10 +77,8 @@ function isHpkeConfig(v) {
 export async function helperPin(leaderOrigin, fetchFn = (url, init) => fetch(url, init)) {
   let helperUrl = null;
   try {
-    const stack = /** @type {{ helper_url?: unknown }} */ (await getJson(fetchFn, `${leaderOrigin}/v1/stack`, 'no-store'));
-    if (stack.helper_url === null) return { helper: null, problem: null }; // single operator: no helper, no secure rounds
-    if (typeof stack.helper_url !== 'string' || !/^https?:\/\/[^/]+$/.test(stack.helper_url)) throw new Error('the stack configuration names no helper origin');
-    helperUrl = stack.helper_url;
+    helperUrl = await stackHelperOrigin(leaderOrigin, fetchFn);
+    if (helperUrl === null) return { helper: null, problem: null }; // single operator: no helper, no secure rounds
     const configs = /** @type {{ helper?: unknown }} */ (await getJson(fetchFn, `${helperUrl}/.well-known/hpke-configs`, 'default'));
     if (!isHpkeConfig(configs.helper)) throw new Error(`${helperUrl} published no HPKE config`);
     return { helper: configs.helper, problem: null };
