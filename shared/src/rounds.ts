@@ -84,17 +84,21 @@ export interface SealedShare {
 }
 
 /**
- * `POST /v1/contributions` (secure mode): the leader's share (the vector minus the
- * helper's expanded seed, mod 2^32, little-endian uint32) sealed to the leader, and the
- * 16-byte seed sealed to the helper, which the leader relays without being able to open it.
+ * `POST /v1/contributions` (secure mode): a Prio3 report (secure/prio3.ts). The leader's
+ * input share is sealed to the leader; the helper's (three seeds) to the helper, which
+ * the leader relays without being able to open it. The aggregators derive the report's
+ * group from its id; the device does not choose it.
  */
 export interface SecureContribution {
   round_id: string;
   /** Random idempotency id (16–64 chars of [A-Za-z0-9_-]); also binds both ciphertexts (HPKE aad). */
   id: string;
   slice: number;
-  group: number;
+  /** Prio3's public share (both joint-randomness parts), base64url; bound into both aads. */
+  public_share: string;
+  /** The leader's Prio3 input share (measurement and proof shares), sealed to the leader. */
   leader: SealedShare;
+  /** The helper's Prio3 input share (three seeds), sealed to the helper's own key. */
   helper: SealedShare;
 }
 
@@ -103,6 +107,5 @@ export interface LocalContribution {
   round_id: string;
   id: string;
   slice: number;
-  group: number;
   noised: number[];
 }

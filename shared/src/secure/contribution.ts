@@ -8,11 +8,12 @@ import { isPeriod } from '../period.ts';
 import { cryptoRandom, randomBelow, type RandomSource } from '../random.ts';
 import type { HpkeConfig, LocalContribution, RoundDescriptor, SecureContribution } from '../rounds.ts';
 import { isIntIn, isNumberIn, isObject, unknownKeys, type Checked, type JsonObject } from '../validate.ts';
-import { base64urlLength, base64urlToBytes, isBase64url, uint32ToBytesLE } from './bytes.ts';
+import type { RoundKind } from '../rounds.ts';
+import { base64urlLength, base64urlToBytes, bytesToBase64url, isBase64url } from './bytes.ts';
 import { encodeCountContribution, encodeKmeansContribution, encodingScales, validateEncoding, vectorLength } from './encode.ts';
 import { CONTRIBUTION_INFO, HPKE_ENC_BYTES, HPKE_TAG_BYTES, contributionAad, sealShare } from './hpke.ts';
+import { SUMVEC_OFFSET, measurementOf, reportNonce, reportSizes, shardReport, vdafFor } from './prio3.ts';
 import { roundDigest } from './round-digest.ts';
-import { SEED_BYTES, splitWithSeed } from './shares.ts';
 
 /** Most centroids a round may have. */
 export const MAX_K = 64;
@@ -30,8 +31,8 @@ export const ROUND_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** A contribution id: 16–64 characters of [A-Za-z0-9_-] (random, never derived from the device). */
 export const CONTRIBUTION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
-const CONTRIBUTION_FIELDS = ['round_id', 'id', 'slice', 'group', 'leader', 'helper'] as const;
-const LOCAL_FIELDS = ['round_id', 'id', 'slice', 'group', 'noised'] as const;
+const CONTRIBUTION_FIELDS = ['round_id', 'id', 'slice', 'public_share', 'leader', 'helper'] as const;
+const LOCAL_FIELDS = ['round_id', 'id', 'slice', 'noised'] as const;
 const SEALED_FIELDS = ['config_id', 'enc', 'ct'] as const;
 const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
 const ROUND_FIELDS = [
@@ -51,26 +52,32 @@ export function sameHpkeConfig(a: HpkeConfig | undefined, b: HpkeConfig | undefi
 }
 
 /**
- * Bytes of the leader's ciphertext for a vector of `length` entries: 4·length + 16.
- *
- * @example
- * leaderCiphertextBytes(216) // 880
+ * Most bytes of a secure `POST /v1/contributions` body a round may need: a round whose
+ * leader input share would not fit is refused by {@link parseRoundDescriptor}.
  */
-export function leaderCiphertextBytes(length: number): number {
-  return 4 * length + HPKE_TAG_BYTES;
-}
-
-/** Bytes of the helper's ciphertext: the 16-byte seed + 16. */
-export const HELPER_CIPHERTEXT_BYTES = SEED_BYTES + HPKE_TAG_BYTES;
+export const MAX_CONTRIBUTION_BODY_BYTES = 160 * 1024;
 
 /**
- * Seals an already encoded vector for a secure round: split into a leader share and a
- * helper seed, each sealed to its aggregator with an aad binding round, id, slice,
- * group, role and the digest of the whole descriptor ({@link roundDigest}). Slice (unless given: a k-means vector is encoded against its slice)
- * and group are drawn uniformly from `random`.
+ * Exact ciphertext bytes of a secure report's two sealed input shares and its public
+ * share, for a round of `kind` with k centroids of d features.
  *
  * @example
- * const body = await sealSecureVector(round, encodeCountContribution(segment, round.k, round.encoding.bound), newId());
+ * secureReportBytes('counts', 8, 0).helper // 64: three 16-byte seeds and the AEAD tag
+ */
+export function secureReportBytes(kind: RoundKind, k: number, d: number): { leader: number; helper: number; publicShare: number } {
+  const sizes = reportSizes(vdafFor(kind, k, d));
+  return { leader: sizes.leader + HPKE_TAG_BYTES, helper: sizes.helper + HPKE_TAG_BYTES, publicShare: sizes.publicShare };
+}
+
+/**
+ * Shards an already encoded vector into a Prio3 report for a secure round and seals
+ * each input share to its aggregator, with an aad binding round, id, slice, role, the
+ * public share and the digest of the whole descriptor ({@link roundDigest}). The slice
+ * (unless given: a k-means vector is encoded against its slice) is drawn from `random`;
+ * the group is not the device's to choose (the aggregators derive it from the id).
+ *
+ * @example
+ * const body = await sealSecureVector(round, encodeCountContribution(segment, round.k, 1), newId());
  */
 export async function sealSecureVector(
   round: RoundDescriptor,
@@ -84,21 +91,22 @@ export async function sealSecureVector(
   const expected = vectorLength(round.kind, round.k, round.d);
   if (vector.length !== expected) throw new RangeError(`sealSecureVector: vector of ${vector.length} entries, round expects ${expected}`);
   if (!Number.isInteger(slice) || slice < 0 || slice >= round.slices.length) throw new RangeError(`sealSecureVector: slice ${slice} is not in [0, ${round.slices.length})`);
-  const group = randomBelow(round.groups, random);
-  const binding = { round_id: round.round_id, id, slice, group };
-  const { leader, helperSeed } = await splitWithSeed(vector, random);
+  const vdaf = vdafFor(round.kind, round.k, round.d);
+  const report = await shardReport(vdaf, measurementOf(round.kind, vector), await reportNonce(round.round_id, id), random);
+  const public_share = bytesToBase64url(report.publicShare);
+  const binding = { round_id: round.round_id, id, slice, public_share };
   const digest = await roundDigest(round);
   const [leaderSealed, helperSealed] = await Promise.all([
-    sealShare(round.hpke.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
-    sealShare(helperConfig, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
+    sealShare(round.hpke.leader, report.leader, CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
+    sealShare(helperConfig, report.helper, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
   ]);
   return { ...binding, leader: leaderSealed, helper: helperSealed };
 }
 
 /**
  * A device's whole secure k-means contribution: draws a slice, encodes `x` against that
- * slice's centroids, splits and seals. Returns the request body and the segment it
- * contributed to (nearest centroid of the clipped `x`).
+ * slice's centroids, shards with a validity proof and seals. Returns the request body
+ * and the segment it contributed to (nearest centroid of the clipped `x`).
  *
  * @example
  * const { body } = await buildSecureContribution(round, features, newId());
@@ -120,7 +128,8 @@ export async function buildSecureContribution(
 }
 
 /**
- * A device's secure counts-round contribution: its segment (or `null`) one-hot, sealed.
+ * A device's secure counts-round contribution: its segment (or `null`) one-hot, as a
+ * Prio3 histogram report.
  *
  * @example
  * const body = await buildSecureCountContribution(round, currentSegment, newId());
@@ -131,21 +140,23 @@ export async function buildSecureCountContribution(round: RoundDescriptor, segme
 }
 
 /**
- * Checks an untrusted secure `POST /v1/contributions` body. With `expectedLength` (the
- * round's vector length) the leader ciphertext must be exactly 4·L + 16 bytes; without
- * it, at most 4·{@link MAX_VECTOR_LENGTH} + 16. The helper ciphertext is always 32 bytes
- * and each `enc` 65. Slice and group are checked against the round by the caller.
+ * Checks an untrusted secure `POST /v1/contributions` body. With `round` the ciphertext
+ * and public-share lengths must be exactly those of the round's VDAF; without it, the
+ * leader ciphertext may be anything up to {@link MAX_CONTRIBUTION_BODY_BYTES}. The slice
+ * is checked against the round by the caller.
  *
  * @example
- * const r = parseSecureContribution(await request.json(), vectorLength(round.kind, round.k, round.d));
+ * const r = parseSecureContribution(await request.json(), round);
  */
-export function parseSecureContribution(v: unknown, expectedLength?: number): Checked<SecureContribution> {
+export function parseSecureContribution(v: unknown, round?: Pick<RoundDescriptor, 'kind' | 'k' | 'd'>): Checked<SecureContribution> {
   if (!isObject(v)) return { ok: false, errors: ['body: must be a JSON object'] };
   const errors = unknownKeys(v, CONTRIBUTION_FIELDS).map((k) => `${k}: unknown field`);
   checkBinding(v, errors);
-  const leaderChars = expectedLength === undefined ? undefined : base64urlLength(leaderCiphertextBytes(expectedLength));
-  checkSealed(v.leader, 'leader', errors, leaderChars ?? [1, base64urlLength(leaderCiphertextBytes(MAX_VECTOR_LENGTH))]);
-  checkSealed(v.helper, 'helper', errors, base64urlLength(HELPER_CIPHERTEXT_BYTES));
+  const sizes = round ? secureReportBytes(round.kind, round.k, round.d) : null;
+  const publicChars = base64urlLength(sizes ? sizes.publicShare : 32);
+  if (!isBase64url(v.public_share) || v.public_share.length !== publicChars) errors.push(`public_share: must be base64url of exactly ${publicChars} characters`);
+  checkSealed(v.leader, 'leader', errors, sizes ? base64urlLength(sizes.leader) : [1, MAX_CONTRIBUTION_BODY_BYTES]);
+  checkSealed(v.helper, 'helper', errors, base64urlLength(sizes ? sizes.helper : 3 * 16 + HPKE_TAG_BYTES));
   return errors.length ? { ok: false, errors } : { ok: true, value: v as unknown as SecureContribution };
 }
 
@@ -204,6 +215,10 @@ export function parseRoundDescriptor(v: unknown): Checked<RoundDescriptor> {
   if (!dOk) errors.push(`d: must be an integer in [${v.kind === 'kmeans' ? 1 : 0}, ${MAX_D}]`);
   if (kOk && dOk && (v.kind === 'kmeans' || v.kind === 'counts') && vectorLength(v.kind, v.k as number, v.d as number) > MAX_VECTOR_LENGTH) {
     errors.push(`k, d: the contribution vector would exceed ${MAX_VECTOR_LENGTH} entries`);
+  } else if (kOk && dOk && v.mode === 'secure' && (v.kind === 'kmeans' || v.kind === 'counts')) {
+    // A secure report must fit the contribution body cap once base64url-encoded.
+    const bytes = secureReportBytes(v.kind, v.k as number, v.d as number);
+    if (base64urlLength(bytes.leader) + 2048 > MAX_CONTRIBUTION_BODY_BYTES) errors.push(`k, d: a secure report would exceed ${MAX_CONTRIBUTION_BODY_BYTES} bytes`);
   }
   if (!Array.isArray(v.slices) || v.slices.length < 1 || v.slices.length > MAX_SLICES) errors.push(`slices: must be an array of 1 to ${MAX_SLICES} centroid sets`);
   else if (kOk && dOk) {
@@ -219,7 +234,9 @@ export function parseRoundDescriptor(v: unknown): Checked<RoundDescriptor> {
   if (!isIntIn(v.groups, 1, MAX_GROUPS)) errors.push(`groups: must be an integer in [1, ${MAX_GROUPS}]`);
   const enc = validateEncoding(v.encoding);
   if (!enc.ok) errors.push(...enc.errors);
-  else if (v.kind === 'kmeans' && dOk) {
+  else if (v.kind === 'kmeans' && v.mode === 'secure' && enc.value.bound >= SUMVEC_OFFSET) {
+    errors.push(`encoding.bound: a secure k-means round proves each entry within ±${SUMVEC_OFFSET}, so bound must be below ${SUMVEC_OFFSET}`);
+  } else if (v.kind === 'kmeans' && dOk) {
     try {
       encodingScales(enc.value, v.d as number);
     } catch (e) {
@@ -253,7 +270,6 @@ function checkBinding(v: JsonObject, errors: string[]): void {
   if (typeof v.round_id !== 'string' || !ROUND_ID_PATTERN.test(v.round_id)) errors.push('round_id: must be 1–64 characters of [A-Za-z0-9._:-]');
   if (typeof v.id !== 'string' || !CONTRIBUTION_ID_PATTERN.test(v.id)) errors.push('id: must be 16–64 characters of [A-Za-z0-9_-]');
   if (!isIntIn(v.slice, 0, MAX_SLICES - 1)) errors.push(`slice: must be an integer in [0, ${MAX_SLICES})`);
-  if (!isIntIn(v.group, 0, MAX_GROUPS - 1)) errors.push(`group: must be an integer in [0, ${MAX_GROUPS})`);
 }
 
 /** `ctChars`: the exact base64url length, or an inclusive [min, max] range. */

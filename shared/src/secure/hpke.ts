@@ -4,7 +4,7 @@
  * names (kem 0x0010, kdf 0x0001, aead 0x0001).
  *
  * Every share is sealed with info = {@link CONTRIBUTION_INFO} and an aad
- * ({@link contributionAad}) binding round, contribution id, slice, group, the
+ * ({@link contributionAad}) binding round, contribution id, slice, public share, the
  * recipient's role and the digest of the round's whole configuration, so a ciphertext
  * opens only where, and under the configuration, it was meant to be counted.
  */
@@ -130,7 +130,7 @@ export async function sealShare(config: HpkeConfig, plaintext: Uint8Array, info:
 /**
  * Opens a sealed share with the aggregator's key. Throws a {@link ShareOpenError} when
  * the share is malformed, was sealed to another key, or its info, aad (round, id,
- * slice, group, role, round digest) or bytes differ from what was sealed.
+ * slice, public share, role, round digest) or bytes differ from what was sealed.
  *
  * @example
  * const bytes = await openShare(key, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader'));
@@ -153,7 +153,7 @@ export async function openShare(privateKey: HpkeRecipientKey, sealed: SealedShar
     return new Uint8Array(await suite().open({ recipientKey, enc, info }, ct, aad));
   } catch {
     throw new ShareOpenError(
-      `cannot open share (config ${sealed.config_id}): wrong key, or sealed for another round, configuration, id, slice, group or role, or tampered with`,
+      `cannot open share (config ${sealed.config_id}): wrong key, or sealed for another round, configuration, id, slice, public share or role, or tampered with`,
     );
   }
 }
@@ -161,40 +161,44 @@ export async function openShare(privateKey: HpkeRecipientKey, sealed: SealedShar
 /**
  * The HPKE aad of a contribution share. Byte layout (a wire format; integers big-endian):
  *
- * `"edgeseg-aad-v2"` (14 ASCII bytes) ‖ role (1 byte: 0 leader, 1 helper)
- * ‖ u16 byte length ‖ round_id (UTF-8) ‖ u16 byte length ‖ id (UTF-8) ‖ u32 slice ‖ u32 group
+ * `"edgeseg-aad-v3"` (14 ASCII bytes) ‖ role (1 byte: 0 leader, 1 helper)
+ * ‖ u16 byte length ‖ round_id (UTF-8) ‖ u16 byte length ‖ id (UTF-8)
+ * ‖ u16 byte length ‖ public_share (its base64url text) ‖ u32 slice
  * ‖ the 32-byte `roundDigest` of the round's whole descriptor
+ *
+ * The public share (Prio3's joint-randomness parts) is bound too, as DAP binds it: a
+ * report relayed with another public share does not open.
  *
  * The digest binds every share to the exact configuration the device was shown (ε, δ,
  * groups, slices, minimum batch, times, both keys): an aggregator that accepted another
  * configuration cannot open it.
  *
  * @example
- * contributionAad({ round_id: 'r-42', id: 'abcdefghijklmnop', slice: 0, group: 3 }, 'helper', await roundDigest(round))
+ * contributionAad({ round_id: 'r-42', id: 'abcdefghijklmnop', slice: 0, public_share }, 'helper', await roundDigest(round))
  */
-export function contributionAad(c: { round_id: string; id: string; slice: number; group: number }, role: AggregatorRole, digest: Uint8Array): Uint8Array<ArrayBuffer> {
+export function contributionAad(c: { round_id: string; id: string; slice: number; public_share: string }, role: AggregatorRole, digest: Uint8Array): Uint8Array<ArrayBuffer> {
   const round = utf8(c.round_id);
   const id = utf8(c.id);
-  if (round.length > 0xffff || id.length > 0xffff) throw new RangeError('contributionAad: round_id or id too long');
-  for (const v of [c.slice, c.group]) if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`contributionAad: bad slice or group ${v}`);
+  const pub = utf8(c.public_share);
+  if (round.length > 0xffff || id.length > 0xffff || pub.length > 0xffff) throw new RangeError('contributionAad: round_id, id or public_share too long');
+  if (!Number.isInteger(c.slice) || c.slice < 0 || c.slice > 0xffffffff) throw new RangeError(`contributionAad: bad slice ${c.slice}`);
   if (digest.length !== ROUND_DIGEST_BYTES) throw new RangeError(`contributionAad: a round digest has ${ROUND_DIGEST_BYTES} bytes, not ${digest.length}`);
-  const out = new Uint8Array(AAD_LABEL.length + 1 + 2 + round.length + 2 + id.length + 8 + ROUND_DIGEST_BYTES);
+  const out = new Uint8Array(AAD_LABEL.length + 1 + 2 + round.length + 2 + id.length + 2 + pub.length + 4 + ROUND_DIGEST_BYTES);
   const view = new DataView(out.buffer);
   out.set(AAD_LABEL, 0);
   let o = AAD_LABEL.length;
   out[o++] = role === 'leader' ? 0 : 1;
-  for (const field of [round, id]) {
+  for (const field of [round, id, pub]) {
     view.setUint16(o, field.length);
     out.set(field, o + 2);
     o += 2 + field.length;
   }
   view.setUint32(o, c.slice);
-  view.setUint32(o + 4, c.group);
-  out.set(digest, o + 8);
+  out.set(digest, o + 4);
   return out;
 }
 
-const AAD_LABEL = /* @__PURE__ */ utf8('edgeseg-aad-v2');
+const AAD_LABEL = /* @__PURE__ */ utf8('edgeseg-aad-v3');
 
 function checkConfigId(configId: number): void {
   if (!Number.isInteger(configId) || configId < 0 || configId > 255) throw new RangeError(`HPKE config_id ${configId} is not in [0, 255]`);

@@ -1,7 +1,9 @@
 /**
  * Secure aggregation primitives (DESIGN.md §5): fixed-point encoding of contributions,
- * additive sharing mod 2^32 with a seed-compressed helper share, HPKE sealing of the
- * shares, and the runtime validators of the round wire contract.
+ * Prio3 reports with validity proofs (`@divviup/prio3`), Field128 vectors for the
+ * aggregators' sums and noise, HPKE sealing of the input shares, and the runtime
+ * validators of the round wire contract. (Additive sharing mod 2^32 stays for the
+ * simulator's fast share path.)
  */
 export { base64urlLength, base64urlToBytes, bytesToBase64url, bytesToUint32LE, isBase64url, uint32ToBytesLE, utf8 } from './bytes.ts';
 export {
@@ -37,7 +39,6 @@ export type { CryptoKeyLike, EcJwkFields } from './webcrypto.ts';
 export { ROUND_DIGEST_BYTES, roundDigest, roundDigestInput } from './round-digest.ts';
 export {
   CONTRIBUTION_ID_PATTERN,
-  HELPER_CIPHERTEXT_BYTES,
   MAX_D,
   MAX_GROUPS,
   MAX_K,
@@ -46,7 +47,8 @@ export {
   ROUND_ID_PATTERN,
   buildSecureContribution,
   buildSecureCountContribution,
-  leaderCiphertextBytes,
+  MAX_CONTRIBUTION_BODY_BYTES,
+  secureReportBytes,
   parseHpkeConfig,
   parseLocalContribution,
   parseRoundDescriptor,
@@ -54,3 +56,33 @@ export {
   sameHpkeConfig,
   sealSecureVector,
 } from './contribution.ts';
+export {
+  FIELD,
+  FIELD_ELEMENT_BYTES,
+  addFieldInto,
+  addFieldNoise,
+  combineFieldShares,
+  decodeFieldVector,
+  encodeFieldVector,
+  fieldFromSigned,
+  signedFromField,
+  zeroFieldVector,
+} from './field.ts';
+export {
+  NONCE_BYTES,
+  SUMVEC_BITS,
+  SUMVEC_OFFSET,
+  VERIFY_KEY_BYTES,
+  measurementOf,
+  newVerifyKey,
+  prepareReport,
+  removeOffset,
+  reportGroup,
+  reportNonce,
+  reportSizes,
+  shardReport,
+  vdafFor,
+  verifyReport,
+  type PreparedReport,
+  type ReportVdaf,
+} from './prio3.ts';

@@ -21,7 +21,7 @@ export interface EcJwkFields {
   d?: string;
 }
 
-type Algorithm = { name: string; namedCurve?: string };
+type Algorithm = { name: string; namedCurve?: string; hash?: string };
 
 interface SubtleLike {
   importKey(format: 'raw', keyData: Uint8Array<ArrayBuffer>, algorithm: Algorithm, extractable: boolean, usages: string[]): Promise<CryptoKeyLike>;
@@ -29,6 +29,7 @@ interface SubtleLike {
   exportKey(format: 'jwk', key: CryptoKeyLike): Promise<EcJwkFields>;
   encrypt(algorithm: { name: 'AES-CTR'; counter: Uint8Array<ArrayBuffer>; length: number }, key: CryptoKeyLike, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
   digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+  sign(algorithm: 'HMAC', key: CryptoKeyLike, data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
 /** The platform's global `crypto`, where there is one (this package has no DOM or Workers types). */
