@@ -9,9 +9,9 @@ import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 
 /**
  * Standardised feature vectors have norm ≈ √d ≈ 5.6 for d = 31, so a clip of 8 keeps
- * almost every device whole; a bound of 2^11 lets a group hold a million devices
- * before a sum could wrap mod 2^32; the weights give the coordinates most of the L2
- * budget (Σ w² = 0.9925 ≤ 1).
+ * almost every device whole; a bound of 127 keeps each entry within the range a secure
+ * round's validity proof checks (aggregator/src/training/encoding.ts says why); the
+ * weights give the coordinates most of the L2 budget (Σ w² = 0.9925 ≤ 1).
  */
 export const DEFAULT_ENCODING: ContributionEncoding = TRAINING_ENCODING; // one definition, shared with the simulator
 
