@@ -37,8 +37,18 @@ export interface SegmenterOptions {
   waitForConsent?: boolean;
   /** Days of events and segment history kept on the device (default 90). */
   retentionDays?: number;
-  /** ε the device may spend per purpose in any 30 days (default: measurement 20, i.e. 5 weeks of segment + lifecycle + impression reports at the bootstrap model's ε; model_improvement 10). */
-  budget?: { measurement?: number; model_improvement?: number };
+  /**
+   * The device's privacy budget: ε it may spend on `measurement` and on
+   * `model_improvement` in any 30 days (default 2 each), and on everything together in any
+   * 365 days (`total_365d`, default 11, composed under zCDP at δ = 1e-9). These defaults
+   * are also the ceilings: an app may lower them, never raise them (a higher value is kept
+   * at the default and said through `debug`), because the preference centre tells viewers
+   * these figures. The ledger survives `eraseData()`, so erasing never resets the budget.
+   *
+   * @example
+   * createSegmenter({ endpoint, budget: { measurement: 1 } }) // half the default measurement budget
+   */
+  budget?: { measurement?: number; model_improvement?: number; total_365d?: number };
   /**
    * The helper aggregator's HPKE key, pinned by the app itself: from the app's own
    * configuration, as the helper's operator publishes it (at the helper's
@@ -104,8 +114,17 @@ export interface EdgesegExport {
   segmentHistory: SegmentHistoryEntry[];
   /** Each consent change, with whether GPC was on. */
   consentLog: ConsentLogEntry[];
-  /** ε spent per release, the sum over the last 30 days per purpose, and the caps (`budget`). */
-  privacyLedger: { entries: LedgerEntry[]; spentLast30Days: Record<LedgerEntry['purpose'], number>; cap: Record<LedgerEntry['purpose'], number> };
+  /**
+   * ε spent per release (with its zCDP ρ), the sum over the last 30 days per purpose, the
+   * spend per window (`spent`: 30 days per purpose, 30 and 365 days in total under zCDP at
+   * δ = 1e-9) and the budget (`cap`, the same windows).
+   */
+  privacyLedger: {
+    entries: LedgerEntry[];
+    spentLast30Days: Record<LedgerEntry['purpose'], number>;
+    spent: { measurement_30d: number; model_improvement_30d: number; total_30d: number; total_365d: number };
+    cap: { measurement: number; model_improvement: number; total_365d: number };
+  };
   /** Payloads waiting to be sent (ε already charged). */
   outbox: OutboxItem[];
   /** Campaign ids the app showed, per ISO week (this week and last week); always present in exports from this SDK. */

@@ -1,10 +1,10 @@
 /**
  * `eraseData()` on the store: everything the viewer's data is made of goes (events,
  * features, segment history, consent log, outbox, campaigns shown, memoised randomized
- * answers), but spent ε stays as a floor. The ledger keeps, for the last 365 days, when
- * and how much each purpose spent (with what was released replaced by "erased"), and the marks of what
- * was released stay, so erasing can never reset the privacy budget or release the
- * same week twice.
+ * answers), but spent ε stays as a floor. The ledger keeps, for the last 365 days (the
+ * longest budget window), when and how much (ε and ρ) each purpose spent, with what was
+ * released replaced by "erased", and the marks of what was released stay, so erasing can
+ * never reset the privacy budget or release the same week twice.
  */
 import type { KvValues, LedgerEntry, Store } from './store.ts';
 
@@ -23,7 +23,7 @@ export async function eraseStore(db: Store, nowMs: number): Promise<void> {
   const tx = db.transaction(['events', 'kv', 'outbox', 'ledger', 'consentLog', 'segmentHistory'], 'readwrite');
   const ledger = tx.objectStore('ledger');
   const kv = tx.objectStore('kv');
-  const floor: LedgerEntry[] = (await ledger.getAll()).filter((e) => e.at > nowMs - FLOOR_WINDOW_MS).map(({ at, purpose, epsilon }) => ({ at, purpose, epsilon, release: 'erased' }));
+  const floor: LedgerEntry[] = (await ledger.getAll()).filter((e) => e.at > nowMs - FLOOR_WINDOW_MS).map(({ at, purpose, epsilon, rho }) => ({ at, purpose, epsilon, ...(rho === undefined ? {} : { rho }), release: 'erased' }));
   const keys = (await kv.getAllKeys()).filter((k) => RELEASE_MARKS.indexOf(k) < 0);
   await Promise.all([
     ...(['events', 'outbox', 'consentLog', 'segmentHistory'] as const).map((name) => tx.objectStore(name).clear()),

@@ -1,11 +1,13 @@
 /**
  * `exportData()`: everything the SDK keeps on this device, read in one transaction and
- * laid out for a person to read (the feature vector by name, ε spent per purpose).
+ * laid out for a person to read (the feature vector by name, ε spent per purpose and per
+ * window: 30 days per purpose, 30 and 365 days in total).
  */
 import { FEATURE_NAMES_V1, featureVector, type FeatureState } from '@edgeseg/shared';
 import type { EdgesegExport, SegmentInfo } from './api.ts';
 import type { ConsentState } from './consent.ts';
-import { epsilonSpent } from './ledger.ts';
+import type { Budget } from './budget.ts';
+import { spentByWindow } from './ledger.ts';
 import type { KvValues, LedgerEntry, Store } from './store.ts';
 
 /** What the segmenter holds in memory that the export shows beside the stored rows. */
@@ -16,7 +18,7 @@ export interface InMemoryState {
   gpc: boolean;
   features: FeatureState;
   segment: SegmentInfo | null;
-  caps: Record<LedgerEntry['purpose'], number>;
+  caps: Budget;
   modelVersion: number | null;
 }
 
@@ -39,6 +41,7 @@ export async function readExport(db: Store, s: InMemoryState, now: number): Prom
     kv.get('shown') as Promise<KvValues['shown'] | undefined>,
     kv.get('grrMemo') as Promise<KvValues['grrMemo'] | undefined>,
   ]);
+  const spent = spentByWindow(entries, now);
   const raw = featureVector(s.features, now);
   // A loop, not Object.fromEntries: 2020 TV browsers (Chromium 68) lack it.
   const vector: Record<string, number> = {};
@@ -55,8 +58,9 @@ export async function readExport(db: Store, s: InMemoryState, now: number): Prom
     consentLog,
     privacyLedger: {
       entries,
-      spentLast30Days: { measurement: epsilonSpent(entries, 'measurement', now), model_improvement: epsilonSpent(entries, 'model_improvement', now) },
-      cap: s.caps,
+      spentLast30Days: { measurement: spent.measurement_30d, model_improvement: spent.model_improvement_30d },
+      spent,
+      cap: { ...s.caps },
     },
     outbox,
     campaignsShown: shown || {},

@@ -7,7 +7,9 @@
  * transaction (release.ts); the sender delivers it. Every decision not to release is
  * said through `log` (the `debug` option). Randomized (GRR) values are memoised
  * (release/grr-memo.ts): a week whose true value and mechanism are unchanged sends the
- * same answer as before, so linking a device's weeks does not average the noise away.
+ * same answer as before, so linking a device's weeks does not average the noise away,
+ * and is charged nothing new. A round (counts or k-means) is charged the ρ of its
+ * discrete Gaussian release (ledger.ts, rhoOfGaussian).
  */
 import {
   featureVector,
@@ -23,23 +25,26 @@ import {
   type ModelManifest,
 } from '@edgeseg/shared';
 import type { SegmentInfo } from './api.ts';
+import type { Budget } from './budget.ts';
 import { loadContributeChunk } from './chunks.ts';
 import type { ConsentState } from './consent.ts';
 import type { RoundJob } from './contribute/job.ts';
 import { EdgesegError, toEdgesegError } from './errors.ts';
 import { randomId } from './ids.ts';
 import type { Fetch } from './model.ts';
+import { rhoOfGaussian, YEAR_DELTA } from './ledger.ts';
 import { queueOnce, unfit, type Mark, type Release } from './release.ts';
 import type { GrrMemoKey } from './release/grr-memo.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
-import { readKv, type LedgerEntry, type Store } from './store.ts';
+import { readKv, type Store } from './store.ts';
 
 /** What the scheduler reads of the segmenter, and what it may do. */
 export interface ReleaseContext {
   endpoint: string;
   fetch: Fetch;
   now: () => number;
-  caps: Record<LedgerEntry['purpose'], number>;
+  /** The device's budget (`budget` option, clamped to the defaults). */
+  caps: Budget;
   /**
    * The helper key the app pins (`SegmenterOptions.aggregators.helper`). Secure mode needs
    * it: without it nothing is contributed to a secure round or counted securely.
@@ -135,7 +140,8 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
    */
   async function joinRound(db: Store, m: ModelManifest, r: RoundHead, mark: Mark, value: string, label: string, job: Pick<RoundJob, 'kind' | 'x' | 'counts'>, allowed: () => boolean, nowMs: number): Promise<void> {
     const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
-    const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, r.epsilon, ctx.caps[purpose], nowMs);
+    // The head is untrusted and may lack δ: charged at the year's δ until the chunk's validated round says.
+    const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, { epsilon: r.epsilon, rho: rhoOfGaussian(r.epsilon, YEAR_DELTA) }, ctx.caps, nowMs);
     if (why) return ctx.log(`${label} not joined: ${why}`);
     if (r.mode === 'secure' && !ctx.helper) return helperMissing(label);
     let chunk;
@@ -150,9 +156,9 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       model: m,
       helper: ctx.helper,
       nowMs,
-      async queue(item, { epsilon }) {
+      async queue(item, { epsilon, delta }) {
         const store = ctx.store(); // null once shut down
-        if (store && allowed()) await release(store, [{ mark, value, epsilon, label, item }], nowMs);
+        if (store && allowed()) await release(store, [{ mark, value, epsilon, rho: rhoOfGaussian(epsilon, delta), label, item }], nowMs);
       },
     });
   }

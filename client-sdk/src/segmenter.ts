@@ -8,6 +8,7 @@
  */
 import { assignSegment, DAY_MS, featureVector, flattenCentroids, lifecycleStage, parsePlaybackEvent, standardise, type ModelManifest } from '@edgeseg/shared';
 import type { ConsentApi, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
+import { clampBudget, DEFAULT_BUDGET } from './budget.ts';
 import { createCampaignWatch, recordShown } from './campaign-watch.ts';
 import { loadDataChunk, loadReleaseChunk, loadVerifyChunk } from './chunks.ts';
 import { DEFAULT_CONSENT, effectiveConsent, globalPrivacyControl, PURPOSES, readConsentChange, type ConsentState } from './consent.ts';
@@ -24,11 +25,6 @@ import { openTabChannel, type TabChannel, type TabMessage } from './tab-channel.
 export type { ConsentApi, EdgesegExport, Segmenter, SegmenterOptions, SegmentInfo } from './api.ts';
 
 const DEFAULT_RETENTION_DAYS = 90;
-/**
- * Default ε caps per 30 days. Measurement: the bootstrap model spends 4 a week (segment
- * report 2, lifecycle 1, impressions 1) and a 30-day window can hold 5 weekly releases.
- */
-const DEFAULT_CAPS = { measurement: 20, model_improvement: 10 } as const;
 
 /** What the segmenter does I/O with: injected, so its parts are tested in Node (fake-indexeddb, a fake fetch, a fixed clock). */
 export interface SegmenterDeps {
@@ -60,6 +56,8 @@ function optionProblems(o: Partial<SegmenterOptions> | null | undefined): string
   if (o.appId !== undefined && (typeof o.appId !== 'string' || !/^[\w.-]{1,64}$/.test(o.appId))) problems.push('appId must be 1-64 letters, digits, ".", "_" or "-"');
   if (o.retentionDays !== undefined && !(typeof o.retentionDays === 'number' && o.retentionDays > 0)) problems.push('retentionDays must be a positive number');
   if (o.onError !== undefined && typeof o.onError !== 'function') problems.push('onError must be a function');
+  const b = o.budget as Record<string, unknown> | undefined;
+  if (b !== undefined && (!b || typeof b !== 'object' || Object.keys(b).some((k) => !(k in DEFAULT_BUDGET) || !(typeof b[k] === 'number' && (b[k] as number) >= 0)))) problems.push('budget must be { measurement?, model_improvement?, total_365d? } with numbers ≥ 0');
   return problems;
 }
 
@@ -104,9 +102,11 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
   const o: SegmenterOptions = unusable ? { endpoint: '' } : options;
 
   const endpoint = o.endpoint.replace(/\/+$/, '');
-  const { appId = null, retentionDays = DEFAULT_RETENTION_DAYS, budget: { measurement = DEFAULT_CAPS.measurement, model_improvement = DEFAULT_CAPS.model_improvement } = {} } = o;
+  const { appId = null, retentionDays = DEFAULT_RETENTION_DAYS } = o;
   const dbName = appId ? `${DB_NAME}-${appId}` : DB_NAME;
-  const caps = { measurement, model_improvement };
+  // An app may lower the budget, never raise it: the viewer was promised the defaults.
+  const { budget: caps, clamped } = clampBudget(o.budget);
+  if (clamped.length) say(`budget: ${clamped.join(', ')} above the default, kept at ${clamped.map((k) => DEFAULT_BUDGET[k]).join(', ')}`);
   const defaults: ConsentState = { ...DEFAULT_CONSENT, ...o.purposesDefault };
   const { now } = deps;
   const insecure = unusable ? null : deps.insecure();

@@ -49,6 +49,11 @@ export interface LedgerEntry {
   at: number;
   purpose: Exclude<Purpose, 'personalization'>;
   epsilon: number;
+  /**
+   * zCDP ρ charged (ε²/2 for randomized response; the calibrated ρ for a discrete Gaussian
+   * round). Absent in entries of older SDK versions, which count as ε²/2 (ledger.ts).
+   */
+  rho?: number;
   /** What was released, e.g. "report 2026-W48". */
   release: string;
 }

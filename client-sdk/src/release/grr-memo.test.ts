@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { grrProbabilities, seededRandom } from '@edgeseg/shared';
 import { describe, expect, it } from 'vitest';
 import { eraseStore } from '../erase.ts';
-import { openStore, readKv, type GrrMemo, type Store } from '../store.ts';
+import { openStore, readKv, type GrrMemo, type LedgerEntry, type Store } from '../store.ts';
 import { queueOnce } from '../release.ts';
 import { recallGrr, type GrrMemoKey } from './grr-memo.ts';
 
@@ -15,10 +15,12 @@ const CHI2_7_999 = 24.32;
 async function queueReport(store: Store, period: string): Promise<number | string> {
   const id = `report-${period}-${Math.random().toString(36).slice(2, 10)}`;
   const item = { id, purpose: 'measurement' as const, createdAt: Date.now(), report: { id, model_version: KEY.modelVersion, period, value: 0 } };
-  const caps = { measurement: 1000, model_improvement: 1000 };
+  const caps = { measurement: 1000, model_improvement: 1000, total_365d: 1000 };
   const [why] = await queueOnce(store, [{ mark: 'reportedPeriod', value: period, epsilon: KEY.epsilon, label: `report ${period}`, item, grr: KEY }], caps, Date.now());
   return why ?? item.report.value;
 }
+
+const readLedger = (db: Store): Promise<LedgerEntry[]> => db.transaction('ledger').objectStore('ledger').getAll();
 
 let db = 0;
 const dbName = () => `grr-memo-${++db}-${Math.random().toString(36).slice(2, 8)}`;
@@ -65,7 +67,7 @@ describe('memoised randomized response', () => {
     expect(chi2).toBeLessThan(CHI2_7_999);
   });
 
-  it('is kept in IndexedDB across opens, drawn only when a report is queued, and erase removes it while the release marks stay', async () => {
+  it('is kept in IndexedDB across opens, drawn (and charged) only when a report is queued with a new answer, and erase removes it while the release marks stay', async () => {
     const name = dbName();
     const first = await openStore(name);
     const value = await queueReport(first, '2026-W38');
@@ -75,6 +77,10 @@ describe('memoised randomized response', () => {
     const store = await openStore(name); // a reload
     for (let week = 39; week <= 48; week++) expect(await queueReport(store, `2026-W${week}`)).toBe(value);
     expect(Object.values((await readKv(store, 'grrMemo')) || {})).toEqual([value]);
+    // Only the draw was charged: the ten re-sent answers are logged at 0 ε.
+    const ledger = await readLedger(store);
+    expect(ledger.map((e) => e.epsilon)).toEqual([KEY.epsilon, ...new Array<number>(10).fill(0)]);
+    expect(ledger.slice(1).every((e) => e.rho === 0 && /memoised/.test(e.release))).toBe(true);
     // A week already reported is not queued again, and draws nothing.
     expect(await queueReport(store, '2026-W48')).toBe('already released');
     expect(Object.values((await readKv(store, 'grrMemo')) || {})).toEqual([value]);
@@ -82,6 +88,9 @@ describe('memoised randomized response', () => {
     await eraseStore(store, Date.now());
     expect(await readKv(store, 'grrMemo')).toBeUndefined();
     expect(await readKv(store, 'reportedPeriod')).toBe('2026-W48');
+    // Erase forgot the memo: the next week draws afresh, and is charged again.
+    expect(typeof (await queueReport(store, '2026-W49'))).toBe('number');
+    expect((await readLedger(store)).filter((e) => e.epsilon > 0)).toHaveLength(2);
     store.close();
   });
 });

@@ -7,8 +7,10 @@
  * average the noise away: ten fresh ε = 2 reports of one segment out of eight reveal it
  * nine times in ten. With the memo, however many weeks it links, it sees one draw per
  * true value, so what linked reports reveal stays what one report reveals (ε per
- * distinct true value, and a new model version or ε). The ledger still charges every
- * weekly release (release.ts): a conservative bound, never an undercount.
+ * distinct true value, and a new model version or ε). So the ledger charges ε only when
+ * a new answer is drawn (release.ts); re-sending a memoised answer is a post-processing
+ * of a draw already charged and is logged at 0 ε. Erasing the data forgets the memo, so
+ * the next report draws, and is charged, anew.
  *
  * The memo lives in the `kv` store (`grrMemo`); `queueOnce` (release.ts) recalls a
  * release's answer in the transaction that queues it, and only then, so a week already
@@ -29,6 +31,17 @@ export interface GrrMemoKey {
 }
 
 /**
+ * The memo's id for `key`: one answer per kind, model version, k, ε and true value.
+ *
+ * @example
+ * grrMemoId({ kind: 'report', modelVersion: 3, k: 8, epsilon: 0.2, truth: 5 }) // 'report/3/8/0.2/5'
+ */
+export function grrMemoId(key: GrrMemoKey): string {
+  const { kind, modelVersion, k, epsilon, truth } = key;
+  return [kind, modelVersion, k, epsilon, truth].join('/');
+}
+
+/**
  * The memoised answer for `key` in `memo`, drawn with GRR (and recorded in `memo`) the
  * first time; the same answer every later time.
  *
@@ -37,8 +50,7 @@ export interface GrrMemoKey {
  * recallGrr(memo, { kind: 'report', modelVersion: 3, k: 8, epsilon: 2, truth: 5 }) === recallGrr(memo, { kind: 'report', modelVersion: 3, k: 8, epsilon: 2, truth: 5 }) // true
  */
 export function recallGrr(memo: GrrMemo, key: GrrMemoKey, random: RandomSource = cryptoRandom): number {
-  const { kind, modelVersion, k, epsilon, truth } = key;
-  const id = [kind, modelVersion, k, epsilon, truth].join('/');
+  const id = grrMemoId(key);
   const kept = memo[id];
-  return kept === undefined ? (memo[id] = grrEncode(truth, k, epsilon, random)) : kept;
+  return kept === undefined ? (memo[id] = grrEncode(key.truth, key.k, key.epsilon, random)) : kept;
 }
