@@ -2,20 +2,21 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenCentroids } from '../assign.ts';
 import { randomBelow, seededRandom, type RandomSource } from '../random.ts';
 import type { RoundDescriptor, SecureContribution } from '../rounds.ts';
-import { base64urlLength, bytesToUint32LE } from './bytes.ts';
+import { base64urlLength, base64urlToBytes } from './bytes.ts';
 import {
-  MAX_VECTOR_LENGTH,
+  MAX_CONTRIBUTION_BODY_BYTES,
   buildSecureContribution,
   buildSecureCountContribution,
-  leaderCiphertextBytes,
   parseHpkeConfig,
   parseLocalContribution,
   parseRoundDescriptor,
   parseSecureContribution,
+  secureReportBytes,
 } from './contribution.ts';
 import { decodeCountAggregate, decodeKmeansAggregate, encodeKmeansContribution, encodingScales, vectorLength } from './encode.ts';
 import { CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, type HpkeRecipientKey } from './hpke.ts';
-import { addInto, combineShares, expandSeed } from './shares.ts';
+import { addFieldInto, combineFieldShares, zeroFieldVector } from './field.ts';
+import { newVerifyKey, prepareReport, removeOffset, reportGroup, reportNonce, vdafFor, verifyReport } from './prio3.ts';
 import { roundDigest } from './round-digest.ts';
 
 function gaussian(random: RandomSource): () => number {
@@ -56,7 +57,7 @@ beforeAll(async () => {
     d: D,
     slices,
     groups: 3,
-    encoding: { clip: 3, bound: 65536, weights: { coords: 0.8, count: 0.4, sqdist: 0.3, silhouette: 0.3 } },
+    encoding: { clip: 3, bound: 127, weights: { coords: 0.8, count: 0.4, sqdist: 0.3, silhouette: 0.3 } },
     epsilon: 1,
     delta: 1e-9,
     opens_at: 1_899_996_400,
@@ -69,14 +70,32 @@ beforeAll(async () => {
 
 const idOf = (i: number) => `device-${String(i).padStart(10, '0')}`;
 
+/**
+ * Both aggregators in process, as the leader's ingest and the helper's relay run a
+ * report: open, prepare, verify; a verified report's output shares (field vectors).
+ */
+async function aggregate(r: RoundDescriptor, body: SecureContribution, verifyKey: Uint8Array, d: Uint8Array): Promise<{ leader: bigint[]; helper: bigint[] } | null> {
+  const vdaf = vdafFor(r.kind, r.k, r.d);
+  const nonce = await reportNonce(body.round_id, body.id);
+  const pub = base64urlToBytes(body.public_share);
+  const leaderShare = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', d));
+  const helperShare = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', d));
+  const l = await prepareReport(vdaf, verifyKey, 0, nonce, pub, leaderShare);
+  const h = await prepareReport(vdaf, verifyKey, 1, nonce, pub, helperShare);
+  if (!(await verifyReport(vdaf, l.prepShare, h.prepShare, l.jointRandSeed, h.jointRandSeed))) return null;
+  return { leader: l.outputShare, helper: h.outputShare };
+}
+
 describe('secure contributions end to end (500 simulated devices, leader + helper in process)', () => {
   it('the aggregate is exactly the sum of the encoded vectors and decodes to the true clipped cluster means', async () => {
     const N = 500;
     const L = vectorLength('kmeans', K, D);
     const g = gaussian(seededRandom(1234));
     const bucketKey = (slice: number, group: number) => `${slice}:${group}`;
-    const leaderSums = new Map<string, Uint32Array>();
-    const helperSums = new Map<string, Uint32Array>();
+    const verifyKey = newVerifyKey();
+    const leaderSums = new Map<string, bigint[]>();
+    const helperSums = new Map<string, bigint[]>();
+    const counts = new Map<string, number>();
     const expected = new Map<string, Float64Array>(); // Σ encoded vectors, per bucket
     // Ground truth per slice: Σ clipped x, count, Σ clipped squared distance, Σ silhouette per cluster.
     const truth = slices.map(() => ({ sum: new Float64Array(K * D), n: new Float64Array(K), sq: new Float64Array(K), sil: new Float64Array(K) }));
@@ -89,7 +108,7 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
       const { body, segment } = await buildSecureContribution(round, x, idOf(i), random);
 
       // The wire body passes the server's validator, with exact ciphertext lengths.
-      expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L)).toEqual({ ok: true, value: body });
+      expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), round)).toEqual({ ok: true, value: body });
 
       // Replay the device's documented draws (slice, then the encoding's rounding) to get the vector it encoded.
       const replay = seededRandom(10_000 + i);
@@ -111,17 +130,15 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
       t.sq[own]! += Math.min(a * a, (2 * round.encoding.clip) ** 2);
       t.sil[own]! += (b - a) / b;
 
-      // Leader: opens its share and adds it into the (slice, group) bucket.
-      const key = bucketKey(body.slice, body.group);
-      const leaderPlain = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest));
-      const leaderShare = bytesToUint32LE(leaderPlain);
-      addInto(leaderSums.get(key) ?? leaderSums.set(key, new Uint32Array(L)).get(key)!, leaderShare);
-      // Helper: opens the seed the leader relayed, expands it and adds it.
-      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest));
-      const helperShare = await expandSeed(seed, L);
-      addInto(helperSums.get(key) ?? helperSums.set(key, new Uint32Array(L)).get(key)!, helperShare);
-
-      if (i < 20) expect(combineShares(leaderShare, helperShare)).toEqual(vector); // one device's shares recombine exactly
+      // Both aggregators: open, prepare, verify; the group comes from the id, not the device.
+      const key = bucketKey(body.slice, await reportGroup(verifyKey, body.id, round.groups));
+      const shares = await aggregate(round, body, verifyKey, digest);
+      expect(shares).not.toBeNull();
+      addFieldInto(leaderSums.get(key) ?? leaderSums.set(key, zeroFieldVector(L)).get(key)!, shares!.leader);
+      addFieldInto(helperSums.get(key) ?? helperSums.set(key, zeroFieldVector(L)).get(key)!, shares!.helper);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      // One device's shares recombine exactly to its vector.
+      if (i < 20) expect(Array.from(removeOffset('kmeans', combineFieldShares(shares!.leader, shares!.helper), 1))).toEqual(Array.from(vector));
       const e = expected.get(key) ?? expected.set(key, new Float64Array(L)).get(key)!;
       vector.forEach((v, j) => (e[j]! += v));
     }
@@ -131,7 +148,7 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
     expect(leaderSums.size).toBe(slices.length * round.groups);
     const decodedBySlice = slices.map(() => ({ sum: new Float64Array(K * D), n: new Float64Array(K), sq: new Float64Array(K), sil: new Float64Array(K) }));
     for (const [key, sums] of leaderSums) {
-      const combined = combineShares(sums, helperSums.get(key)!);
+      const combined = removeOffset('kmeans', combineFieldShares(sums, helperSums.get(key)!), counts.get(key)!);
       expect(Array.from(combined)).toEqual(Array.from(expected.get(key)!));
       const agg = decodeKmeansAggregate(combined, K, D, round.encoding);
       const acc = decodedBySlice[Number(key.split(':')[0])]!;
@@ -143,7 +160,7 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
 
     // Decoded means vs the true means of the clipped vectors. Each device's entry moved by
     // less than 1 integer unit in rounding, so a mean over n devices is off by less than
-    // 1/scale in real units, for every draw (here 1/scale.coords ≈ 5.7e-5).
+    // 1/scale in real units, for every draw (here 1/scale.coords ≈ 0.03).
     const s = encodingScales(round.encoding, D);
     let clusters = 0;
     slices.forEach((_, sl) => {
@@ -167,18 +184,24 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
   it('a counts round: one-hot segment counts come back exactly', async () => {
     const countsRound: RoundDescriptor = { ...round, round_id: 'counts-2026-W48', kind: 'counts', period: '2026-W48', slices: [centres], encoding: { ...round.encoding, bound: 1 } };
     const L = vectorLength('counts', K, D);
-    const leaderAcc = new Uint32Array(L);
-    const helperAcc = new Uint32Array(L);
+    const verifyKey = newVerifyKey();
+    const leaderAcc = zeroFieldVector(L);
+    const helperAcc = zeroFieldVector(L);
     const countsDigest = await roundDigest(countsRound); // another configuration: another digest
     const segments = [0, 1, 1, 2, 3, 3, 3, null, null, 0];
     for (const [i, seg] of segments.entries()) {
       const body = await buildSecureCountContribution(countsRound, seg, idOf(i), seededRandom(i));
-      expect(parseSecureContribution(body, L).ok).toBe(true);
-      addInto(leaderAcc, bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', countsDigest))));
-      const seed = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', countsDigest));
-      addInto(helperAcc, await expandSeed(seed, L));
+      expect(parseSecureContribution(body, countsRound).ok).toBe(true);
+      const shares = await aggregate(countsRound, body, verifyKey, countsDigest);
+      addFieldInto(leaderAcc, shares!.leader);
+      addFieldInto(helperAcc, shares!.helper);
     }
-    expect(Array.from(decodeCountAggregate(combineShares(leaderAcc, helperAcc), K, 1))).toEqual([2, 2, 1, 3, 2]);
+    expect(Array.from(decodeCountAggregate(removeOffset('counts', combineFieldShares(leaderAcc, helperAcc), segments.length), K, 1))).toEqual([2, 2, 1, 3, 2]);
+  });
+
+  it('a report sealed for another configuration does not open', async () => {
+    const { body } = await buildSecureContribution(round, new Float32Array(D), idOf(1));
+    await expect(aggregate(round, body, newVerifyKey(), await roundDigest({ ...round, epsilon: 2 }))).rejects.toThrow();
   });
 
   it('refuses to build for a local round, the wrong kind or the wrong feature count', async () => {
@@ -191,16 +214,16 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
 
 describe('parseSecureContribution', () => {
   let body: SecureContribution;
-  const L = vectorLength('kmeans', K, D);
   beforeAll(async () => {
     body = (await buildSecureContribution(round, new Float32Array(D), idOf(7), seededRandom(7))).body;
   });
 
-  it('accepts a built body; ciphertexts are 4·L + 16 and 16 + 16 bytes', () => {
-    expect(parseSecureContribution(body, L).ok).toBe(true);
+  it('accepts a built body; ciphertexts are the input shares + 16 bytes (the helper’s: three seeds)', () => {
+    expect(parseSecureContribution(body, round).ok).toBe(true);
     expect(parseSecureContribution(body).ok).toBe(true);
-    expect(body.leader.ct.length).toBe(base64urlLength(leaderCiphertextBytes(L)));
-    expect(body.helper.ct.length).toBe(base64urlLength(32));
+    expect(body.leader.ct.length).toBe(base64urlLength(secureReportBytes('kmeans', K, D).leader));
+    expect(body.helper.ct.length).toBe(base64urlLength(3 * 16 + 16));
+    expect(body.public_share.length).toBe(base64urlLength(32));
   });
 
   it.each<[string, (b: SecureContribution) => unknown]>([
@@ -210,7 +233,9 @@ describe('parseSecureContribution', () => {
     ['an id with other characters', (b) => ({ ...b, id: 'abcdefghijklmnop!' })],
     ['a bad round_id', (b) => ({ ...b, round_id: 'r 1' })],
     ['a negative slice', (b) => ({ ...b, slice: -1 })],
-    ['a fractional group', (b) => ({ ...b, group: 0.5 })],
+    ['a group (the aggregators derive it)', (b) => ({ ...b, group: 0 })],
+    ['a public share of another length', (b) => ({ ...b, public_share: b.public_share.slice(2) })],
+    ['no public share', ({ public_share: _p, ...rest }) => rest],
     ['a missing helper', ({ helper: _h, ...rest }) => rest],
     ['a leader ct of another length', (b) => ({ ...b, leader: { ...b.leader, ct: `${b.leader.ct}AAAA` } })],
     ['a helper ct of another length', (b) => ({ ...b, helper: { ...b.helper, ct: b.helper.ct.slice(4) } })],
@@ -219,17 +244,17 @@ describe('parseSecureContribution', () => {
     ['a config_id out of range', (b) => ({ ...b, leader: { ...b.leader, config_id: 256 } })],
     ['an extra sealed field', (b) => ({ ...b, leader: { ...b.leader, kem: 16 } })],
   ])('refuses %s', (_, mutate) => {
-    expect(parseSecureContribution(mutate(body), L).ok).toBe(false);
+    expect(parseSecureContribution(mutate(body), round).ok).toBe(false);
   });
 
-  it('caps the leader ct at the largest vector when the length is unknown', () => {
-    const huge = { ...body, leader: { ...body.leader, ct: 'A'.repeat(base64urlLength(leaderCiphertextBytes(MAX_VECTOR_LENGTH)) + 1) } };
+  it('caps the leader ct at the body cap when the round is unknown', () => {
+    const huge = { ...body, leader: { ...body.leader, ct: 'A'.repeat(MAX_CONTRIBUTION_BODY_BYTES + 1) } };
     expect(parseSecureContribution(huge).ok).toBe(false);
   });
 });
 
 describe('parseLocalContribution', () => {
-  const ok = { round_id: 'r1', id: idOf(1), slice: 0, group: 2, noised: [1, -2, 3] };
+  const ok = { round_id: 'r1', id: idOf(1), slice: 0, noised: [1, -2, 3] };
   it('accepts int32 values of the expected length', () => {
     expect(parseLocalContribution(ok, 3)).toEqual({ ok: true, value: ok });
   });
@@ -239,7 +264,8 @@ describe('parseLocalContribution', () => {
     ['an int32 overflow', { ...ok, noised: [1, 2 ** 31, 3] }],
     ['a string', { ...ok, noised: [1, '2', 3] }],
     ['an extra field', { ...ok, leader: {} }],
-    ['no noised', { round_id: 'r1', id: idOf(1), slice: 0, group: 2 }],
+    ['no noised', { round_id: 'r1', id: idOf(1), slice: 0 }],
+    ['a group (the leader derives it)', { ...ok, group: 2 }],
   ])('refuses %s', (_, v) => {
     expect(parseLocalContribution(v, 3).ok).toBe(false);
   });
@@ -263,6 +289,7 @@ describe('parseRoundDescriptor', () => {
     ['0 groups', (r) => ({ ...r, groups: 0 })],
     ['an invalid encoding', (r) => ({ ...r, encoding: { ...r.encoding, bound: 0 } })],
     ['an encoding too coarse for d', (r) => ({ ...r, encoding: { ...r.encoding, bound: 4 } })],
+    ['a secure k-means bound beyond the proved range', (r) => ({ ...r, encoding: { ...r.encoding, bound: 128 } })],
     ['epsilon 0', (r) => ({ ...r, epsilon: 0 })],
     ['delta 1', (r) => ({ ...r, delta: 1 })],
     ['no open time', (r) => ({ ...r, opens_at: undefined })],

@@ -15,7 +15,7 @@ import {
 } from './hpke.ts';
 import type { HpkeConfig } from '../rounds.ts';
 
-const binding = { round_id: 'r-2026-W48.1', id: 'abcdefghijklmnop', slice: 1, group: 7 };
+const binding = { round_id: 'r-2026-W48.1', id: 'abcdefghijklmnop', slice: 1, public_share: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' };
 /** Stand-ins for two rounds' digests (roundDigest is tested in round-digest.test.ts). */
 const DIGEST = Uint8Array.from({ length: 32 }, (_, i) => i);
 const OTHER_DIGEST = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
@@ -93,7 +93,7 @@ describe('sealShare / openShare', () => {
       ['another round', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, round_id: 'r-2026-W48.2' }, 'leader', DIGEST)]],
       ['another id', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, id: 'abcdefghijklmnoq' }, 'leader', DIGEST)]],
       ['another slice', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, slice: 0 }, 'leader', DIGEST)]],
-      ['another group', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, group: 6 }, 'leader', DIGEST)]],
+      ['another public share', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad({ ...binding, public_share: 'B' + binding.public_share.slice(1) }, 'leader', DIGEST)]],
       ['another round configuration', () => [leader.key, sealed, CONTRIBUTION_INFO, contributionAad(binding, 'leader', OTHER_DIGEST)]],
       ['another info', () => [leader.key, sealed, Uint8Array.from([1, 2, 3]), aadL()]],
       ['a tampered ct', () => [leader.key, { ...sealed, ct: flip(sealed.ct, 10) }, CONTRIBUTION_INFO, aadL()]],
@@ -115,23 +115,23 @@ describe('sealShare / openShare', () => {
 
 describe('contributionAad', () => {
   it('has the documented byte layout', () => {
-    const aad = contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'helper', DIGEST);
+    const aad = contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 258, public_share: 'pub' }, 'helper', DIGEST);
     const expected = [
-      ...Buffer.from('edgeseg-aad-v2'),
+      ...Buffer.from('edgeseg-aad-v3'),
       1,
       0, 2, ...Buffer.from('r1'),
       0, 16, ...Buffer.from('abcdefghijklmnop'),
-      0, 0, 0, 2,
+      0, 3, ...Buffer.from('pub'),
       0, 0, 1, 2,
       ...DIGEST,
     ];
     expect(Array.from(aad)).toEqual(expected);
-    expect(contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, group: 258 }, 'leader', DIGEST)[14]).toBe(0);
+    expect(contributionAad({ round_id: 'r1', id: 'abcdefghijklmnop', slice: 2, public_share: 'pub' }, 'leader', DIGEST)[14]).toBe(0);
   });
 
   it('is unambiguous where plain concatenation would not be', () => {
-    const a = contributionAad({ round_id: 'ab', id: 'cdefghijklmnopqrs', slice: 0, group: 0 }, 'leader', DIGEST);
-    const b = contributionAad({ round_id: 'abc', id: 'defghijklmnopqrs', slice: 0, group: 0 }, 'leader', DIGEST);
+    const a = contributionAad({ round_id: 'ab', id: 'cdefghijklmnopqrs', slice: 0, public_share: 'x' }, 'leader', DIGEST);
+    const b = contributionAad({ round_id: 'abc', id: 'defghijklmnopqrs', slice: 0, public_share: 'x' }, 'leader', DIGEST);
     expect(a).not.toEqual(b);
   });
 
@@ -139,9 +139,9 @@ describe('contributionAad', () => {
     expect(() => contributionAad(binding, 'leader', new Uint8Array(31))).toThrow(/32 bytes/);
   });
 
-  it('refuses a bad slice or group', () => {
+  it('refuses a bad slice', () => {
     expect(() => contributionAad({ ...binding, slice: -1 }, 'leader', DIGEST)).toThrow(RangeError);
-    expect(() => contributionAad({ ...binding, group: 1.5 }, 'leader', DIGEST)).toThrow(RangeError);
+    expect(() => contributionAad({ ...binding, slice: 1.5 }, 'leader', DIGEST)).toThrow(RangeError);
   });
 
   it('CONTRIBUTION_INFO is "edgeseg contribution v1"', () => {
