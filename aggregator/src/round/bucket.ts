@@ -1,17 +1,18 @@
 /**
- * A bucket sums the shares of one (slice, group) and keeps what both aggregators must
- * agree on before either releases anything: the number of contributions and an
- * order-independent checksum of their ids (XOR of SHA-256), as DAP's aggregate-share
- * requests do.
+ * A bucket sums the output shares of one (slice, group) in Prio3's Field128 and keeps
+ * what both aggregators must agree on before either releases anything: the number of
+ * verified reports and an order-independent checksum of their ids (XOR of SHA-256), as
+ * DAP's aggregate-share requests do.
  */
+import { addFieldInto, zeroFieldVector } from '@edgeseg/shared/secure';
 
 /** Running state of one bucket on one aggregator. */
 export interface Bucket {
   count: number;
   /** XOR of SHA-256(id) over every summed id (32 bytes; hex only on the wire). */
   checksum: Uint8Array;
-  /** Sum of shares mod 2^32. */
-  sums: Uint32Array;
+  /** Sum of output shares in Field128 (each entry in [0, p)). */
+  sums: bigint[];
 }
 
 /**
@@ -21,7 +22,7 @@ export interface Bucket {
  * const b = emptyBucket(272);
  */
 export function emptyBucket(length: number): Bucket {
-  return { count: 0, checksum: new Uint8Array(32), sums: new Uint32Array(length) };
+  return { count: 0, checksum: new Uint8Array(32), sums: zeroFieldVector(length) };
 }
 
 /**
@@ -70,14 +71,13 @@ export function checksumHex(checksum: Uint8Array): string {
 }
 
 /**
- * Adds one share (and its id digest) to a bucket, mod 2^32, in place.
+ * Adds one output share (and its id digest) to a bucket, in the field, in place.
  *
  * @example
- * addToBucket(bucket, share, await idDigest(id));
+ * addToBucket(bucket, outputShare, await idDigest(id));
  */
-export function addToBucket(bucket: Bucket, share: Uint32Array, digest: Uint8Array): void {
-  const sums = bucket.sums;
-  for (let i = 0; i < sums.length; i++) sums[i] = ((sums[i] as number) + (share[i] as number)) >>> 0;
+export function addToBucket(bucket: Bucket, share: readonly bigint[], digest: Uint8Array): void {
+  addFieldInto(bucket.sums, share);
   bucket.count += 1;
   xorInto(bucket.checksum, digest);
 }
@@ -89,7 +89,7 @@ export function addToBucket(bucket: Bucket, share: Uint32Array, digest: Uint8Arr
  * mergeBucket(total, shardBucket);
  */
 export function mergeBucket(a: Bucket, b: Bucket): void {
-  for (let i = 0; i < a.sums.length; i++) a.sums[i] = ((a.sums[i] as number) + (b.sums[i] as number)) >>> 0;
+  addFieldInto(a.sums, b.sums);
   a.count += b.count;
   xorInto(a.checksum, b.checksum);
 }

@@ -1,6 +1,6 @@
 import { seededRandom } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
-import { encodeCountContribution, expandSeed, splitWithSeed } from '@edgeseg/shared/secure';
+import { addFieldNoise, encodeCountContribution, fieldFromSigned, measurementOf, newVerifyKey, prepareReport, reportNonce, shardReport, vdafFor, verifyReport } from '@edgeseg/shared/secure';
 import { describe, expect, it } from 'vitest';
 import { addToBucket, emptyBucket, idDigest, type Bucket } from './bucket.ts';
 import { closeCountsRound } from './close-counts.ts';
@@ -17,22 +17,33 @@ function record(overrides: Partial<RoundRecord> = {}, mode: 'secure' | 'local' =
       encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } },
       epsilon: 1, delta: 1e-9, opens_at: 0, closes_at: 0, min_batch: 50, period: '2026-W47', hpke: { leader: { config_id: 1, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'x' } },
     },
-    shards: 1, sigma2: SIGMA2, state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
+    shards: 1, sigma2: SIGMA2, verify_key: 'AAAAAAAAAAAAAAAAAAAAAA', state: 'closing', opened_at: 0, closed_at: null, contributions: null, reason: null, result: null,
     counts: { k_threshold: 20, labels: ['a', 'b', 'c', 'd'] },
     ...overrides,
   };
 }
 
-/** Both aggregators' buckets for devices with these segments (null: no segment), split as devices split them. */
+/**
+ * Both aggregators' buckets for devices with these segments (null: no segment), as the
+ * real path builds them: each device shards a Prio3 histogram report, each aggregator
+ * prepares its input share, the proof is checked, and each sums its output share.
+ */
 async function shares(segments: (number | null)[]): Promise<{ leader: Bucket; helper: Bucket }> {
   const random = seededRandom(7);
+  const vdaf = vdafFor('counts', K, 0);
+  const verifyKey = newVerifyKey(random);
   const leader = emptyBucket(K + 1);
   const helper = emptyBucket(K + 1);
   for (const [i, segment] of segments.entries()) {
-    const { leader: share, helperSeed } = await splitWithSeed(encodeCountContribution(segment, K, 1), random);
-    const digest = await idDigest(`device-${String(i).padStart(12, '0')}`);
-    addToBucket(leader, share, digest);
-    addToBucket(helper, await expandSeed(helperSeed, K + 1), digest);
+    const id = `device-${String(i).padStart(12, '0')}`;
+    const nonce = await reportNonce('c-2026-W47-v3', id);
+    const report = await shardReport(vdaf, measurementOf('counts', encodeCountContribution(segment, K, 1)), nonce, random);
+    const l = await prepareReport(vdaf, verifyKey, 0, nonce, report.publicShare, report.leader);
+    const h = await prepareReport(vdaf, verifyKey, 1, nonce, report.publicShare, report.helper);
+    if (!(await verifyReport(vdaf, l.prepShare, h.prepShare, l.jointRandSeed, h.jointRandSeed))) throw new Error(`report ${i} did not verify`);
+    const digest = await idDigest(id);
+    addToBucket(leader, l.outputShare, digest);
+    addToBucket(helper, h.outputShare, digest);
   }
   return { leader, helper };
 }
@@ -43,7 +54,7 @@ describe('closeCountsRound', () => {
 
   it('releases each segment count within the noise of both aggregators, with that noise in the interval', async () => {
     const { leader, helper } = await shares(segments);
-    const noisy = (sums: Uint32Array) => addDiscreteGaussianNoise(new Uint32Array(sums), rational(9), seededRandom(11));
+    const noisy = (sums: bigint[]) => addFieldNoise([...sums], rational(9), seededRandom(11));
     let askedWith: unknown;
     const outcome = await closeCountsRound(record(), {
       gather: async () => new Map([['0:0', leader]]),
@@ -102,7 +113,8 @@ describe('closeCountsRound', () => {
     const bucket = emptyBucket(K + 1);
     for (const [i, segment] of segments.entries()) {
       const v = addDiscreteGaussianNoise(new Uint32Array(encodeCountContribution(segment, K, 1).buffer), rational(9), random);
-      addToBucket(bucket, v, await idDigest(`local-${String(i).padStart(12, '0')}`));
+      // The device's noised int32 vector, stored by the leader as field elements.
+      addToBucket(bucket, [...new Int32Array(v.buffer)].map(fieldFromSigned), await idDigest(`local-${String(i).padStart(12, '0')}`));
     }
     const outcome = await closeCountsRound(record({}, 'local'), {
       gather: async () => new Map([['0:0', bucket]]),

@@ -5,7 +5,7 @@
  * leader combines the two noisy shares, decodes them, and moves the centroids robustly.
  */
 import { cryptoRandom, type RandomSource } from '@edgeseg/shared';
-import { combineShares, decodeKmeansAggregate, encodingScales } from '@edgeseg/shared/secure';
+import { combineFieldShares, decodeKmeansAggregate, encodingScales, removeOffset, zeroFieldVector } from '@edgeseg/shared/secure';
 import { checksumHex, type Bucket } from './bucket.ts';
 import { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './kmeans-update.ts';
 import { minCountFor, privateInertiaPerDevice, reviveDead, selectCandidate, shrinkMoves } from '../training/schedule.ts';
@@ -16,12 +16,12 @@ import { countNoiseVariance, roundSigma2, type RoundRecord, type RoundResult } f
 export type BatchSelector = Record<string, { count: number; checksum: string }>;
 
 /**
- * The helper's answer to an aggregate-share request (contract §3.3): its noisy shares of
- * the buckets it released, its own counts, the buckets it withheld and why, and its σ²;
+ * The helper's answer to an aggregate-share request (contract §3.3): its noisy shares
+ * (Field128 vectors) of the buckets it released, its own counts, the buckets it withheld and why, and its σ²;
  * or its refusal, by `rule`.
  */
 export type HelperAggregate =
-  | { ok: true; shares: Record<string, Uint32Array>; counts: Record<string, number>; withheld: Record<string, string>; sigma2: string }
+  | { ok: true; shares: Record<string, bigint[]>; counts: Record<string, number>; withheld: Record<string, string>; sigma2: string }
   | { ok: false; rule: string; reason: string };
 
 /**
@@ -54,12 +54,12 @@ export class RetryCloseLater extends Error {
 }
 
 export interface CloseDeps {
-  /** The leader's buckets, all shards merged (after every helper ciphertext was relayed). */
+  /** The leader's buckets of verified reports, all shards merged (after no report is left pending). */
   gather(): Promise<Map<string, Bucket>>;
   /** The helper's answer for the same batch; throws RetryCloseLater when it could not be asked. */
   helperAggregate(selector: BatchSelector): Promise<HelperAggregate>;
-  /** The leader's noisy copy of a bucket's sums: noise drawn once per bucket and kept. */
-  noisy(bucket: string, sums: Uint32Array): Promise<Uint32Array>;
+  /** The leader's noisy copy of a bucket's field sums: noise drawn once per bucket and kept. */
+  noisy(bucket: string, sums: bigint[]): Promise<bigint[]>;
   /** Data-independent randomness for reviving dead centroids (default `crypto.getRandomValues`). */
   random?: RandomSource;
   /** Signs and publishes the next model with these centroids; returns its version. */
@@ -80,13 +80,13 @@ export function selectorOf(buckets: Map<string, Bucket>): BatchSelector {
   return Object.fromEntries([...buckets].map(([key, b]) => [key, { count: b.count, checksum: checksumHex(b.checksum) }]));
 }
 
-/** The batch both sides agreed on, combined: per released bucket, the noisy total as signed integers. */
+/** The batch both sides agreed on, combined: per released bucket, the noisy total as signed integers (offset removed). */
 export type AgreedBatch =
   | {
       ok: true;
       /** Contributions in the released buckets. */
       contributions: number;
-      combined: Map<string, Int32Array>;
+      combined: Map<string, Float64Array>;
       /** Released bucket → its number of contributions. */
       buckets: Record<string, number>;
       /** The helper's σ² ("num/den"), null in local mode. */
@@ -98,9 +98,11 @@ export type AgreedBatch =
  * The part every kind of round shares at close: gather this aggregator's buckets, keep
  * only those with at least the round's minimum batch (`min_batch`, per bucket: a small
  * bucket is never released by either aggregator), have the helper release its noisy
- * shares for exactly the same batch (secure mode), and combine. The helper's counts must
- * equal the leader's for every released bucket. In local mode the devices added the
- * noise, so the leader's sums are the release and no helper is asked.
+ * shares for exactly the same batch (secure mode), and combine: the two noisy field
+ * shares summed and read as signed integers, less the k-means offset × the bucket's
+ * count ({@link removeOffset}). The helper's counts must equal the leader's for every
+ * released bucket. In local mode the devices added the noise (and no offset), so the
+ * leader's sums read as signed integers are the release and no helper is asked.
  *
  * A helper refusal whose rule is in RETRYABLE_RELEASE_RULES throws RetryCloseLater; any
  * other refusal abandons the round with the helper's reason.
@@ -118,11 +120,11 @@ export async function agreeOnBatch(record: RoundRecord, deps: Omit<CloseDeps, 'p
     const largest = Math.max(0, ...[...buckets.values()].map((b) => b.count));
     return { ok: false, contributions: total, reason: `${total} contributions, no bucket reached the minimum batch of ${round.min_batch} (largest ${largest})` };
   }
-  const combined = new Map<string, Int32Array>();
+  const combined = new Map<string, Float64Array>();
   const sizes: Record<string, number> = {};
   if (round.mode === 'local') {
     for (const [key, bucket] of large) {
-      combined.set(key, new Int32Array(bucket.sums.buffer.slice(0)));
+      combined.set(key, combineFieldShares(bucket.sums, zeroFieldVector(bucket.sums.length)));
       sizes[key] = bucket.count;
     }
     return { ok: true, contributions: sum(sizes), combined, buckets: sizes, helperSigma2: null };
@@ -141,7 +143,10 @@ export async function agreeOnBatch(record: RoundRecord, deps: Omit<CloseDeps, 'p
     if (helperCount !== bucket.count) {
       return { ok: false, contributions: total, reason: `the helper counted ${String(helperCount)} contributions in bucket ${key}, the leader ${bucket.count}: the batches differ` };
     }
-    combined.set(key, combineShares(await deps.noisy(key, bucket.sums), share));
+    if (share.length !== bucket.sums.length) {
+      return { ok: false, contributions: total, reason: `the helper's share of bucket ${key} has ${share.length} entries, the leader's ${bucket.sums.length}` };
+    }
+    combined.set(key, removeOffset(round.kind, combineFieldShares(await deps.noisy(key, bucket.sums), share), bucket.count));
     sizes[key] = bucket.count;
   }
   if (combined.size === 0) {

@@ -2,7 +2,7 @@
  * `@edgeseg/aggregator/rounds`: the pure round logic without the Durable Object shells
  * (no `cloudflare:workers` import), for the simulator, benchmarks and round planning.
  */
-export { addToBucket, emptyBucket, idDigest, mergeBucket, type Bucket } from './bucket.ts';
+export { addToBucket, bucketIn, emptyBucket, idDigest, mergeBucket, type Bucket } from './bucket.ts';
 export { agreeOnBatch, closeKmeansRound, RETRYABLE_RELEASE_RULES, RetryCloseLater, selectorOf, type AgreedBatch, type BatchSelector, type CloseDeps, type CloseOutcome, type HelperAggregate } from './close.ts';
 export { closeCountsRound, type CountsOutcome } from './close-counts.ts';
 export { centroidShift, shareShift, trainingDue, DEFAULT_TRAINING, type TrainingSettings } from './drift.ts';
@@ -11,5 +11,5 @@ export { updateCentroids, type CentroidUpdate, type DecodedAggregate } from './k
 export { generatedLabels, nextManifest } from './next-model.ts';
 export { countNoiseVariance, mechanismOf, publicRound, roundSigma2, type PublicRound, type RoundRecord, type RoundResult, type RoundState } from './record.ts';
 export { bucketKey, shardOf } from './shard-key.ts';
-export { base64ToUint32, uint32ToBase64 } from './wire.ts';
+export { base64ToFieldVector, fieldVectorToBase64 } from './wire.ts';
 export { TRAINING_ENCODING } from '../training/encoding.ts';

@@ -29,6 +29,14 @@ export interface RoundRecord {
   shards: number;
   /** σ² of the discrete Gaussian this aggregator adds to each entry of each bucket, "num/den". */
   sigma2: string;
+  /**
+   * The round's Prio3 verify key (base64url, 16 bytes), shared with the helper only: it
+   * keys report preparation and each report's group. Never in the descriptor or any
+   * public answer ({@link publicRound} leaves it out).
+   */
+  verify_key: string;
+  /** Secure rounds, once closed: reports the helper found invalid (their proof failed), dropped from the sums. */
+  rejected?: number;
   /** Secure rounds: σ² the helper says it adds ("num/den"), from its answers; the intervals count both. */
   helper_sigma2?: string | null;
   state: RoundState;
@@ -62,6 +70,8 @@ export interface PublicRound {
   closes_at: number;
   closed_at: number | null;
   contributions: number | null;
+  /** Reports dropped because their validity proof failed (secure rounds, once closed); null before. */
+  rejected: number | null;
   /** Minimum contributions per released bucket. */
   min_batch: number;
   epsilon: number;
@@ -141,6 +151,7 @@ export function publicRound(r: RoundRecord): PublicRound {
     closes_at: d.closes_at,
     closed_at: r.closed_at,
     contributions: r.contributions,
+    rejected: r.rejected ?? null,
     min_batch: d.min_batch,
     epsilon: d.epsilon,
     delta: d.delta,

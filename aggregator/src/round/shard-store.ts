@@ -4,6 +4,7 @@
  * (the leader's RoundShard, the helper's own shard); each adds only what its role needs
  * around it, through `onAccepted`, so the store itself knows nothing of roles.
  */
+import { FIELD_ELEMENT_BYTES, decodeFieldVector } from '@edgeseg/shared/secure';
 import { GroupCommit } from '../group-commit.ts';
 import { addToBucket, bucketIn, type Bucket } from './bucket.ts';
 import { bucketKey } from './shard-key.ts';
@@ -22,7 +23,7 @@ export interface ShardItem {
   group: number;
   /** SHA-256 of the id (for the bucket checksum), computed by the caller. */
   digest: Uint8Array;
-  /** This aggregator's share, uint32 little-endian. */
+  /** This aggregator's output share of a verified report (Field128, `encodeFieldVector`). */
   share: Uint8Array;
 }
 
@@ -42,13 +43,6 @@ export interface ShardStoreOptions<T extends ShardItem> {
    * leader writes its relay row here, so the share and its relay commit together).
    */
   onAccepted?: (item: T) => void;
-}
-
-function toUint32(bytes: Uint8Array): Uint32Array {
-  const out = new Uint32Array(bytes.byteLength >>> 2);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, true);
-  return out;
 }
 
 /**
@@ -100,7 +94,7 @@ export class ShardStore<T extends ShardItem = ShardItem> {
     for (const row of this.storage.sql.exec<{ slice: number; grp: number; digest: ArrayBuffer; share: ArrayBuffer }>(
       `SELECT slice, grp, digest, share FROM ${TABLE_CONTRIBUTIONS}`,
     )) {
-      addToBucket(bucketIn(buckets, bucketKey(row.slice, row.grp), length), toUint32(new Uint8Array(row.share)), new Uint8Array(row.digest));
+      addToBucket(bucketIn(buckets, bucketKey(row.slice, row.grp), length), decodeFieldVector(new Uint8Array(row.share)), new Uint8Array(row.digest));
     }
     this.buckets = buckets;
     this.vectorLength = length;
@@ -127,7 +121,8 @@ export class ShardStore<T extends ShardItem = ShardItem> {
   async add(roundId: string, vectorLength: number, items: T[]): Promise<AddResult> {
     if (this.sealed()) throw new RoundSealedError(roundId);
     for (const item of items) {
-      if (item.share.byteLength !== vectorLength * 4) throw new RangeError(`share of ${item.share.byteLength} bytes, expected ${vectorLength * 4}`);
+      const bytes = vectorLength * FIELD_ELEMENT_BYTES;
+      if (item.share.byteLength !== bytes) throw new RangeError(`share of ${item.share.byteLength} bytes, expected ${bytes}`);
     }
     this.setMeta(META_ROUND_ID, roundId);
     this.loadBuckets(vectorLength);
@@ -176,14 +171,14 @@ export class ShardStore<T extends ShardItem = ShardItem> {
       );
       if (cursor.rowsWritten === 0) continue;
       accepted++;
-      addToBucket(bucketIn(buckets, bucketKey(it.slice, it.group), this.vectorLength), toUint32(it.share), it.digest);
+      addToBucket(bucketIn(buckets, bucketKey(it.slice, it.group), this.vectorLength), decodeFieldVector(it.share), it.digest);
       this.onAccepted(it);
     }
     return { accepted, duplicates: items.length - accepted };
   }
 
   /**
-   * The shard's buckets for a vector length (sums mod 2^32, counts, id checksums).
+   * The shard's buckets for a vector length (field sums, counts, id checksums).
    * Throws once purged: the shares are gone, and an empty answer would read as "no one
    * contributed".
    *

@@ -1,15 +1,27 @@
+import { FIELD } from '@edgeseg/shared/secure';
 import { describe, expect, it } from 'vitest';
-import { base64ToUint32, uint32ToBase64 } from './wire.ts';
+import { base64ToFieldVector, fieldVectorToBase64 } from './wire.ts';
 
-describe('uint32 ↔ base64 wire', () => {
-  it('writes little-endian and reads back every value, edges included', () => {
-    const v = Uint32Array.from([0, 1, 0xff, 0x100, 0xdeadbeef, 0xffffffff]);
-    expect(uint32ToBase64(Uint32Array.from([1]))).toBe(btoa(String.fromCharCode(1, 0, 0, 0)));
-    expect([...base64ToUint32(uint32ToBase64(v))]).toEqual([...v]);
+describe('field vector ↔ base64 wire', () => {
+  it('writes 16 bytes little-endian per element and reads back every value, edges included', () => {
+    const v = [0n, 1n, 0xffn, 0x100n, 2n ** 64n + 7n, FIELD.modulus - 1n];
+    expect(fieldVectorToBase64([1n])).toBe(btoa(String.fromCharCode(1, ...new Array<number>(15).fill(0))));
+    expect(base64ToFieldVector(fieldVectorToBase64(v))).toEqual(v);
   });
 
   it('round-trips a vector longer than one chunk of the encoder', () => {
-    const v = Uint32Array.from({ length: 20_000 }, (_, i) => (i * 2654435761) >>> 0);
-    expect([...base64ToUint32(uint32ToBase64(v))]).toEqual([...v]);
+    const v = Array.from({ length: 5_000 }, (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) % FIELD.modulus);
+    expect(base64ToFieldVector(fieldVectorToBase64(v), v.length)).toEqual(v);
+  });
+
+  it('refuses a wrong length, a partial element, an unreduced element and non-base64', () => {
+    const two = fieldVectorToBase64([1n, 2n]);
+    expect(() => base64ToFieldVector(two, 3)).toThrow(RangeError);
+    expect(() => base64ToFieldVector(btoa('x'.repeat(17)))).toThrow(RangeError);
+    const p = new Uint8Array(16);
+    let x = FIELD.modulus;
+    for (let i = 0; i < 16; i++, x >>= 8n) p[i] = Number(x & 0xffn);
+    expect(() => base64ToFieldVector(btoa(String.fromCharCode(...p)))).toThrow(RangeError);
+    expect(() => base64ToFieldVector('not base64!')).toThrow();
   });
 });

@@ -1,7 +1,10 @@
 /**
- * The leader ↔ helper wire encoding of aggregate shares: a vector of uint32 as
- * little-endian base64. Both roles use it, so it lives beside the round logic.
+ * The leader ↔ helper wire encoding of aggregate shares: a Field128 vector in the VDAF
+ * encoding (16 bytes little-endian per element) as base64. Both roles use it, so it
+ * lives beside the round logic. What the other aggregator sends is untrusted: decoding
+ * refuses a partial element, an unreduced one, or a wrong length.
  */
+import { decodeFieldVector, encodeFieldVector } from '@edgeseg/shared/secure';
 
 function bytesToBase64(bytes: Uint8Array): string {
   let s = '';
@@ -9,28 +12,30 @@ function bytesToBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-/**
- * Reads little-endian base64 back into a vector of uint32 (the leader ↔ helper wire).
- *
- * @example
- * base64ToUint32('AQAAAA==') // Uint32Array [1]
- */
-export function base64ToUint32(b64: string): Uint32Array {
-  const bin = atob(b64);
-  const out = new Uint32Array(bin.length >>> 2);
-  for (let i = 0; i < out.length; i++) out[i] = (bin.charCodeAt(i * 4) | (bin.charCodeAt(i * 4 + 1) << 8) | (bin.charCodeAt(i * 4 + 2) << 16) | (bin.charCodeAt(i * 4 + 3) << 24)) >>> 0;
+function base64ToBytes(b64: string): Uint8Array {
+  const bin = atob(b64); // throws on anything that is not base64
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
 /**
- * Serialises a vector of uint32 as little-endian base64, for the leader ↔ helper wire.
+ * Serialises a field vector for the leader ↔ helper wire.
  *
  * @example
- * uint32ToBase64(new Uint32Array([1])) // 'AQAAAA=='
+ * fieldVectorToBase64([1n]) // 'AQAAAAAAAAAAAAAAAAAAAA=='
  */
-export function uint32ToBase64(v: Uint32Array): string {
-  const bytes = new Uint8Array(v.length * 4);
-  const view = new DataView(bytes.buffer);
-  v.forEach((x, i) => view.setUint32(i * 4, x, true));
-  return bytesToBase64(bytes);
+export function fieldVectorToBase64(v: readonly bigint[]): string {
+  return bytesToBase64(encodeFieldVector(v));
+}
+
+/**
+ * Reads a field vector from the wire; throws a RangeError (or the DOMException of
+ * `atob`) for anything malformed, or for a length other than `expected` when given.
+ *
+ * @example
+ * base64ToFieldVector(fieldVectorToBase64([5n]), 1) // [5n]
+ */
+export function base64ToFieldVector(b64: string, expected?: number): bigint[] {
+  return decodeFieldVector(base64ToBytes(b64), expected);
 }
