@@ -146,7 +146,7 @@ async function expectBothLedgersAgree(): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ K_THRESHOLD: '20', DEV_BACKFILL_WEEKS: '12' });
+  stack = await startStack({ K_THRESHOLD: '20', DEV_BACKFILL_WEEKS: '12', MEASUREMENT: 'grr' }); // the backfill is real randomized reports
   marketer = await mintToken(stack.authJwk, { role: 'marketer' });
   // Before any page asks for (and so releases) those weeks. The 12-device round below is
   // under its noise floor, so it keeps every centroid and the segmentation (and these

@@ -25,7 +25,7 @@ export interface Env {
   COUNTS_EPSILON?: string;
   /** RoundShard DOs per round (default 8). */
   ROUND_SHARDS?: string;
-  /** `grr` (default): devices count segments by randomized reports; `secure`: by secret-shared one-hot counts rounds on both aggregators. */
+  /** `secure` (default while both aggregators' keys are pinned): devices count segments in secret-shared counts rounds on both aggregators; `grr`: by memoised randomized reports (single operator). */
   MEASUREMENT?: string;
   /** Local development only (`npm start`): accept reports for this many closed, unreleased weeks, so simulated traffic fills the dashboard's history. Never set in production. */
   DEV_BACKFILL_WEEKS?: string;

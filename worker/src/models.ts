@@ -52,11 +52,16 @@ export async function currentModel(env: Env): Promise<PublishedModel> {
 }
 
 /**
- * How devices count segments: `secure` counts rounds when the deployment asks for them
- * (`MEASUREMENT = "secure"`) and both aggregators' keys are pinned; randomized reports otherwise.
+ * How devices count segments: secure counts rounds whenever both aggregators' keys are
+ * pinned (every two-aggregator deployment, `npm start` included), as DAP deployments do;
+ * randomized reports (memoised GRR) only when the deployment sets `MEASUREMENT = "grr"`
+ * or has no helper.
+ *
+ * @example
+ * measurementOf({ ...env, MEASUREMENT: undefined }, { leader, helper }) // 'secure'
  */
-function measurementOf(env: Env, aggregators: ModelManifest['aggregators'] | null): 'grr' | 'secure' {
-  return env.MEASUREMENT === 'secure' && aggregators ? 'secure' : 'grr';
+export function measurementOf(env: Pick<Env, 'MEASUREMENT'>, aggregators: ModelManifest['aggregators'] | null): 'grr' | 'secure' {
+  return env.MEASUREMENT !== 'grr' && aggregators ? 'secure' : 'grr';
 }
 
 /**

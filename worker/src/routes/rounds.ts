@@ -1,5 +1,5 @@
-import { openOnHelper, publicRound, type HelperOpening, type RoundRecord } from '@edgeseg/aggregator';
-import { isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, MAX_SEGMENTS, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
+import { openOnHelper, publicRound, type HelperOpening, type RoundRecord, type TrainingSettings } from '@edgeseg/aggregator';
+import { impressionEpsilon, isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, lifecycleEpsilon, MAX_SEGMENTS, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
@@ -7,6 +7,7 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
+import { perDevice, type PerDevice } from '../per-device.ts';
 import { ProblemError, ProblemWithMembers } from '../problem.ts';
 import { maybeScheduleTraining } from '../training.ts';
 import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
@@ -51,6 +52,27 @@ export async function openRound(env: Env, record: RoundRecord): Promise<RoundRec
   return (await coordinator(env).open(stored)) as RoundRecord;
 }
 
+/**
+ * The ledger's `per_device`: what one device can spend under the current model (its
+ * measurement mode and GRR ε), this leader's COUNTS_EPSILON and training schedule, and the
+ * device budget; from configuration only (worker/src/per-device.ts).
+ */
+async function perDeviceNow(env: Env): Promise<PerDevice> {
+  const [model, schedule] = await Promise.all([currentModel(env), coordinator(env).trainingSchedule() as Promise<{ settings: TrainingSettings }>]);
+  const manifest = await manifestOf(env, model.version);
+  if (!manifest) throw new ProblemError('misconfigured', 'no current model');
+  const { round } = schedule.settings;
+  return perDevice({
+    measurement: manifest.measurement === 'secure' && manifest.aggregators ? 'secure' : 'grr',
+    counts: { epsilon: Number(env.COUNTS_EPSILON ?? '0.4'), delta: COUNTS_DELTA },
+    grr: { report: manifest.epsilon.report, lifecycle: lifecycleEpsilon(manifest), impression: impressionEpsilon(manifest) },
+    training: { epsilon: round.epsilon, delta: round.delta },
+  });
+}
+
+/** δ of the weekly counts rounds. */
+const COUNTS_DELTA = 1e-9;
+
 /** Counts rounds the helper refused, per isolate: why, and not offered again before `until` (ms), so device polls do not hammer it. */
 const refusedCountsRounds = new Map<string, { until: number; why: string }>();
 const REFUSED_RETRY_MS = 60_000;
@@ -79,7 +101,7 @@ async function currentCountsRound(env: Env): Promise<RoundDescriptor | { none: s
     minBatch: Number(env.MIN_BATCH ?? '100'),
     epsilon: Number(env.COUNTS_EPSILON ?? '0.4'),
     kThreshold,
-    delta: 1e-9,
+    delta: COUNTS_DELTA,
     shards: Number(env.ROUND_SHARDS ?? '8'),
     hpke: manifest.aggregators,
   });
@@ -118,8 +140,10 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   })
   .get('/v1/rounds', async (c) => c.json({ rounds: await coordinator(c.env).list() }))
   .get('/v1/privacy-ledger', async (c) => {
-    const releases = (await coordinator(c.env).list()).filter((r) => r.state === 'released');
+    const [rounds, per_device] = await Promise.all([coordinator(c.env).list(), perDeviceNow(c.env)]);
+    const releases = rounds.filter((r) => r.state === 'released');
     return c.json({
+      per_device,
       releases: releases.map((r) => ({
         round_id: r.round_id,
         kind: r.kind,
@@ -132,7 +156,7 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
         contributions: r.contributions,
         buckets: r.buckets ?? {},
       })),
-      note: 'Each device is in at most one bucket of a round (disjoint slices and groups), so a round costs each device its ε once; rounds compose across releases.',
+      note: 'Each device is in at most one bucket of a round (disjoint slices and groups), so a round costs each device its ε once; rounds compose across releases. per_device: the most ε one device can have spent in any 30 days (per purpose and in total) and in any 365 days in total, from this deployment\'s configuration and the device budget (2 + 2 per 30 days, 11 per 365 days), totals composed under zCDP at δ = 1e-9; GRR reports are counted as if every value changed every week.',
     });
   })
   .post('/v1/admin/rounds', requireRole('admin'), async (c) => {

@@ -1,0 +1,50 @@
+import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
+import { describe, expect, it } from 'vitest';
+import { bootstrapManifest } from './bootstrap-model.ts';
+import { DEVICE_BUDGET, perDevice, type PerDevicePlan } from './per-device.ts';
+
+const grr = bootstrapManifest(0).epsilon;
+const plan: PerDevicePlan = {
+  measurement: 'secure',
+  counts: { epsilon: 0.4, delta: 1e-9 },
+  grr: { report: grr.report, lifecycle: grr.lifecycle ?? grr.report, impression: grr.impression ?? grr.report },
+  training: { epsilon: 1, delta: 1e-9 },
+};
+const rhoOf = (epsilon: number) => zcdpOfDiscreteGaussian(1, sigma2ForEpsilon(epsilon, 1e-9, 1));
+
+describe('per_device: the most ε one device can spend, from configuration', () => {
+  it('never passes the device caps, per purpose or in total, in either measurement mode', () => {
+    for (const measurement of ['secure', 'grr'] as const) {
+      const d = perDevice({ ...plan, measurement });
+      expect(d.measurement_30d).toBeLessThanOrEqual(DEVICE_BUDGET.measurement + 1e-9);
+      expect(d.model_improvement_30d).toBeLessThanOrEqual(DEVICE_BUDGET.model_improvement);
+      expect(d.total_30d).toBeLessThanOrEqual(d.measurement_30d + d.model_improvement_30d + 1e-9);
+      expect(d.total_30d).toBeLessThan(4);
+      expect(d.total_365d).toBeLessThanOrEqual(DEVICE_BUDGET.total_365d);
+    }
+  });
+
+  it('the bootstrap model’s GRR fits 2 ε per 30 days even if every value changes every week (5 weeks of fresh draws)', () => {
+    expect(5 * (plan.grr.report + plan.grr.lifecycle + plan.grr.impression)).toBeLessThanOrEqual(DEVICE_BUDGET.measurement + 1e-9);
+    expect(perDevice({ ...plan, measurement: 'grr' }).measurement_30d).toBeCloseTo(5 * (plan.grr.report + plan.grr.lifecycle + plan.grr.impression), 12);
+  });
+
+  it('follows the plan below the caps and the caps above it', () => {
+    // A small counts ε and GRR ε: the plan binds (5 weeks), not the cap.
+    const small = perDevice({ ...plan, counts: { epsilon: 0.1, delta: 1e-9 }, grr: { report: 0.05, lifecycle: 0.05, impression: 0.05 } });
+    expect(small.measurement_30d).toBeCloseTo(5 * (0.1 + 0.05 + 0.05), 12);
+    // The old model (GRR 2 + 1 + 1 a week, 20 per 30 days): the cap binds.
+    const old = perDevice({ ...plan, measurement: 'grr', grr: { report: 2, lifecycle: 1, impression: 1 } });
+    expect(old.measurement_30d).toBe(DEVICE_BUDGET.measurement);
+    expect(old.total_365d).toBe(DEVICE_BUDGET.total_365d);
+  });
+
+  it('composes the 30-day total under zCDP from the rounds’ calibrated ρ', () => {
+    const d = perDevice({ ...plan, grr: { report: 0.2, lifecycle: 0.01, impression: 0.01 } });
+    // Measurement: the cap (2) is reached by 5 weeks of 0.4 + 0.01 + 0.01 only partly; its ρ is at most 5 weeks' worth.
+    const weekRho = rhoOf(0.4) + 2 * (0.01 * 0.01) / 2;
+    const trainingRho = Math.max(2 * rhoOf(1), rhoOf(2));
+    expect(d.total_30d).toBeLessThanOrEqual(zcdpToEpsilon(5 * weekRho + trainingRho, 1e-9) + 1e-9);
+    expect(d.total_30d).toBeGreaterThan(zcdpToEpsilon(trainingRho, 1e-9));
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The most ε one device can have spent in any 30 or 365 days under the deployment's
+ * configuration (not its traffic): the `per_device` of `GET /v1/privacy-ledger`.
+ *
+ * What a device can spend is the smaller of what the plan releases and what its own
+ * budget lets it (client-sdk/src/budget.ts, mirrored in DEVICE_BUDGET):
+ * - measurement, each week: the segment count (a secure counts round at COUNTS_EPSILON,
+ *   or, single operator, a GRR report at the model's ε), plus the lifecycle and the
+ *   impression reports at the model's GRR ε. Memoised GRR charges only new answers; the
+ *   worst case, a device whose values change every week, is assumed here.
+ * - model improvement: training rounds. Drift-triggered retraining and admin rounds can
+ *   open at any time, so the plan does not bound it: the device's cap does.
+ * Weekly releases are 7 days apart, so at most 5 fall in any 30 days and 53 in any 365;
+ * 365 days are covered by 13 windows of 30 days, each holding at most one cap per purpose.
+ * Totals compose under zCDP at δ = 1e-9 (each release's ρ: ε²/2 for GRR, Δ²/(2σ²) for a
+ * discrete Gaussian round with the σ² the aggregators calibrate), or by plain Σ ε when
+ * that is smaller; the 365-day total is also capped by the device.
+ */
+import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
+
+/** The device's default (and largest) budget: the SDK's DEFAULT_BUDGET (client-sdk/src/budget.ts). */
+export const DEVICE_BUDGET = { measurement: 2, model_improvement: 2, total_365d: 11 } as const;
+
+/** δ at which totals are stated. */
+export const PER_DEVICE_DELTA = 1e-9;
+
+export interface PerDevicePlan {
+  /** How the weekly segment count is measured. */
+  measurement: 'secure' | 'grr';
+  /** ε and δ of each weekly counts round (secure). */
+  counts: { epsilon: number; delta: number };
+  /** The current model's GRR ε per report kind (lifecycle and impression default to report's). */
+  grr: { report: number; lifecycle: number; impression: number };
+  /** ε and δ of a scheduled training round. */
+  training: { epsilon: number; delta: number };
+  /** The device budget (default {@link DEVICE_BUDGET}). */
+  caps?: { measurement: number; model_improvement: number; total_365d: number };
+}
+
+export interface PerDevice {
+  measurement_30d: number;
+  model_improvement_30d: number;
+  total_30d: number;
+  total_365d: number;
+}
+
+const WEEKS_IN_30D = 5;
+const WEEKS_IN_365D = 53;
+const WINDOWS_IN_365D = 13;
+
+/** ρ of a discrete Gaussian release at (ε, δ): the σ² the aggregators use (sigma2ForEpsilon), at sensitivity 1 (ρ does not depend on it). */
+function gaussianRho(epsilon: number, delta: number): number {
+  return epsilon > 0 ? zcdpOfDiscreteGaussian(1, sigma2ForEpsilon(epsilon, delta, 1)) : 0;
+}
+
+/** Releases of one purpose: ε and ρ per release. */
+type Release = { epsilon: number; rho: number };
+
+/**
+ * ε and ρ a purpose can spend in a window: the plan's `count` × releases (as a whole
+ * week), but never more ε than `cap`, and never more ρ than spending all of `cap` at the
+ * releases' highest ρ per ε.
+ */
+function spendable(week: readonly Release[], count: number, cap: number): Release {
+  const epsilon = week.reduce((s, r) => s + r.epsilon, 0);
+  const rho = week.reduce((s, r) => s + r.rho, 0);
+  const ratio = Math.max(0, ...week.filter((r) => r.epsilon > 0).map((r) => r.rho / r.epsilon));
+  return { epsilon: Math.min(count * epsilon, cap), rho: Math.min(count * rho, cap * ratio) };
+}
+
+/** Basic or zCDP composition, whichever is smaller, at {@link PER_DEVICE_DELTA}. */
+function compose(parts: readonly Release[]): number {
+  const epsilon = parts.reduce((s, r) => s + r.epsilon, 0);
+  const rho = parts.reduce((s, r) => s + r.rho, 0);
+  return Math.min(epsilon, zcdpToEpsilon(rho, PER_DEVICE_DELTA));
+}
+
+/**
+ * The most ε one device can have spent in any 30 days per purpose and in total, and in
+ * any 365 days in total, under `plan`.
+ *
+ * @example
+ * perDevice({ measurement: 'secure', counts: { epsilon: 0.4, delta: 1e-9 }, grr: { report: 0.2, lifecycle: 0.1, impression: 0.1 }, training: { epsilon: 1, delta: 1e-9 } })
+ * // { measurement_30d: 2, model_improvement_30d: 2, total_30d: ≈2.98, total_365d: 11 }
+ */
+export function perDevice(plan: PerDevicePlan): PerDevice {
+  const caps = plan.caps ?? DEVICE_BUDGET;
+  const pure = (epsilon: number): Release => ({ epsilon, rho: (epsilon * epsilon) / 2 });
+  const count = plan.measurement === 'secure' ? { epsilon: plan.counts.epsilon, rho: gaussianRho(plan.counts.epsilon, plan.counts.delta) } : pure(plan.grr.report);
+  const week = [count, pure(plan.grr.lifecycle), pure(plan.grr.impression)];
+  // Training is bounded by the cap only (see the file comment); its ρ is the worst case of
+  // spending the cap in rounds of the schedule's ε or one round of the whole cap.
+  const roundsInCap = Math.max(1, Math.floor(caps.model_improvement / plan.training.epsilon + 1e-9));
+  const trainingRho = Math.max(roundsInCap * gaussianRho(Math.min(plan.training.epsilon, caps.model_improvement), plan.training.delta), gaussianRho(caps.model_improvement, plan.training.delta));
+  const training = (windows: number): Release => ({ epsilon: windows * caps.model_improvement, rho: windows * trainingRho });
+
+  const m30 = spendable(week, WEEKS_IN_30D, caps.measurement);
+  const m365 = spendable(week, WEEKS_IN_365D, WINDOWS_IN_365D * caps.measurement);
+  const mi30 = training(1);
+  return {
+    measurement_30d: m30.epsilon,
+    model_improvement_30d: mi30.epsilon,
+    total_30d: compose([m30, mi30]),
+    total_365d: Math.min(caps.total_365d, compose([m365, training(WINDOWS_IN_365D)])),
+  };
+}
