@@ -4,6 +4,7 @@ export { ModelRegistry, type PublishedModel } from './model-registry.ts';
 export { lifecycleRelease, summariseTally, type LifecycleRelease, type LifecycleShare, type SegmentCount, type TallySummary } from './tally.ts';
 export { importSigningKey, signModel, type SigningKey } from './signing.ts';
 export { fieldVectorToBase64, base64ToFieldVector } from './round/wire.ts';
+export { checkRelayItem, parseRelayAnswer, relayItemId, type CheckedRelayItem, type RelayAnswer } from './round/relay.ts';
 export { shardOf, bucketKey } from './round/shard-key.ts';
 export { ShardStore, RoundSealedError, isRoundSealedError, type ShardItem, type ShardSummary, type AddResult, type ShardStoreOptions } from './round/shard-store.ts';
 export { idDigest, type Bucket } from './round/bucket.ts';

@@ -6,6 +6,7 @@
 import { padCandidate, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
 import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
+import { bytesToBase64url, newVerifyKey } from '@edgeseg/shared/secure';
 
 /**
  * Standardised feature vectors have norm ≈ √d ≈ 5.6 for d = 31, so a clip of 8 keeps
@@ -98,9 +99,12 @@ export function planRound(p: RoundPlanInput): RoundRecord {
   };
 }
 
-/** The server-side part of a just-opened round's record: its settings, nothing closed yet. */
+/**
+ * The server-side part of a just-opened round's record: its settings and a fresh Prio3
+ * verify key (the leader's and helper's secret for the round), nothing closed yet.
+ */
 function openState(p: { shards: number; nowS: number }, sigma2: { num: bigint; den: bigint }): Omit<RoundRecord, 'descriptor'> {
-  return { shards: p.shards, sigma2: `${sigma2.num}/${sigma2.den}`, state: 'open', opened_at: p.nowS, closed_at: null, contributions: null, reason: null, result: null };
+  return { shards: p.shards, sigma2: `${sigma2.num}/${sigma2.den}`, verify_key: bytesToBase64url(newVerifyKey()), state: 'open', opened_at: p.nowS, closed_at: null, contributions: null, reason: null, result: null };
 }
 
 /**

@@ -45,7 +45,8 @@ export async function openRound(env: Env, record: RoundRecord): Promise<RoundRec
   let stored = record;
   if (record.descriptor.mode === 'secure') {
     if (!env.HELPER_URL) throw new ProblemError('misconfigured', 'a secure round needs HELPER_URL');
-    const opened = await openOnHelper({ url: env.HELPER_URL, token: env.LEADER_TOKEN }, record.descriptor, record.sigma2);
+    // The round's verify key goes to the helper only (never into the descriptor or a public answer).
+    const opened = await openOnHelper({ url: env.HELPER_URL, token: env.LEADER_TOKEN }, record.descriptor, record.sigma2, record.verify_key);
     if (!opened.ok) throw helperRefusal(opened);
     stored = { ...record, helper_sigma2: opened.sigma2 };
   }

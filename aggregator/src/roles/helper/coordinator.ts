@@ -1,11 +1,10 @@
-/** HelperCoordinator stores the helper's accepted rounds (descriptor, digest, own σ², state), each release's noisy shares (the same bytes on every retry), its ledger rows and the operator's policy patch. */
+/** HelperCoordinator stores the helper's accepted rounds (descriptor, digest, verify key, own σ², state), each release's noisy shares (the same bytes on every retry), its ledger rows and the operator's policy patch. */
 import type { HpkeConfig, RoundDescriptor } from '@edgeseg/shared';
-import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
-import { bytesToBase64url, roundDigest, vectorLength } from '@edgeseg/shared/secure';
+import { addFieldNoise, bytesToBase64url, roundDigest, vectorLength } from '@edgeseg/shared/secure';
 import { DurableObject } from 'cloudflare:workers';
 import { bucketIn, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { selectorOf, type BatchSelector } from '../../round/close.ts';
-import { uint32ToBase64 } from '../../round/wire.ts';
+import { fieldVectorToBase64 } from '../../round/wire.ts';
 import { ledgerPayload, ledgerRelease, type LedgerPayload, type LedgerRelease } from './ledger.ts';
 import { helperPolicyFromVars, mergePolicy, parseSigma2, reviewRound, type HelperPolicy, type HelperPolicyVars, type RoundRule } from './policy.ts';
 import { decideRelease, type ReleaseRule } from './release.ts';
@@ -36,6 +35,8 @@ export interface HelperRound {
   digest: string;
   /** The helper's own σ², "num/den". */
   sigma2: string;
+  /** The round's Prio3 verify key (base64url, 16 bytes) the leader sent when opening it: never public. */
+  verify_key: string;
   shards: number;
   state: 'open' | 'released';
   accepted_at: number;
@@ -51,7 +52,7 @@ export type HelperOpenResult =
   | { ok: false; conflict: true; detail: string }
   | { ok: false; conflict: false; rule: RoundRule; detail: string };
 
-/** The helper's release: per released bucket its noisy share (base64 LE uint32) and count, and what it withheld. */
+/** The helper's release: per released bucket its noisy share (base64 of a Field128 vector) and count, and what it withheld. */
 export interface HelperReleaseAnswer {
   shares: Record<string, string>;
   counts: Record<string, number>;
@@ -147,17 +148,28 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
 
   /**
    * Reviews a descriptor (already parsed by the route) against the policy and stores it
-   * if accepted. The same descriptor again answers as the first time; another
-   * descriptor under an accepted round id is a conflict. A refusal stores nothing.
+   * with its verify key if accepted. The same descriptor again answers as the first
+   * time; another descriptor under an accepted round id is a conflict. A refusal stores
+   * nothing.
+   *
+   * A repeated open with another verify key replaces it while the helper holds no report
+   * of the round (the leader never stored the first acceptance, so nothing was relayed
+   * under the old key); once reports are stored it is a conflict.
    *
    * @example
-   * const r = await coordinator.open(descriptor, '9/2', ownConfigs, nowS);
+   * const r = await coordinator.open(descriptor, '9/2', verifyKey, ownConfigs, nowS);
    */
-  async open(descriptor: RoundDescriptor, statedSigma2: string, ownHelperConfigs: HpkeConfig[], nowS: number): Promise<HelperOpenResult> {
+  async open(descriptor: RoundDescriptor, statedSigma2: string, verifyKey: string, ownHelperConfigs: HpkeConfig[], nowS: number): Promise<HelperOpenResult> {
     const digest = bytesToBase64url(await roundDigest(descriptor));
     const existing = this.roundFor(descriptor.round_id);
     if (existing) {
       if (existing.digest !== digest) return { ok: false, conflict: true, detail: `round ${descriptor.round_id} was accepted with another configuration` };
+      if (existing.verify_key !== verifyKey) {
+        if (existing.state !== 'open' || (await this.storedShares(descriptor.round_id)) > 0) {
+          return { ok: false, conflict: true, detail: `round ${descriptor.round_id} already holds reports prepared under another verify key` };
+        }
+        this.save({ ...existing, verify_key: verifyKey });
+      }
       return { ok: true, round_id: descriptor.round_id, digest, sigma2: existing.sigma2 };
     }
     const acceptedRounds = this.ctx.storage.sql
@@ -165,7 +177,7 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
       .toArray();
     const review = reviewRound(descriptor, statedSigma2, this.policy(), { nowS, ownHelperConfigs, acceptedRounds });
     if (!review.ok) return { ok: false, conflict: false, rule: review.rule, detail: review.detail };
-    this.save({ descriptor, digest, sigma2: review.sigma2, shards: HELPER_SHARDS, state: 'open', accepted_at: nowS });
+    this.save({ descriptor, digest, sigma2: review.sigma2, verify_key: verifyKey, shards: HELPER_SHARDS, state: 'open', accepted_at: nowS });
     return { ok: true, round_id: descriptor.round_id, digest, sigma2: review.sigma2 };
   }
 
@@ -237,9 +249,7 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
     if (!sigma2) throw new Error(`round ${roundId}: stored σ² ${r.sigma2} does not parse`);
     const shares: Record<string, string> = {};
     for (const key of decision.released) {
-      const noisy = new Uint32Array((buckets.get(key) as Bucket).sums);
-      addDiscreteGaussianNoise(noisy, sigma2);
-      shares[key] = uint32ToBase64(noisy);
+      shares[key] = fieldVectorToBase64(addFieldNoise([...(buckets.get(key) as Bucket).sums], sigma2));
     }
     const answer: HelperReleaseAnswer = { shares, counts: decision.counts, withheld: decision.withheld, sigma2: r.sigma2 };
     const entry = ledgerRelease(r.descriptor, r.sigma2, decision.counts, nowS);

@@ -33,3 +33,4 @@ export {
   type HelperRound,
 } from './coordinator.ts';
 export { HelperShard } from './shard.ts';
+export { decideRelayedReport, type HelperVerifyContext, type RelayedReportDecision } from './verify.ts';

@@ -2,7 +2,7 @@ import type { RoundDescriptor } from '@edgeseg/shared';
 import { bytesToBase64url, roundDigest } from '@edgeseg/shared/secure';
 import { describe, expect, it } from 'vitest';
 import { RetryCloseLater } from '../../round/close.ts';
-import { uint32ToBase64 } from '../../round/wire.ts';
+import { fieldVectorToBase64 } from '../../round/wire.ts';
 import { openOnHelper, requestHelperAggregate, type HelperTarget } from './helper-client.ts';
 
 const descriptor: RoundDescriptor = {
@@ -14,6 +14,8 @@ const descriptor: RoundDescriptor = {
     helper: { config_id: 2, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'helper' },
   },
 };
+
+const VERIFY_KEY = 'AAECAwQFBgcICQoLDA0ODw';
 
 interface Seen {
   url: string;
@@ -39,27 +41,27 @@ const json = (status: number, body: unknown, type = 'application/json') => new R
 const problem = (status: number, slug: string, extra: Record<string, unknown>) => json(status, { type: `https://edgeseg.dev/problems/${slug}`, title: slug, status, ...extra }, 'application/problem+json');
 
 describe('openOnHelper', () => {
-  it('posts { descriptor, sigma2 } with the leader token and accepts an answer with this descriptor’s digest', async () => {
+  it('posts { descriptor, sigma2, verify_key } with the leader token and accepts an answer with this descriptor’s digest', async () => {
     const digest = bytesToBase64url(await roundDigest(descriptor));
     const t = target(() => json(201, { round_id: 'r-1', digest, sigma2: '18/1' }));
-    expect(await openOnHelper(t, descriptor, '9/1')).toEqual({ ok: true, digest, sigma2: '18/1' });
-    expect(t.seen).toEqual([{ url: 'https://helper.test/internal/v1/rounds', authorization: 'Bearer leader-token', body: { descriptor, sigma2: '9/1' } }]);
+    expect(await openOnHelper(t, descriptor, '9/1', VERIFY_KEY)).toEqual({ ok: true, digest, sigma2: '18/1' });
+    expect(t.seen).toEqual([{ url: 'https://helper.test/internal/v1/rounds', authorization: 'Bearer leader-token', body: { descriptor, sigma2: '9/1', verify_key: VERIFY_KEY } }]);
   });
 
   it('refuses an acceptance whose digest is another descriptor’s', async () => {
     const other = bytesToBase64url(await roundDigest({ ...descriptor, min_batch: 1 }));
-    const opened = await openOnHelper(target(() => json(201, { round_id: 'r-1', digest: other, sigma2: '9/1' })), descriptor, '9/1');
+    const opened = await openOnHelper(target(() => json(201, { round_id: 'r-1', digest: other, sigma2: '9/1' })), descriptor, '9/1', VERIFY_KEY);
     expect(opened).toMatchObject({ ok: false, rule: 'digest' });
   });
 
   it('passes on the helper’s refusal: status, problem slug, rule and detail', async () => {
-    const opened = await openOnHelper(target(() => problem(422, 'round-refused', { rule: 'min-batch', detail: 'min_batch 1 is under the policy’s 100' })), descriptor, '9/1');
+    const opened = await openOnHelper(target(() => problem(422, 'round-refused', { rule: 'min-batch', detail: 'min_batch 1 is under the policy’s 100' })), descriptor, '9/1', VERIFY_KEY);
     expect(opened).toEqual({ ok: false, status: 422, problem: 'round-refused', rule: 'min-batch', detail: 'min_batch 1 is under the policy’s 100' });
   });
 
   it('says so when the helper cannot be reached', async () => {
     const t: HelperTarget = { url: 'https://helper.test', token: 't', fetch: async () => { throw new TypeError('connection refused'); } };
-    expect(await openOnHelper(t, descriptor, '9/1')).toMatchObject({ ok: false, status: 0, rule: null, detail: /connection refused/ });
+    expect(await openOnHelper(t, descriptor, '9/1', VERIFY_KEY)).toMatchObject({ ok: false, status: 0, rule: null, detail: /connection refused/ });
   });
 });
 
@@ -67,10 +69,10 @@ describe('requestHelperAggregate', () => {
   const selector = { '0:0': { count: 120, checksum: 'ab'.repeat(32) } };
 
   it('decodes shares, counts, withheld and σ² of a release', async () => {
-    const t = target(() => json(200, { shares: { '0:0': uint32ToBase64(Uint32Array.from([1, 2, 3])) }, counts: { '0:0': 120 }, withheld: { '0:1': 'under the minimum batch' }, sigma2: '9/1' }));
+    const t = target(() => json(200, { shares: { '0:0': fieldVectorToBase64([1n, 2n, 3n]) }, counts: { '0:0': 120 }, withheld: { '0:1': 'under the minimum batch' }, sigma2: '9/1' }));
     const answer = await requestHelperAggregate(t, 'r/1', selector);
     if (!answer.ok) throw new Error(answer.reason);
-    expect([...(answer.shares['0:0'] ?? [])]).toEqual([1, 2, 3]);
+    expect(answer.shares['0:0']).toEqual([1n, 2n, 3n]);
     expect(answer.counts).toEqual({ '0:0': 120 });
     expect(answer.withheld).toEqual({ '0:1': 'under the minimum batch' });
     expect(t.seen[0]?.url).toBe('https://helper.test/internal/v1/rounds/r%2F1/aggregate');
@@ -87,6 +89,7 @@ describe('requestHelperAggregate', () => {
       target(() => problem(503, 'internal', {})),
       { url: 'https://helper.test', token: 't', fetch: async () => { throw new TypeError('reset'); } },
       target(() => json(200, { shares: { '0:0': 5 }, counts: {}, withheld: {}, sigma2: '9/1' })),
+      target(() => json(200, { shares: { '0:0': btoa('seventeen bytes!!') }, counts: { '0:0': 120 }, withheld: {}, sigma2: '9/1' })),
       target(() => json(200, { shares: {}, counts: { '0:0': -1 }, withheld: {}, sigma2: '9/1' })),
       target(() => json(200, { shares: {}, counts: {}, withheld: {}, sigma2: '0.5' })),
     ];

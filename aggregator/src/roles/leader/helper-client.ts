@@ -7,7 +7,7 @@
 import type { RoundDescriptor } from '@edgeseg/shared';
 import { bytesToBase64url, roundDigest } from '@edgeseg/shared/secure';
 import { RetryCloseLater, type BatchSelector, type HelperAggregate } from '../../round/close.ts';
-import { base64ToUint32 } from '../../round/wire.ts';
+import { base64ToFieldVector } from '../../round/wire.ts';
 
 /** Where the helper is and how the leader authenticates to it. */
 export interface HelperTarget {
@@ -75,16 +75,17 @@ async function postToHelper(target: HelperTarget, path: string, body: unknown): 
 
 /**
  * Asks the helper to accept a round (`POST /internal/v1/rounds`). The helper checks the
- * descriptor against its own policy and its own σ²; on success the digest it answers
+ * descriptor against its own policy and its own σ², and keeps the round's Prio3 verify
+ * key (base64url, 16 bytes: never shown to devices); on success the digest it answers
  * must be the digest of this exact descriptor (else the shares devices seal for it would
  * never open there), and that is checked here.
  *
  * @example
- * const opened = await openOnHelper({ url: env.HELPER_URL, token: env.LEADER_TOKEN }, descriptor, '9/2');
+ * const opened = await openOnHelper({ url: env.HELPER_URL, token: env.LEADER_TOKEN }, descriptor, '9/2', record.verify_key);
  * if (!opened.ok) throw new Error(`the helper refused (${opened.rule}): ${opened.detail}`);
  */
-export async function openOnHelper(target: HelperTarget, descriptor: RoundDescriptor, sigma2: string): Promise<HelperOpening> {
-  const res = await postToHelper(target, '/internal/v1/rounds', { descriptor, sigma2 });
+export async function openOnHelper(target: HelperTarget, descriptor: RoundDescriptor, sigma2: string, verifyKey: string): Promise<HelperOpening> {
+  const res = await postToHelper(target, '/internal/v1/rounds', { descriptor, sigma2, verify_key: verifyKey });
   if ('unreachable' in res) return { ok: false, status: 0, problem: null, rule: null, detail: res.unreachable };
   const body = await readJson(res);
   if (res.status !== 201) return { ok: false, status: res.status, ...problemOf(body, res.status) };
@@ -133,11 +134,11 @@ export async function requestHelperAggregate(target: HelperTarget, roundId: stri
   const withheld = isRecord(body) ? recordOf(body.withheld ?? {}, isString) : null;
   const sigma2 = isRecord(body) && typeof body.sigma2 === 'string' && RATIONAL.test(body.sigma2) ? body.sigma2 : null;
   if (!shares || !counts || !withheld || !sigma2) throw new RetryCloseLater('invalid-answer', 'the helper answered 200 without shares, counts, withheld and sigma2');
-  let decoded: Record<string, Uint32Array>;
+  let decoded: Record<string, bigint[]>;
   try {
-    decoded = Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, base64ToUint32(v)]));
+    decoded = Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, base64ToFieldVector(v)]));
   } catch {
-    throw new RetryCloseLater('invalid-answer', 'the helper answered a share that is not base64');
+    throw new RetryCloseLater('invalid-answer', 'the helper answered a share that is not a base64 Field128 vector');
   }
   return { ok: true, shares: decoded, counts, withheld, sigma2 };
 }

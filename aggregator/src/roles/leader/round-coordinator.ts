@@ -1,7 +1,6 @@
 /** RoundCoordinator keeps the leader's rounds (descriptor, settings, state, outcome) and each bucket's noisy aggregate share, drawn once; it closes rounds on alarms. */
 import { parseManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { addDiscreteGaussianNoise } from '@edgeseg/shared/dp';
-import { vectorLength } from '@edgeseg/shared/secure';
+import { addFieldNoise, decodeFieldVector, encodeFieldVector, vectorLength } from '@edgeseg/shared/secure';
 import { DurableObject } from 'cloudflare:workers';
 import type { KeyRing } from '../../key-ring.ts';
 import type { ModelRegistry } from '../../model-registry.ts';
@@ -198,36 +197,41 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /**
-   * This aggregator's buckets for a round, every shard merged. `seal` closes the shards
-   * to new contributions first (only once the round is really being released); `relay`
-   * sends every pending helper ciphertext before summing.
+   * This aggregator's buckets of verified reports for a round, every shard merged: the
+   * shards are closed to new reports, every pending report gets the helper's verdict
+   * (secure mode), and nothing is summed while any report is still pending (the close is
+   * retried). Counts the rejected reports into `r.rejected`.
    */
-  private async gather(r: RoundRecord, opts: { seal: boolean; relay: boolean }): Promise<Map<string, Bucket>> {
+  private async gather(r: RoundRecord, relay: boolean): Promise<Map<string, Bucket>> {
     const length = vectorLength(r.descriptor.kind, r.descriptor.k, r.descriptor.d);
     const total = new Map<string, Bucket>();
+    let rejected = 0;
     for (let i = 0; i < r.shards; i++) {
       const stub = this.shard(r.descriptor.round_id, i);
-      if (opts.seal) await stub.seal();
-      if (opts.relay && !(await stub.relayNow())) throw new RetryCloseLater('helper-unreachable', `shard ${i} could not relay to the helper`);
-      for (const [key, bucket] of Object.entries(await stub.summary(length))) mergeBucket(bucketIn(total, key, length), bucket);
+      await stub.seal();
+      if (relay && !(await stub.relayNow())) throw new RetryCloseLater('helper-unreachable', `shard ${i} could not get the helper's verdict on its pending reports`);
+      const summary = await stub.closeSummary(length);
+      if (summary.pending > 0) throw new RetryCloseLater('reports-pending', `shard ${i} still has ${summary.pending} reports awaiting the helper's verdict`);
+      rejected += summary.rejected;
+      for (const [key, bucket] of Object.entries(summary.buckets)) mergeBucket(bucketIn(total, key, length), bucket);
     }
+    r.rejected = rejected;
     return total;
   }
 
-  /** A bucket's noisy sums: noise drawn once, stored, and the same bytes on every later call. */
-  private noisy(r: RoundRecord, key: string, sums: Uint32Array): Uint32Array {
+  /** A bucket's noisy field sums: noise drawn once, stored, and the same bytes on every later call. */
+  private noisy(r: RoundRecord, key: string, sums: bigint[]): bigint[] {
     const roundId = r.descriptor.round_id;
     const row = this.ctx.storage.sql.exec<{ sums: ArrayBuffer }>(`SELECT sums FROM ${TABLE_RELEASES} WHERE round_id = ? AND bucket = ?`, roundId, key).toArray()[0];
-    if (row) return new Uint32Array(row.sums.slice(0));
-    const noisy = new Uint32Array(sums);
-    addDiscreteGaussianNoise(noisy, roundSigma2(r));
-    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELEASES} (round_id, bucket, sums) VALUES (?, ?, ?)`, roundId, key, new Uint8Array(noisy.buffer));
+    if (row) return decodeFieldVector(new Uint8Array(row.sums), sums.length);
+    const noisy = addFieldNoise([...sums], roundSigma2(r));
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELEASES} (round_id, bucket, sums) VALUES (?, ?, ?)`, roundId, key, encodeFieldVector(noisy));
     return noisy;
   }
 
   /**
-   * Per-contribution data still held in a round's shards (shares and unrelayed helper
-   * ciphertexts): zero once the round is released or abandoned.
+   * Per-report data still held in a round's shards (verified shares and pending
+   * reports): zero once the round is released or abandoned.
    *
    * @example
    * const { shares, relays } = await coordinator.storedContributions('r-1');
@@ -285,7 +289,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const secure = r.descriptor.mode === 'secure';
     const helper = { url: this.env.HELPER_URL ?? '', token: this.env.LEADER_TOKEN ?? '' };
     const deps: CloseDeps = {
-      gather: () => this.gather(r, { seal: true, relay: secure }),
+      gather: () => this.gather(r, secure),
       helperAggregate: (selector) => requestHelperAggregate(helper, r.descriptor.round_id, selector),
       noisy: async (key, sums) => this.noisy(r, key, sums),
       publish: (centroids) => this.publishNext(centroids),

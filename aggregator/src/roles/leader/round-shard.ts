@@ -1,27 +1,28 @@
 /**
- * RoundShard stores one shard of one round's contributions on the leader: the leader's
- * opened share (in a ShardStore) and the helper's still-sealed share, awaiting relay.
+ * RoundShard stores one shard of one round's reports on the leader. A secure report
+ * arrives prepared but unverified: it waits in the pending table (the leader's output
+ * share and the relay item for the preparation exchange) until the helper says whether
+ * its proof holds; only then is its output share summed (in a ShardStore), or it is
+ * dropped and counted as rejected. Local-mode contributions have no proof and are summed
+ * at once. The protocol's decisions are in plain functions (ingest.ts, relay.ts).
  */
+import { FIELD_ELEMENT_BYTES } from '@edgeseg/shared/secure';
 import { DurableObject } from 'cloudflare:workers';
-import { ShardStore, type AddResult, type ShardItem, type ShardSummary } from '../../round/shard-store.ts';
+import { parseRelayAnswer, type RelayItem } from '../../round/relay.ts';
+import { RoundSealedError, ShardStore, type AddResult, type ShardSummary } from '../../round/shard-store.ts';
+import type { LeaderShardItem } from './ingest.ts';
 
-const TABLE_RELAY = 'relay';
+const TABLE_PENDING = 'pending';
+const TABLE_REJECTED = 'rejected';
+const TABLE_LEADER_META = 'leader_meta';
+const META_ROUND_ID = 'round_id';
+const META_INGEST_CLOSED = 'ingest_closed';
 const RELAY_RETRY_MS = 5000;
-/** Helper ciphertexts relayed per request to the helper. */
+/** Reports relayed per request to the helper. */
 export const RELAY_BATCH = 200;
 
-/** One contribution as the leader's shard takes it: its own share, and the helper's sealed share (JSON) or null (local mode). */
-export interface LeaderShardItem extends ShardItem {
-  relay: string | null;
-}
-
-/** Relay work: helper ciphertexts not yet acknowledged by the helper. */
-export interface RelayItem {
-  id: string;
-  slice: number;
-  group: number;
-  sealed: string;
-}
+export type { LeaderShardItem } from './ingest.ts';
+export type { RelayItem } from '../../round/relay.ts';
 
 /** What a leader's shard needs to reach the helper. */
 interface RelayEnv {
@@ -29,118 +30,203 @@ interface RelayEnv {
   LEADER_TOKEN?: string;
 }
 
+/** What the close reads from a shard: its buckets of verified reports, or the number still pending (then no buckets). */
+export interface CloseSummary {
+  buckets: ShardSummary;
+  /** Reports still waiting for the helper's verdict: the close must wait (relay first). */
+  pending: number;
+  /** Reports the helper rejected (their proof failed). */
+  rejected: number;
+}
+
+interface PendingRow {
+  id: string;
+  slice: number;
+  grp: number;
+  digest: ArrayBuffer;
+  share: ArrayBuffer;
+  relay: string;
+  [key: string]: SqlStorageValue;
+}
+
 /**
- * The leader's shard DO: a ShardStore for its shares, plus a relay queue of the helper's
- * sealed shares, written in the same transaction as the share they belong to.
+ * The leader's shard DO: pending reports awaiting the helper's verdict, a ShardStore
+ * for verified output shares, and the count of rejected reports.
  */
 export class RoundShard extends DurableObject<RelayEnv> {
   private readonly store: ShardStore<LeaderShardItem>;
 
   constructor(ctx: DurableObjectState, env: RelayEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELAY} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, sealed TEXT NOT NULL)`);
-    this.store = new ShardStore<LeaderShardItem>(ctx.storage, {
-      onAccepted: (it) => {
-        if (it.relay !== null) ctx.storage.sql.exec(`INSERT INTO ${TABLE_RELAY} (id, slice, grp, sealed) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`, it.id, it.slice, it.group, it.relay);
-      },
-    });
+    this.createTables();
+    this.store = new ShardStore<LeaderShardItem>(ctx.storage);
+  }
+
+  private createTables(): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_PENDING} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, digest BLOB NOT NULL, share BLOB NOT NULL, relay TEXT NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_REJECTED} (id TEXT PRIMARY KEY)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_LEADER_META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  }
+
+  private meta(key: string): string | undefined {
+    return this.ctx.storage.sql.exec<{ value: string }>(`SELECT value FROM ${TABLE_LEADER_META} WHERE key = ?`, key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_LEADER_META} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, key, value);
+  }
+
+  private count(table: string): number {
+    return this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
+  }
+
+  private known(id: string): boolean {
+    if (this.store.seen(id)) return true;
+    return this.ctx.storage.sql.exec(`SELECT 1 FROM ${TABLE_PENDING} WHERE id = ? UNION ALL SELECT 1 FROM ${TABLE_REJECTED} WHERE id = ?`, id, id).toArray().length > 0;
   }
 
   /**
-   * Stores and sums contributions whose ids are new; replayed ids change nothing.
+   * Takes reports whose ids are new: a secure one (with a relay item) waits pending for
+   * the helper's verdict, a local one is summed at once; replayed ids change nothing.
+   * Refused (RoundSealedError) once the shard is sealed.
    *
    * @example
-   * await shard.add('r-1', 272, [{ id, slice: 0, group: 3, digest, share, relay }])
+   * await shard.add('r-1', 272, [item]) // { accepted: 1, duplicates: 0 }
    */
   async add(roundId: string, vectorLength: number, items: LeaderShardItem[]): Promise<AddResult> {
-    const result = await this.store.add(roundId, vectorLength, items);
-    if (result.accepted > 0 && items.some((i) => i.relay !== null) && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 500);
-    return result;
+    if (this.meta(META_INGEST_CLOSED) !== undefined || this.store.sealed()) throw new RoundSealedError(roundId);
+    const bytes = vectorLength * FIELD_ELEMENT_BYTES;
+    for (const it of items) if (it.share.byteLength !== bytes) throw new RangeError(`share of ${it.share.byteLength} bytes, expected ${bytes}`);
+    this.setMeta(META_ROUND_ID, roundId);
+    const local = items.filter((it) => it.relay === null);
+    let accepted = 0;
+    let duplicates = 0;
+    // Synchronous: the check and the insert cannot interleave with another request.
+    for (const it of items) {
+      if (it.relay === null) continue;
+      if (this.known(it.id)) {
+        duplicates++;
+        continue;
+      }
+      this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_PENDING} (id, slice, grp, digest, share, relay) VALUES (?, ?, ?, ?, ?, ?)`, it.id, it.slice, it.group, it.digest, it.share, JSON.stringify(it.relay));
+      accepted++;
+    }
+    if (local.length) {
+      const r = await this.store.add(roundId, vectorLength, local);
+      accepted += r.accepted;
+      duplicates += r.duplicates;
+    }
+    if (accepted > local.length && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 500);
+    return { accepted, duplicates };
   }
 
   /**
-   * Closes the shard to new contributions before the round is summed (see ShardStore.seal).
+   * Closes the shard to new reports before the round is summed. Pending reports still
+   * get their verdict (relayNow), so the close never loses one the device was told 202 for.
    *
    * @example
    * await shard.seal();
    */
   seal(): void {
-    this.store.seal();
+    this.setMeta(META_INGEST_CLOSED, '1');
   }
 
   /**
-   * The shard's buckets for a vector length (sums mod 2^32, counts, id checksums).
+   * For the close: when no report is pending, seals the store and answers its buckets of
+   * verified reports; otherwise only how many are pending (relay first).
    *
    * @example
-   * const summary = await shard.summary(272);
+   * const { buckets, pending, rejected } = await shard.closeSummary(272);
    */
-  summary(vectorLength: number): ShardSummary {
-    return this.store.summary(vectorLength);
+  closeSummary(vectorLength: number): CloseSummary {
+    const pending = this.count(TABLE_PENDING);
+    const rejected = this.count(TABLE_REJECTED);
+    if (pending > 0) return { buckets: {}, pending, rejected };
+    this.store.seal();
+    return { buckets: this.store.summary(vectorLength), pending: 0, rejected };
   }
 
   /**
    * After the release, or once the round is abandoned: deletes every share and every
-   * unrelayed helper ciphertext, keeping the ids only (replays stay recognisable).
+   * pending report, keeping the ids only (replays stay recognisable).
    *
    * @example
    * await shard.purge();
    */
   async purge(): Promise<void> {
-    await this.store.purge(); // drops the whole database, the relay queue with it
-    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELAY} (id TEXT PRIMARY KEY, slice INTEGER NOT NULL, grp INTEGER NOT NULL, sealed TEXT NOT NULL)`);
+    await this.store.purge(); // drops the whole database, the pending and rejected tables with it
+    this.createTables();
+    this.setMeta(META_INGEST_CLOSED, '1');
   }
 
   /**
-   * Per-contribution data still held: shares and helper ciphertexts (both 0 after `purge`).
+   * Per-report data still held: verified shares and pending reports (both 0 after `purge`),
+   * and the reports rejected so far.
    *
    * @example
-   * const { shares, relays } = await shard.stored();
+   * const { shares, relays, rejected } = await shard.stored();
    */
-  stored(): { shares: number; relays: number } {
-    const relays = this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${TABLE_RELAY}`).one().n;
-    return { shares: this.store.storedShares(), relays };
+  stored(): { shares: number; relays: number; rejected: number } {
+    return { shares: this.store.storedShares(), relays: this.count(TABLE_PENDING), rejected: this.count(TABLE_REJECTED) };
   }
 
   /**
-   * Helper ciphertexts not yet relayed, oldest first.
+   * Pending reports' relay items, oldest first.
    *
    * @example
    * const items = await shard.pendingRelay(200);
    */
   pendingRelay(limit: number = RELAY_BATCH): RelayItem[] {
     return this.ctx.storage.sql
-      .exec<{ id: string; slice: number; grp: number; sealed: string }>(`SELECT id, slice, grp, sealed FROM ${TABLE_RELAY} LIMIT ?`, limit)
+      .exec<{ relay: string }>(`SELECT relay FROM ${TABLE_PENDING} ORDER BY rowid LIMIT ?`, limit)
       .toArray()
-      .map((r) => ({ id: r.id, slice: r.slice, group: r.grp, sealed: r.sealed }));
+      .map((r) => JSON.parse(r.relay) as RelayItem);
   }
 
   /**
-   * Forgets helper ciphertexts the helper has acknowledged.
+   * Applies the helper's verdicts: a verified report's output share is summed (then it
+   * leaves the pending table: summed first, so a close never sees it in neither), a
+   * rejected one is dropped and counted. Ids in neither list stay pending.
    *
    * @example
-   * await shard.markRelayed(['id1', 'id2']);
+   * await shard.settle({ verified: ['id1'], rejected: ['id2'] });
    */
-  markRelayed(ids: string[]): void {
+  async settle(answer: { verified: string[]; rejected: string[] }): Promise<void> {
+    const roundId = this.meta(META_ROUND_ID);
+    if (!roundId) return;
+    const rows = answer.verified.flatMap((id) => this.ctx.storage.sql.exec<PendingRow>(`SELECT * FROM ${TABLE_PENDING} WHERE id = ?`, id).toArray());
+    if (rows.length) {
+      const length = (rows[0] as PendingRow).share.byteLength / FIELD_ELEMENT_BYTES;
+      const items = rows.map((r) => ({ id: r.id, slice: r.slice, group: r.grp, digest: new Uint8Array(r.digest), share: new Uint8Array(r.share), relay: null }));
+      await this.store.add(roundId, length, items);
+    }
     this.ctx.storage.transactionSync(() => {
-      for (const id of ids) this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_RELAY} WHERE id = ?`, id);
+      for (const r of rows) this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_PENDING} WHERE id = ?`, r.id);
+      for (const id of answer.rejected) {
+        const cursor = this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_PENDING} WHERE id = ?`, id);
+        if (cursor.rowsWritten > 0) this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REJECTED} (id) VALUES (?) ON CONFLICT(id) DO NOTHING`, id);
+      }
     });
   }
 
   /**
-   * Sends every pending helper ciphertext to the helper, in batches, and forgets each
-   * batch once the helper acknowledges it. Returns false if the helper could not be
-   * reached (the items stay for the next try).
+   * The preparation exchange for every pending report, in batches: the helper verifies
+   * each and answers `verified` / `rejected`; the verdicts are applied here. Returns true
+   * once nothing is pending; false when the helper could not be reached, answered
+   * something unreadable, or gave no verdict on a batch (those reports stay for the next try).
    *
    * @example
    * await shard.relayNow();
    */
   async relayNow(): Promise<boolean> {
-    const roundId = this.store.roundId();
-    if (!this.env.HELPER_URL || !roundId) return true;
+    const roundId = this.meta(META_ROUND_ID);
+    if (!roundId) return true;
+    if (!this.env.HELPER_URL) return this.count(TABLE_PENDING) === 0;
     for (;;) {
       const items = this.pendingRelay();
       if (items.length === 0) return true;
-      let rejected: string[];
+      let answer: { verified: string[]; rejected: string[] } | null;
       try {
         const res = await fetch(`${this.env.HELPER_URL}/internal/v1/shares`, {
           method: 'POST',
@@ -151,17 +237,12 @@ export class RoundShard extends DurableObject<RelayEnv> {
           await res.body?.cancel();
           return false;
         }
-        const body: unknown = await res.json();
-        const list = typeof body === 'object' && body !== null && Array.isArray((body as { rejected?: unknown }).rejected) ? (body as { rejected: unknown[] }).rejected : [];
-        const sent = new Set(items.map((i) => i.id));
-        rejected = list.filter((x): x is string => typeof x === 'string' && sent.has(x)); // only ids of this batch
+        answer = parseRelayAnswer(await res.json(), new Set(items.map((i) => i.id)));
       } catch {
         return false;
       }
-      this.markRelayed(items.map((i) => i.id));
-      // A helper share that does not open would make the two batches differ and block the
-      // release: drop those contributions here too, so one bad device cannot stall a round.
-      if (rejected.length) this.store.drop(rejected);
+      if (!answer || answer.verified.length + answer.rejected.length === 0) return false;
+      await this.settle(answer);
     }
   }
 
