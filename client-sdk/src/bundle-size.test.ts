@@ -21,7 +21,8 @@ const LAZY_BUDGETS = {
   'contribute.min.js': 12.5 * 1024,
   'contribute-local.min.js': 7 * 1024,
   'release.min.js': 6 * 1024,
-  'data.min.js': 2 * 1024,
+  // Export and erase; 2.5 KB since the export states the 365-day total, composed under zCDP (shared/dp's zcdpToEpsilon, about 400 B).
+  'data.min.js': 2.5 * 1024,
   'queue.min.js': 1024,
 };
 

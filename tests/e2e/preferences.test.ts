@@ -131,6 +131,17 @@ describe('consent through <edgeseg-preferences>, with a network audit', () => {
       const spent = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData())?.privacyLedger);
       expect(spent?.spentLast30Days.measurement).toBeGreaterThan(0);
       expect(await shadowText(page, 'measurement-ledger')).toBe(`ε ${Math.round((spent?.spentLast30Days.measurement ?? 0) * 100) / 100} of ${spent?.cap.measurement} used in the last 30 days`);
+      // The budget in plain words: ε per 30 days and per year from the device's caps, what e^ε allows, every report kind.
+      expect(spent?.cap).toEqual({ measurement: 2, model_improvement: 2, total_365d: 11 });
+      const meaning = await shadowText(page, 'budget-meaning');
+      expect(meaning).toContain('Measurement: at most ε 2 in any 30 days');
+      expect(meaning).toContain('Model improvement: at most ε 2 in any 30 days');
+      expect(meaning).toContain('at most ε 11 in any 365 days');
+      expect(meaning).toContain('at most 7.4 times more sure'); // e^2
+      expect(meaning).toContain('at most 45 in 100 after');
+      for (const kind of ['segment', 'viewing stage', 'campaigns shown', 'training contributions', 'validity proof', 'randomized responses']) expect(meaning).toContain(kind);
+      expect(await shadowText(page, 'measurement-desc')).not.toMatch(/nobody can tell/i);
+      expect(await shadowText(page, 'measurement-desc')).toContain('reveals nothing new');
 
       from = seen.length;
       await flip(page, 'measurement', false);
@@ -281,6 +292,7 @@ describe('your data', () => {
       expect(await page.isVisible('edgeseg-preferences #confirm')).toBe(true);
       expect(await page.getAttribute('#erase', 'aria-expanded')).toBe('true');
       expect(await shadowText(page, 'confirm-text')).toMatch(/^This deletes 6 viewing events, .*1 consent change/);
+      expect(await shadowText(page, 'confirm-text')).toContain('except when and how much privacy budget was used, which is kept so that erasing cannot reset it');
       await page.click('#cancel-erase'); // cancel keeps everything
       expect(await page.isVisible('edgeseg-preferences #confirm')).toBe(false);
       expect(await idbCounts(page)).toEqual(before);

@@ -8,7 +8,7 @@
 import type { Purpose, Segmenter } from '../index.ts';
 import { isBackKey, nextFocusIndex } from './focus.ts';
 import { STYLES } from './styles.ts';
-import { downloadName, eraseSummary, ledgerViews, PURPOSE_TEXT, purposeViews, type PreferencesData, type SendingPurpose } from './view.ts';
+import { budgetMeaning, downloadName, eraseSummary, ledgerViews, PURPOSE_TEXT, purposeViews, type PreferencesData, type SendingPurpose } from './view.ts';
 
 /** The element's public API, beyond HTMLElement. */
 export interface PreferencesElement extends HTMLElement {
@@ -75,6 +75,8 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
     private readonly root: ShadowRoot;
     private readonly parts = new Map<Purpose, PurposeParts>();
     private readonly meters = new Map<SendingPurpose, { meter: HTMLMeterElement; text: HTMLElement }>();
+    /** What the budget allows, in plain words (view.ts, budgetMeaning). */
+    private readonly meaning = h('div', { id: 'budget-meaning' });
     private readonly gpc = h('p', { class: 'warn', hidden: '' }, 'Your browser sends Global Privacy Control, so measurement and model improvement stay off whatever is chosen here.');
     private readonly download = h('button', { type: 'button', id: 'download', 'aria-disabled': 'true' }, 'Download my data');
     private readonly erase = h('button', { type: 'button', id: 'erase', 'aria-disabled': 'true', 'aria-expanded': 'false', 'aria-controls': 'confirm' }, 'Erase my data');
@@ -180,7 +182,8 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
         'section',
         { class: 'block ledger', 'aria-labelledby': 'ledger-title' },
         h('h3', { id: 'ledger-title' }, 'Privacy budget'),
-        h('p', { class: 'muted' }, 'Each report or contribution uses some privacy budget (ε): the less used, the less anyone could learn about you. This device stops sending for a purpose once it has used its cap within 30 days.'),
+        h('p', { class: 'muted' }, 'Each report or contribution uses some privacy budget (ε): the less used, the less anyone could learn about you. This device stops sending for a purpose once it has used its cap within 30 days, or everything once it has used its yearly total; erasing your data does not reset this.'),
+        this.meaning,
       );
       for (const purpose of SENDING) {
         const title = PURPOSE_TEXT.find((p) => p.purpose === purpose)?.title ?? purpose;
@@ -238,6 +241,7 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
         parts.meter.value = line.spent;
         parts.text.textContent = line.text;
       }
+      this.meaning.replaceChildren(...budgetMeaning(data).map((line) => h('p', {}, line)));
       this.download.setAttribute('aria-disabled', 'false');
       this.erase.setAttribute('aria-disabled', 'false');
       if (this.status.textContent === 'Loading your choices…') this.say('');
@@ -306,7 +310,7 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
       if (!this.seg) return;
       await this.seg.eraseData();
       this.closeConfirm();
-      this.say('Erased: nothing edgeseg kept is left on this device.');
+      this.say('Erased: your viewing data is gone from this device; only when and how much privacy budget was used is kept.');
       await this.refresh();
     }
 

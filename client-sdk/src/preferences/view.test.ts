@@ -1,7 +1,7 @@
 import { emptyFeatureState } from '@edgeseg/shared';
 import { describe, expect, it } from 'vitest';
 import type { ConsentState } from '../consent.ts';
-import { downloadName, eraseSummary, ledgerViews, purposeViews, type PreferencesData } from './view.ts';
+import { budgetMeaning, downloadName, eraseSummary, ledgerViews, PURPOSE_TEXT, purposeViews, type PreferencesData } from './view.ts';
 
 const OFF: ConsentState = { personalization: true, measurement: false, model_improvement: false };
 
@@ -17,7 +17,7 @@ function exportOf(over: Partial<PreferencesData> & { choice?: ConsentState; effe
     segment: null,
     segmentHistory: [],
     consentLog: [],
-    privacyLedger: { entries: [], spentLast30Days: { measurement: 0, model_improvement: 0 }, cap: { measurement: 10, model_improvement: 10 } },
+    privacyLedger: { entries: [], spentLast30Days: { measurement: 0, model_improvement: 0 }, spent: { measurement_30d: 0, model_improvement_30d: 0, total_30d: 0, total_365d: 0 }, cap: { measurement: 10, model_improvement: 10, total_365d: 11 } },
     outbox: [],
     model: null,
     lastSent,
@@ -74,15 +74,43 @@ describe('purposeViews', () => {
 
 describe('ledgerViews', () => {
   it('states ε used of the cap per sending purpose, and says when the cap is reached', () => {
-    const data = exportOf({ privacyLedger: { entries: [], spentLast30Days: { measurement: 1.5, model_improvement: 10 }, cap: { measurement: 10, model_improvement: 10 } } });
+    const data = exportOf({ privacyLedger: { entries: [], spentLast30Days: { measurement: 1.5, model_improvement: 10 }, spent: { measurement_30d: 1.5, model_improvement_30d: 10, total_30d: 11.5, total_365d: 11.5 }, cap: { measurement: 10, model_improvement: 10, total_365d: 11 } } });
     const [m, mi] = ledgerViews(data);
     expect(m).toMatchObject({ purpose: 'measurement', spent: 1.5, cap: 10, text: 'ε 1.5 of 10 used in the last 30 days' });
     expect(mi?.text).toMatch(/^ε 10 of 10 used in the last 30 days: the cap is reached/);
   });
 
   it('rounds ε to two decimals', () => {
-    const [m] = ledgerViews(exportOf({ privacyLedger: { entries: [], spentLast30Days: { measurement: 0.1 + 0.2, model_improvement: 0 }, cap: { measurement: 2.5, model_improvement: 10 } } }));
+    const [m] = ledgerViews(exportOf({ privacyLedger: { entries: [], spentLast30Days: { measurement: 0.1 + 0.2, model_improvement: 0 }, spent: { measurement_30d: 0.3, model_improvement_30d: 0, total_30d: 0.3, total_365d: 0.3 }, cap: { measurement: 2.5, model_improvement: 10, total_365d: 11 } } }));
     expect(m?.text).toBe('ε 0.3 of 2.5 used in the last 30 days');
+  });
+});
+
+describe('what the budget means, in plain words', () => {
+  const data = exportOf({ privacyLedger: { entries: [], spentLast30Days: { measurement: 0, model_improvement: 0 }, spent: { measurement_30d: 0, model_improvement_30d: 0, total_30d: 0, total_365d: 0 }, cap: { measurement: 2, model_improvement: 1, total_365d: 11 } } });
+  const [m, mi, year] = budgetMeaning(data);
+
+  it('states each purpose’s ε per 30 days and the yearly total, from the budget the device enforces', () => {
+    expect(m).toMatch(/^Measurement: at most ε 2 in any 30 days/);
+    expect(mi).toMatch(/^Model improvement: at most ε 1 in any 30 days/);
+    expect(year).toMatch(/^Per year, everything together: at most ε 11 in any 365 days/);
+  });
+
+  it('quantifies what ε allows as e^ε odds, with a worked 1-in-10 example, and calls the yearly bound weaker', () => {
+    // e^2 ≈ 7.4; a 10% guess becomes at most 0.1·e²/(0.1·e² + 0.9) ≈ 45%.
+    expect(m).toContain('at most 7.4 times more sure');
+    expect(m).toContain('at most 45 in 100 after');
+    // e^1 ≈ 2.7; 10% becomes at most 23%.
+    expect(mi).toContain('at most 2.7 times more sure');
+    expect(mi).toContain('at most 23 in 100 after');
+    expect(year).toContain(`at most ${Math.round(Math.exp(11)).toLocaleString('en-GB')} times more sure`);
+    expect(year).toMatch(/much weaker promise/);
+  });
+
+  it('mentions every report kind and both mechanisms, and never claims nobody can tell', () => {
+    const all = [...PURPOSE_TEXT.map((p) => p.description), m, mi, year].join(' ');
+    for (const kind of ['segment', 'viewing stage', 'campaigns', 'training contribution', 'validity proof', 'randomized response', 'two secret parts']) expect(all).toContain(kind);
+    expect(all).not.toMatch(/nobody can tell|no one can tell|anonymous/i);
   });
 });
 
@@ -94,7 +122,7 @@ describe('downloadName and eraseSummary', () => {
   it('counts what erasing deletes, in words', () => {
     const data = exportOf({ events: [{ type: 'play', contentId: 'a', genres: [], durationSec: 1, positionSec: 0, device: 'tv', at: 1 }, { type: 'play', contentId: 'b', genres: [], durationSec: 1, positionSec: 0, device: 'tv', at: 2 }] });
     data.consentLog.push({ at: 1, choice: OFF, gpc: false });
-    expect(eraseSummary(data)).toBe('This deletes 2 viewing events, 1 consent change and everything else edgeseg keeps on this device. It cannot be undone.');
-    expect(eraseSummary(exportOf())).toBe('This deletes everything edgeseg keeps on this device. It cannot be undone.');
+    expect(eraseSummary(data)).toBe('This deletes 2 viewing events, 1 consent change and everything else edgeseg keeps on this device, except when and how much privacy budget was used, which is kept so that erasing cannot reset it. It cannot be undone.');
+    expect(eraseSummary(exportOf())).toBe('This deletes everything edgeseg keeps on this device, except when and how much privacy budget was used, which is kept so that erasing cannot reset it. It cannot be undone.');
   });
 });

@@ -31,12 +31,18 @@ export const PURPOSE_TEXT: readonly { purpose: Purpose; title: string; descripti
   {
     purpose: 'measurement',
     title: 'Measurement',
-    description: 'Once a week, help count how many viewers are in each viewing group: either a deliberately noisy report, or your group split into two secret parts for two separate servers. Either way, nobody can tell from it which group you are in.',
+    description:
+      'Once a week, help count viewers: your viewing group (segment), your viewing stage (new, active, at risk or lapsed) and which of the app’s campaigns you were shown last week. ' +
+      'Where two separate servers run the count, your answers leave as a histogram split into two secret parts, one for each server, with a proof that it holds one valid answer; each server adds random noise before any count is released. ' +
+      'Where there is only one server, each answer is randomized on this device first (randomized response), and the same true answer always gets the same random answer, so repeating it week after week reveals nothing new. ' +
+      'Either way the counts are noisy on purpose, but this limits what can be learnt about you; it does not make it impossible.',
   },
   {
     purpose: 'model_improvement',
     title: 'Model improvement',
-    description: 'When a training round is open, send a summary of your viewing to improve the groups: split between two separate servers so neither can read it alone, or, where there is only one, with random noise added on this device first.',
+    description:
+      'When a training round is open, send a training contribution: a clipped summary of your viewing (the figures your group is worked out from) that improves the groups. ' +
+      'It is split into two secret parts for two separate servers, each adding noise to the total, or, where there is only one server, random noise is added on this device first.',
   },
 ];
 
@@ -131,6 +137,39 @@ export function ledgerViews(data: Pick<PreferencesData, 'privacyLedger'>): Ledge
   });
 }
 
+/** ε with up to two decimals, e.g. "2" or "0.4". */
+const eps = (value: number): string => formatEpsilon(value);
+
+/**
+ * The most a server's odds about you can change from what it receives at ε: e^ε, said
+ * with an example (a 1 in 10 guess before), so a viewer can weigh the figure.
+ */
+function oddsSentence(epsilon: number, what: string): string {
+  const factor = Math.exp(epsilon);
+  const before = 0.1;
+  const after = (before * factor) / (before * factor + 1 - before);
+  const times = factor < 100 ? String(Math.round(factor * 10) / 10) : Math.round(factor).toLocaleString('en-GB');
+  return `${what} can make a server that sees all of it at most ${times} times more sure of anything about you (its odds change by at most e^ε): if it guessed 1 in 10 before that you are in a given group, it can guess at most ${Math.round(after * 100)} in 100 after.`;
+}
+
+/**
+ * What the device's budget means, in plain words, for each sending purpose and for the
+ * year: its ε per 30 days and per year, what is sent, and how much more sure of you a
+ * server that sees every report could become (e^ε odds). Figures are the budget this
+ * device enforces (`privacyLedger.cap`), so they hold whatever the server does.
+ *
+ * @example
+ * budgetMeaning(data)[0] // 'Measurement: at most ε 2 in any 30 days (…). Everything it sends in 30 days can make a server…'
+ */
+export function budgetMeaning(data: Pick<PreferencesData, 'privacyLedger'>): string[] {
+  const { measurement: m, model_improvement: mi, total_365d: year } = data.privacyLedger.cap;
+  return [
+    `Measurement: at most ε ${eps(m)} in any 30 days, and within the yearly total below. It covers every weekly report: segment, viewing stage and campaigns shown (secret-shared counts with a validity proof, or, with a single server, randomized responses). ${oddsSentence(m, 'Everything it sends in 30 days')}`,
+    `Model improvement: at most ε ${eps(mi)} in any 30 days, and within the yearly total below. It covers training contributions. ${oddsSentence(mi, 'Everything it sends in 30 days')}`,
+    `Per year, everything together: at most ε ${eps(year)} in any 365 days (combined under zero-concentrated differential privacy, failing with probability at most 1 in a billion). That is a much weaker promise than the 30-day one: ${oddsSentence(year, 'a whole year of reports')} The noise added to each count and the split between two servers protect more than that bound alone says, but it is what is guaranteed.`,
+  ];
+}
+
 /**
  * The file name of a data download, dated by the export.
  *
@@ -142,21 +181,22 @@ export function downloadName(exportedAt: string): string {
 }
 
 /**
- * What erasing deletes, in plain words, from what the device holds now.
+ * What erasing deletes, in plain words, from what the device holds now. The privacy
+ * ledger is not deleted (only what each entry released is): it is the floor that keeps
+ * erasing from resetting the budget, and the text says so.
  *
  * @example
  * eraseSummary({ events: [e1, e2], segmentHistory: [], consentLog: [c], privacyLedger: { entries: [] }, outbox: [] })
- * // 'This deletes 2 viewing events, 1 consent change and everything else edgeseg keeps on this device. It cannot be undone.'
+ * // 'This deletes 2 viewing events, 1 consent change and everything else edgeseg keeps on this device, except when and how much privacy budget was used, which is kept so that erasing cannot reset it. It cannot be undone.'
  */
 export function eraseSummary(data: { events: readonly unknown[]; segmentHistory: readonly unknown[]; consentLog: readonly unknown[]; privacyLedger: { entries: readonly unknown[] }; outbox: readonly unknown[] }): string {
   const parts: readonly [number, string, string][] = [
     [data.events.length, 'viewing event', 'viewing events'],
     [data.segmentHistory.length, 'segment change', 'segment changes'],
     [data.consentLog.length, 'consent change', 'consent changes'],
-    [data.privacyLedger.entries.length, 'privacy ledger entry', 'privacy ledger entries'],
     [data.outbox.length, 'unsent payload', 'unsent payloads'],
   ];
   const listed = parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   const what = listed.length ? `${listed.join(', ')} and everything else` : 'everything';
-  return `This deletes ${what} edgeseg keeps on this device. It cannot be undone.`;
+  return `This deletes ${what} edgeseg keeps on this device, except when and how much privacy budget was used, which is kept so that erasing cannot reset it. It cannot be undone.`;
 }
