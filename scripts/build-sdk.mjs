@@ -10,6 +10,8 @@
 // are copied together under worker/public/sdk/<version>/ (the package version): a core
 // always runs with the chunks of its own version. Then the package's self-contained types
 // (shared's types inlined) go to client-sdk/dist/*.d.ts.
+import { parse } from 'acorn';
+import { simple } from 'acorn-walk';
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +128,55 @@ const hpkeWithoutSideEffects = {
 };
 
 /**
+ * `@divviup/prio3` (the secure contribution chunk's validity proofs) calls
+ * `Array.prototype.flat` and `flatMap`, which Chromium 68 (webOS 5) lacks: the first
+ * report a 2020 TV sharded would throw. Rather than patch Array.prototype on the host's
+ * page, each such call in an @divviup module becomes a call to one helper in the bundle
+ * with the same one-level semantics (`[].concat` flattens exactly one level of arrays;
+ * only @divviup, whose receivers are all plain arrays, so no other library's own
+ * `flat()` method is touched). The calls
+ * are found on the AST (acorn), so an argument's own parentheses or strings cannot
+ * mislead the rewrite; a `.flat(depth)` with an argument fails the build instead of
+ * being guessed at. bundle-syntax.test.ts checks that no `.flat(`/`.flatMap(` is left.
+ */
+const FLAT_HELPERS =
+  'export function __edgesegFlat(a) { return Array.prototype.concat.apply([], a); }\n' +
+  'export function __edgesegFlatMap(a, f, t) { return Array.prototype.concat.apply([], Array.prototype.map.call(a, f, t)); }\n';
+const arrayFlatForChromium68 = {
+  name: 'array-flat-for-chromium68',
+  setup(b) {
+    // One copy of the helpers, imported by every rewritten module.
+    b.onResolve({ filter: /^edgeseg:array-flat$/ }, (args) => ({ path: args.path, namespace: 'array-flat' }));
+    b.onLoad({ filter: /.*/, namespace: 'array-flat' }, () => ({ contents: FLAT_HELPERS, loader: 'js' }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]@divviup[\\/].*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!/\.flat(Map)?\(/.test(text)) return undefined;
+      const edits = []; // [at, removeUntil, insert], applied from the end
+      simple(parse(text, { ecmaVersion: 'latest', sourceType: 'module' }), {
+        CallExpression(node) {
+          const callee = node.callee;
+          if (callee.type !== 'MemberExpression' || callee.computed || callee.property.type !== 'Identifier' || !/^flat(Map)?$/.test(callee.property.name)) return;
+          const recv = callee.object;
+          if (callee.property.name === 'flat') {
+            if (node.arguments.length) throw new Error(`${args.path}: .flat() with a depth argument; extend the array-flat-for-chromium68 plugin`);
+            edits.push([recv.start, recv.start, '__edgesegFlat(', node.end], [recv.end, node.end, ')', node.end]);
+          } else {
+            if (!node.arguments.length) throw new Error(`${args.path}: .flatMap() without a callback`);
+            edits.push([recv.start, recv.start, '__edgesegFlatMap(', node.end], [recv.end, node.arguments[0].start, ', ', node.end]);
+          }
+        },
+      });
+      if (!edits.length) return undefined;
+      // Later positions first; at one position, the inner call's insertion first so the outer one ends up leftmost.
+      edits.sort((x, y) => y[0] - x[0] || x[3] - y[3]);
+      let out = text;
+      for (const [at, until, insert] of edits) out = out.slice(0, at) + insert + out.slice(until);
+      return { contents: `import { __edgesegFlat, __edgesegFlatMap } from 'edgeseg:array-flat';\n${out}`, resolveDir: dirname(args.path), loader: 'js' };
+    });
+  },
+};
+
+/**
  * The core loads its chunks by literal relative `import('./verify/index.ts')` (chunks.ts);
  * here each such import becomes `import("./verify.min.js")`, left to the browser (or an
  * app's bundler) to resolve next to the core's own file. The snippet loader's import of the
@@ -183,7 +234,7 @@ const options = {
   absWorkingDir: ROOT,
   // No globalThis on Chromium 68/69: bundled references to it read the shim's global object.
   inject: [join(ROOT, 'scripts/sdk-global-this.js')],
-  plugins: [chunksBesideTheCore, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects],
+  plugins: [chunksBesideTheCore, idbWithoutExtras, hpkeCommonWithoutFallbacks, hpkePrivateFieldHelpersOnce, hpkeWithoutSideEffects, arrayFlatForChromium68],
 };
 const outputs = [];
 for (const [name, file] of Object.entries(entryPoints)) {

@@ -77,6 +77,26 @@ describe('Chromium 68 syntax', () => {
    * there, as @hpke's `globalThis.crypto` did until the build injected a shim.
    */
   const NEWER_APIS = [/\bglobalThis\b/, /\bObject\.fromEntries\b/, /\.flatMap\(/, /\.flat\(/, /\bstructuredClone\(/, /\.replaceAll\(/, /\.matchAll\(/, /\bPromise\.(allSettled|any)\b/, /\bObject\.hasOwn\(/, /\brandomUUID\(/];
+  /**
+   * A browser resolves no bare specifier: every static import in a built file is one of
+   * the chunks beside it, and so is every import() but one. (@divviup/prio3 imports Node's
+   * `buffer`; the build must bundle the npm polyfill, not leave `import "buffer"` or a
+   * `node:` module for the page to fail on.) The exception: @hpke's `import("crypto")`,
+   * its Node fallback inside a try, reached only where `crypto` is missing from the global
+   * object, which no browser the SDK supports lacks.
+   */
+  const CHUNK_BESIDE = /^\.\/[a-z-]+\.min\.js$/;
+  for (const file of files) {
+    it(`client-sdk/dist/${file} imports only the SDK's own files beside it`, () => {
+      const text = readFileSync(new URL(file, DIST), 'utf8');
+      const statics = [...text.matchAll(/\b(?:import|export)\b[^"'();]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2] ?? '');
+      const dynamics = [...text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? '');
+      expect(statics.filter((s) => !CHUNK_BESIDE.test(s))).toEqual([]);
+      expect(dynamics.filter((s) => !CHUNK_BESIDE.test(s) && s !== 'crypto')).toEqual([]);
+      if (dynamics.includes('crypto')) expect(text).toMatch(/try\{let\{webcrypto:\w+\}=await import\("crypto"\)/);
+    });
+  }
+
   for (const file of files) {
     it(`client-sdk/dist/${file} uses no API newer than Chromium 68, and queueMicrotask only behind feature detection`, () => {
       const text = readFileSync(new URL(file, DIST), 'utf8');

@@ -301,7 +301,7 @@ async function twoAggregators(): Promise<{ pinned: NonNullable<ModelManifest['ag
   return { pinned, secureModel, countsRound, kmeansRound };
 }
 
-const KMEANS_ENCODING = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
+const KMEANS_ENCODING = { clip: 8, bound: 127, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
 const EVERY_PURPOSE = { measurement: true, model_improvement: true };
 
 /** Grants every purpose, tracks two bursts of events and flushes after each. */

@@ -1,5 +1,26 @@
 import { type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
-import { bytesToUint32LE, CONTRIBUTION_INFO, combineShares, contributionAad, decodeCountAggregate, decodeKmeansAggregate, expandSeed, generateHpkeKeyPair, importHpkePrivateKey, openShare, parseSecureContribution, roundDigest, vectorLength, type HpkeRecipientKey } from '@edgeseg/shared/secure';
+import {
+  CONTRIBUTION_INFO,
+  SUMVEC_OFFSET,
+  base64urlToBytes,
+  combineFieldShares,
+  contributionAad,
+  decodeCountAggregate,
+  decodeKmeansAggregate,
+  generateHpkeKeyPair,
+  importHpkePrivateKey,
+  newVerifyKey,
+  openShare,
+  parseSecureContribution,
+  prepareReport,
+  removeOffset,
+  reportNonce,
+  roundDigest,
+  vdafFor,
+  vectorLength,
+  verifyReport,
+  type HpkeRecipientKey,
+} from '@edgeseg/shared/secure';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as source from './index.ts';
@@ -33,7 +54,7 @@ beforeAll(async () => {
     d: D,
     slices: [centroids],
     groups: 4,
-    encoding: { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } },
+    encoding: { clip: 8, bound: 127, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } },
     epsilon: 1,
     delta: 1e-9,
     opens_at: 1_600_000_000,
@@ -92,18 +113,15 @@ describe.each(chunks)('join, %s', (_name, load) => {
     expect(validated).toEqual(round);
     const body = item.contribution as SecureContribution;
     expect(item.id).toBe(body.id);
-    const L = vectorLength('kmeans', K, D);
-    expect(Object.keys(body).sort()).toEqual(['group', 'helper', 'id', 'leader', 'round_id', 'slice']);
-    expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L).ok).toBe(true);
+    expect(Object.keys(body).sort()).toEqual(['helper', 'id', 'leader', 'public_share', 'round_id', 'slice']);
     expect(body.round_id).toBe(round.round_id);
 
-    const digest = await roundDigest(round);
-    const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
-    const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest)), L);
-    const agg = decodeKmeansAggregate(combineShares(leaderShare, helperShare), K, D, round.encoding);
+    const { sums, leaderShare } = await aggregateOne(body, validated);
+    const agg = decodeKmeansAggregate(sums, K, D, round.encoding);
     expect(Array.from(agg.counts, (c) => Math.round(c))).toEqual([0, 1, 0]);
-    // The leader's share alone is uniformly random, not the vector.
-    expect(Array.from(leaderShare).filter((w) => w === 0).length).toBeLessThan(L / 4);
+    // The leader's output share alone is uniformly random in the field, not the measurement.
+    const L = vectorLength('kmeans', K, D);
+    expect(leaderShare.filter((w, i) => w === BigInt((sums[i] as number) + SUMVEC_OFFSET)).length).toBeLessThan(L / 4);
   });
 
   it('refuses a round whose helper or leader key is not the one pinned in the model, and a model that pins none', async () => {
@@ -144,14 +162,31 @@ describe.each(chunks)('join, %s', (_name, load) => {
   });
 });
 
-/** Opens both shares of a secure body for `r` and recombines them (what the two aggregators' sum holds for one device). */
-async function recombine(body: SecureContribution, r: RoundDescriptor): Promise<Int32Array> {
-  const L = vectorLength(r.kind, r.k, r.d);
-  expect(parseSecureContribution(JSON.parse(JSON.stringify(body)), L).ok).toBe(true);
+/**
+ * Both aggregators in process, as the leader's ingest and the helper's relay run one
+ * report: open each share with its aad, prepare it (a fresh verify key: the device never
+ * knows it), verify the proof from both preparation shares, and combine the two output
+ * shares into the report's signed contribution (k-means: offset removed).
+ */
+async function aggregateOne(body: SecureContribution, r: RoundDescriptor): Promise<{ sums: Float64Array; leaderShare: bigint[] }> {
+  const parsed = parseSecureContribution(JSON.parse(JSON.stringify(body)), r);
+  expect(parsed.ok ? [] : parsed.errors).toEqual([]);
   const digest = await roundDigest(r);
-  const leaderShare = bytesToUint32LE(await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
-  const helperShare = await expandSeed(await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest)), L);
-  return combineShares(leaderShare, helperShare);
+  const vdaf = vdafFor(r.kind, r.k, r.d);
+  const verifyKey = newVerifyKey();
+  const nonce = await reportNonce(body.round_id, body.id);
+  const pub = base64urlToBytes(body.public_share);
+  const leaderInput = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest));
+  const helperInput = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest));
+  const leader = await prepareReport(vdaf, verifyKey, 0, nonce, pub, leaderInput);
+  const helper = await prepareReport(vdaf, verifyKey, 1, nonce, pub, helperInput);
+  expect(await verifyReport(vdaf, leader.prepShare, helper.prepShare, leader.jointRandSeed, helper.jointRandSeed)).toBe(true);
+  return { sums: removeOffset(r.kind, combineFieldShares(leader.outputShare, helper.outputShare), 1), leaderShare: leader.outputShare };
+}
+
+/** The signed contribution of one secure body for `r`, after both aggregators verified its proof. */
+async function recombine(body: SecureContribution, r: RoundDescriptor): Promise<Float64Array> {
+  return (await aggregateOne(body, r)).sums;
 }
 
 const WEEK = '2027-W02';
@@ -192,7 +227,7 @@ describe.each(chunks)('join a counts round, %s', (_name, load) => {
       expect(validated).toEqual(countsRound());
       const body = item.contribution as SecureContribution;
       expect(item.id).toBe(body.id);
-      expect(Object.keys(body).sort()).toEqual(['group', 'helper', 'id', 'leader', 'round_id', 'slice']);
+      expect(Object.keys(body).sort()).toEqual(['helper', 'id', 'leader', 'public_share', 'round_id', 'slice']);
       const sums = await recombine(body, validated);
       expect(Array.from(decodeCountAggregate(sums, K, 1))).toEqual(Array.from({ length: K + 1 }, (_, i) => (i === (segment ?? K) ? 1 : 0)));
     }

@@ -2,7 +2,7 @@
  * The contribution chunk (`contribute.min.js`): loaded by the core SDK with
  * `import()` only when a device is about to contribute to an open secure round (a k-means
  * round under model_improvement, or the week's counts round under measurement), so apps
- * that never contribute never pay for HPKE and the encoder. The core fetches the round
+ * that never contribute never pay for HPKE, Prio3 and the encoder. The core fetches the round
  * and checks that this device has not contributed to it yet; this chunk validates the
  * round against the signed model, builds and seals the contribution, and hands it back.
  */
@@ -20,9 +20,13 @@ export type { ContributionItem, RoundJob } from './job.ts';
  * leader signing its own key into the model as the helper's is refused too). A k-means
  * round: clips, quantises and encodes the feature vector for its nearest centroid of the
  * round's slice. A counts round (the model's k, this week): the one-hot of `job.counts.segment`.
- * Either vector is split into two additive shares mod 2^32 (`crypto.getRandomValues`),
- * each sealed to its aggregator under a fresh random id, and handed to `job.queue` under
- * model_improvement (k-means) or measurement (counts). Throws (nothing queued) when it refuses.
+ * Either vector is sharded into a Prio3 report with its validity proof (counts: a
+ * histogram, so a report adds exactly 1 to one entry; k-means: a vector of 8-bit
+ * entries, so a report moves each entry of a sum by at most 128), each input share
+ * sealed to its aggregator under a fresh random id (randomness from
+ * `crypto.getRandomValues`), and handed to `job.queue` under model_improvement (k-means)
+ * or measurement (counts). The body names no group: the aggregators derive it from the
+ * id. Throws (nothing queued) when it refuses.
  *
  * @example
  * await join({ kind: 'kmeans', round: await res.json(), model, x, nowMs: Date.now(), queue: (item, round) => release(item, round.epsilon) });

@@ -88,18 +88,16 @@ async function noisedOnce(chunk: typeof source, r: RoundDescriptor, x: Float32Ar
 }
 
 describe.each(chunks)('join a local-mode round, %s', (_name, load) => {
-  it('posts { round_id, id, slice, group, noised } with int32 entries, slice and group in range', async () => {
+  it('posts { round_id, id, slice, noised } with int32 entries and the slice in range (no group: the leader derives it)', async () => {
     const chunk = await load();
     const [[item]] = (await joinWith(chunk, JSON.parse(JSON.stringify(round)), Float32Array.from([0.1, 0.9, 0.2, 0]))) as [Queued];
     const body = item.contribution as LocalContribution;
-    expect(Object.keys(body).sort()).toEqual(['group', 'id', 'noised', 'round_id', 'slice']);
+    expect(Object.keys(body).sort()).toEqual(['id', 'noised', 'round_id', 'slice']);
     expect(item.id).toBe(body.id);
     expect(body.round_id).toBe(round.round_id);
     const parsed = parseLocalContribution(JSON.parse(JSON.stringify(body)), vectorLength('kmeans', K, D));
     expect(parsed.ok ? [] : parsed.errors).toEqual([]);
     expect(body.slice).toBe(0);
-    expect(body.group).toBeGreaterThanOrEqual(0);
-    expect(body.group).toBeLessThan(round.groups);
   });
 
   it("adds noise of the round's variance to every entry: entries outside the device's block have mean 0 and variance local_sigma2", async () => {
@@ -170,7 +168,8 @@ describe.each(chunks)('join a local-mode round, %s', (_name, load) => {
     await expect(joinWith(chunk, { ...round, epsilon: 0.5 }, x)).rejects.toThrow(/too little noise for ε = 0.5/); // the same σ² does not buy a smaller ε
     await expect(joinWith(chunk, { ...round, encoding: { ...encoding, bound: 4096 } }, x)).rejects.toThrow(/too little noise/);
     await expect(joinWith(chunk, { ...round, delta: 0 }, x)).rejects.toThrow(/δ must be in \(0, 1\)/);
-    await expect(joinWith(chunk, { ...round, mode: 'secure', local_sigma2: undefined, hpke: pinned }, x)).rejects.toThrow(/secure kmeans round, not a local kmeans round/);
+    // (A secure k-means round proves each entry within ±128, so its bound is below 128.)
+    await expect(joinWith(chunk, { ...round, mode: 'secure', local_sigma2: undefined, hpke: pinned, encoding: { ...encoding, bound: 127 } }, x)).rejects.toThrow(/secure kmeans round, not a local kmeans round/);
     await expect(joinWith(chunk, { ...round, local_sigma2: undefined }, x)).rejects.toThrow(/local_sigma2/);
     await expect(joinWith(chunk, { ...round, kind: 'counts', d: 0, slices: [[[], [], []]], period: '2027-W02' }, x, { kind: 'counts' })).rejects.toThrow(/not a k-means round/);
     await expect(joinWith(chunk, round, x, { version: 4 })).rejects.toThrow(/for model v3, not v4/);

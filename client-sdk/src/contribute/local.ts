@@ -35,9 +35,11 @@ function atLeast(a: Rational, b: Rational): boolean {
  * unless its `local_sigma2` is at least what (ε, δ) at L2 sensitivity `encoding.bound`
  * needs (`sigma2ForEpsilon`), so the noise this device adds really buys the ε it
  * charges (nothing is sealed in this mode, so no key is checked). Then it draws a slice
- * and a group (`crypto.getRandomValues`), encodes the feature vector against that
- * slice's centroids, adds an exact N_Z(0, local_sigma2) sample to every entry and hands
- * `{ round_id, id, slice, group, noised }` to `job.queue` under model_improvement.
+ * (`crypto.getRandomValues`), encodes the feature vector against that slice's centroids,
+ * adds an exact N_Z(0, local_sigma2) sample to every entry and hands
+ * `{ round_id, id, slice, noised }` to `job.queue` under model_improvement. No group: the
+ * leader derives it from the id with a key the device never sees, so a device cannot
+ * pick the group it lands in.
  * Throws (nothing queued) when it refuses.
  *
  * @example
@@ -56,6 +58,6 @@ export const join: JoinRound = async (job: RoundJob) => {
   // Noise mod 2^32 on the same words, read back as int32: the exact sum unless it leaves
   // int32, and the server sums mod 2^32 either way.
   addDiscreteGaussianNoise(new Uint32Array(vector.buffer), sigma2);
-  const contribution = { round_id: r.round_id, id: randomId(), slice, group: randomBelow(r.groups), noised: Array.from(vector) };
+  const contribution = { round_id: r.round_id, id: randomId(), slice, noised: Array.from(vector) };
   await job.queue({ id: contribution.id, purpose: 'model_improvement', createdAt: job.nowMs, contribution }, r);
 };
