@@ -4,8 +4,8 @@
 // prefixed `helper:`), reached through `fetch` exactly as the leader reaches it in
 // production. It runs the lenient test policy, so this test's small rounds are accepted.
 import { HPKE_RETIRED_MIN_MS, SIGNING_RETENTION_MS } from '../../aggregator/src/key-rotation.ts';
-import { MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
-import { CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, roundDigest, sealShare, vectorLength } from '@edgeseg/shared/secure';
+import { flattenCentroids, MODEL_JWS_TYPE, parseManifest, type HpkeConfig, type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
+import { bytesToBase64url, CONTRIBUTION_INFO, contributionAad, encodeKmeansContribution, generateHpkeKeyPair, measurementOf, reportNonce, roundDigest, sealShare, shardReport, vdafFor } from '@edgeseg/shared/secure';
 import { env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,6 @@ import type { Env } from '../../worker/src/env.ts';
 import { createHelperApp } from '../../worker/src/helper/app.ts';
 import type { HelperEnv } from '../../worker/src/helper/env.ts';
 import { LENIENT_TEST_HELPER_POLICY } from '../support/helper-policy.ts';
-import { contributionSealedTo } from '../support/sealed-to-keys.ts';
 import { generateHpkeJwk, generateSigningJwk, mintToken } from '../support/keys.ts';
 
 const BASE = 'http://edgeseg.test';
@@ -173,6 +172,23 @@ describe('model-signing rotation', () => {
   });
 });
 
+/**
+ * A device's secure k-means report (slice 0) sealed to given aggregator keys: a device
+ * may seal to a key the round does not name (the aggregator's current key after a
+ * rotation), but its aad always binds the digest of the round as it was shown.
+ */
+async function contributionSealedTo(round: RoundDescriptor, keys: { leader: HpkeConfig; helper: HpkeConfig }, x: Float32Array, id: string): Promise<SecureContribution> {
+  const { vector } = encodeKmeansContribution(x, flattenCentroids(round.slices[0] ?? []), round.encoding);
+  const report = await shardReport(vdafFor(round.kind, round.k, round.d), measurementOf(round.kind, vector), await reportNonce(round.round_id, id));
+  const binding = { round_id: round.round_id, id, slice: 0, public_share: bytesToBase64url(report.publicShare) };
+  const digest = await roundDigest(round);
+  return {
+    ...binding,
+    leader: await sealShare(keys.leader, report.leader, CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
+    helper: await sealShare(keys.helper, report.helper, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
+  };
+}
+
 describe('HPKE rotation mid-round', () => {
   let round: RoundDescriptor;
   let oldKeys: { leader: HpkeConfig; helper: HpkeConfig };
@@ -186,13 +202,15 @@ describe('HPKE rotation mid-round', () => {
     return { res, body };
   }
 
-  /** Contributions the leader's shards (or, with `helper`, the helper's) hold for the round. */
+  /** Reports the leader's shards hold for the round (pending or verified), or, with `helper`, those the helper verified. */
   async function counted(side: 'leader' | 'helper' = 'leader'): Promise<number> {
-    const ns = side === 'helper' ? env.HELPER_SHARD : env.ROUND_SHARD;
     let n = 0;
     for (let i = 0; i < 8; i++) {
-      const summary = await ns.get(ns.idFromName(`${round.round_id}:${i}`)).summary(vectorLength(round.kind, round.k, round.d));
-      for (const b of Object.values(summary)) n += b.count;
+      if (side === 'helper') n += await env.HELPER_SHARD.get(env.HELPER_SHARD.idFromName(`${round.round_id}:${i}`)).storedShares();
+      else {
+        const stored = await env.ROUND_SHARD.get(env.ROUND_SHARD.idFromName(`${round.round_id}:${i}`)).stored();
+        n += stored.shares + stored.relays;
+      }
     }
     return n;
   }
@@ -200,8 +218,25 @@ describe('HPKE rotation mid-round', () => {
   it('opens shares sealed to either key exactly once, refuses unknown config ids with no state change, and names the new keys from then on', async () => {
     const opened = await post('/v1/admin/rounds', { token: admin, body: JSON.stringify({ duration_s: 3600, min_batch: 2, groups: 1 }) });
     expect(opened.status).toBe(201);
-    round = ((await opened.json()) as { round: RoundDescriptor }).round;
+    const openedText = await opened.text();
+    round = (JSON.parse(openedText) as { round: RoundDescriptor }).round;
     oldKeys = { leader: round.hpke.leader, helper: round.hpke.helper as HpkeConfig };
+
+    // The round's verify key is the two aggregators' secret: both keep the same one, and no public answer shows it.
+    const verifyKey = (await env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global')).get(round.round_id))?.verify_key as string;
+    expect(verifyKey).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect((await env.HELPER_COORDINATOR.get(env.HELPER_COORDINATOR.idFromName('global')).roundFor(round.round_id))?.verify_key).toBe(verifyKey);
+    const answers = [openedText];
+    for (const path of ['/v1/rounds', '/v1/rounds/current', '/v1/privacy-ledger']) answers.push(await (await worker.fetch(new Request(`${BASE}${path}`))).text());
+    for (const path of ['/v1/privacy-ledger', '/v1/policy']) {
+      const res = await helperApp.fetch(new Request(`${env.HELPER_URL}${path}`), helperEnv);
+      const text = new TextDecoder().decode(await res.arrayBuffer());
+      // The helper's ledger is a compact JWS: read its payload, where a key would be.
+      const parts = text.split('.');
+      answers.push(parts.length === 3 ? atob((parts[1] as string).replace(/-/g, '+').replace(/_/g, '/')) : text);
+    }
+    expect(answers[2]).toContain(round.round_id);
+    for (const text of answers) expect(text).not.toContain(verifyKey);
 
     // The helper's operator rotates the helper's key, then the leader's admin the leader's.
     const h = await postHelper('/v1/admin/keys/hpke/rotate', HELPER_ADMIN_TOKEN);
@@ -249,7 +284,7 @@ describe('HPKE rotation mid-round', () => {
     await expectProblem(wrongBytes, 400, 'undecryptable');
     expect(await counted()).toBe(4);
 
-    // The leader relays the still-sealed helper seeds; the helper opens each with the key its config_id names.
+    // The leader relays the still-sealed helper input shares; the helper opens each with the key its config_id names and verifies it.
     for (let i = 0; i < 100 && (await counted('helper')) < 4; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await counted('helper')).toBe(4);
 
@@ -258,13 +293,7 @@ describe('HPKE rotation mid-round', () => {
     expect(second.status).toBe(201);
     const next = ((await second.json()) as { round: RoundDescriptor }).round;
     expect(next.hpke).toEqual(newKeys);
-    const binding = { round_id: next.round_id, id: newId(), slice: 0, group: 0 };
-    const seed = new Uint8Array(16);
-    const body = {
-      ...binding,
-      leader: await sealShare(oldKeys.leader, new Uint8Array(vectorLength(next.kind, next.k, next.d) * 4), CONTRIBUTION_INFO, contributionAad(binding, 'leader', await roundDigest(next))),
-      helper: await sealShare(newKeys.helper, seed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', await roundDigest(next))),
-    };
+    const body = await contributionSealedTo(next, { leader: oldKeys.leader, helper: newKeys.helper }, Float32Array.from({ length: next.d }, (_, j) => Math.cos(j)), newId());
     const res = await worker.fetch(new Request(`${BASE}/v1/contributions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     await expectProblem(res, 400, 'undecryptable');
   });
