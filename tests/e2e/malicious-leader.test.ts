@@ -22,12 +22,17 @@
  *    released, but with the helper's own noise at the helper's σ²: the attacker's
  *    reconstruction is the device's vector plus noise of exactly that variance, whereas
  *    the same arithmetic on un-noised helper shares gives the vector back exactly.
- *    (Sybils are out of scope until validity proofs and device tokens, issue #15; what
- *    stays is (ε, δ)-DP, which the helper's noise gives on its own.)
+ *    (Prio3 proofs, issue #15, bound what each Sybil can add but not how many there are;
+ *    what stays is (ε, δ)-DP, which the helper's noise gives on its own.)
+ *
+ * Since #15 the relay is the preparation exchange: each item carries the leader's Prio3
+ * preparation share, and the helper stores only reports whose proof verifies under the
+ * round's verify key (which the leader draws and sends on open, so a malicious leader
+ * knows it and can grind its Sybils' ids into the target's group: groups come from ids).
  */
 import { flattenCentroids, isoWeekPeriod, seededRandom, type RoundDescriptor } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
-import { addInto, base64urlToBytes, combineShares, encodeKmeansContribution, expandSeed, roundDigest, vectorLength } from '@edgeseg/shared/secure';
+import { addFieldInto, base64urlToBytes, combineFieldShares, decodeFieldVector, encodeKmeansContribution, removeOffset, roundDigest, vectorLength, zeroFieldVector } from '@edgeseg/shared/secure';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
@@ -41,11 +46,12 @@ import {
   storageBytes,
   type BuiltDevice,
   type HelperRelease,
+  type RelayAnswer,
 } from '../support/malicious-leader.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 /** The release round's length: it must be open when relayed to and closed before the release. */
-const RELEASE_ROUND_S = 30;
+const RELEASE_ROUND_S = 60;
 /** Sybil contributions the attacker pads the target's bucket with: one under the helper's minimum batch of 100, plus the target. */
 const SYBILS = 99;
 
@@ -53,7 +59,7 @@ let stack: RunningStack;
 let attacker: MaliciousLeader;
 /** The legal round the release attacks run against (ε 0.5, minimum batch 100, 2 groups). */
 let releaseRound: RoundDescriptor;
-/** Bucket 0:0: the target device and the attacker's Sybils; bucket 0:1: a second device alone. */
+/** Bucket 0:0: the target device and the attacker's Sybils (ids ground into group 0); bucket 0:1: a second device alone. */
 let target: BuiltDevice;
 let sybils: BuiltDevice[];
 let loner: BuiltDevice;
@@ -77,6 +83,11 @@ function targetVector(round: RoundDescriptor): Int32Array {
   const centre = round.slices[0]?.[1] as number[];
   const x = Float32Array.from(centre, (v, j) => v + ((noise[j] as number) / 2 ** 32 - 0.5));
   return encodeKmeansContribution(x, flattenCentroids(round.slices[0] ?? []), round.encoding, random).vector;
+}
+
+/** A built device's bucket, as the leader puts it in a selector. */
+function bucketOf(d: BuiltDevice): { id: string; slice: number; group: number } {
+  return { id: d.body.id, slice: d.body.slice, group: d.group };
 }
 
 async function helperAnswer<T>(res: Response, status: number, what: string): Promise<T> {
@@ -105,18 +116,17 @@ beforeAll(async () => {
   releaseRound = attacker.descriptor(roundId('release'), RELEASE_ROUND_S);
   // Devices first, so the round's short open time is not spent sealing.
   const L = vectorLength('kmeans', releaseRound.k, releaseRound.d);
-  target = await attacker.device(releaseRound, targetVector(releaseRound), deviceId('target', 0), 0, 0);
-  sybils = await Promise.all(Array.from({ length: SYBILS }, (_, i) => attacker.device(releaseRound, new Int32Array(L), deviceId('sybil', i), 0, 0)));
-  loner = await attacker.device(releaseRound, targetVector(releaseRound), deviceId('loner', 0), 0, 1);
+  const inGroup = (tag: string, i: number, group: number) => attacker.idInGroup(deviceId(tag, i), group, releaseRound.groups);
+  target = await attacker.device(releaseRound, targetVector(releaseRound), await inGroup('target', 0, 0), 0);
+  sybils = [];
+  for (let i = 0; i < SYBILS; i++) sybils.push(await attacker.device(releaseRound, new Int32Array(L), await inGroup('sybil', i, 0), 0));
+  loner = await attacker.device(releaseRound, targetVector(releaseRound), await inGroup('loner', 0, 1), 0);
   const opened = await attacker.openRound(releaseRound);
   expect(opened.status, await opened.clone().text()).toBe(201);
   await opened.body?.cancel();
-  const relayed = await helperAnswer<{ accepted: number; duplicates: number; rejected: string[] }>(
-    await attacker.relay(releaseRound.round_id, [target, ...sybils, loner].map((d) => relayItem(d.body))),
-    200,
-    'relay to the release round',
-  );
-  expect(relayed).toEqual({ accepted: SYBILS + 2, duplicates: 0, rejected: [] });
+  const all = [target, ...sybils, loner];
+  const relayed = await helperAnswer<RelayAnswer>(await attacker.relay(releaseRound.round_id, all.map(relayItem)), 200, 'relay to the release round');
+  expect(relayed).toEqual({ verified: all.map((d) => d.body.id), rejected: [] });
 }, 120_000);
 
 afterAll(async () => {
@@ -133,7 +143,7 @@ describe('a legal round, and what the helper says about it', () => {
 
   it('an early release (before closes_at, by the helper’s clock) is refused and spends nothing', async () => {
     expect(Date.now() / 1000).toBeLessThan(releaseRound.closes_at);
-    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([target, ...sybils, loner].map((d) => d.body))), 409, 'release-refused', 'too-early');
+    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([target, ...sybils, loner].map(bucketOf))), 409, 'release-refused', 'too-early');
   });
 
   it('the same round id under another descriptor is a conflict, and the accepted one stands', async () => {
@@ -200,8 +210,8 @@ describe('rounds outside the helper’s policy are refused with the rule they br
     const id = roundId('issue');
     const shown = attacker.descriptor(id, 600, { min_batch: 1 });
     await expectRefusal(await attacker.openRound(shown, '1/1000000000000'), 422, 'round-refused', undefined, 'σ² 1e-12 and min batch 1');
-    const device = await attacker.device(shown, targetVector(shown), deviceId('issue', 0), 0, 0);
-    const relayed = await attacker.relay(id, [relayItem(device.body)]);
+    const device = await attacker.device(shown, targetVector(shown), deviceId('issue', 0), 0);
+    const relayed = await attacker.relay(id, [relayItem(device)]);
     expect(relayed.ok, await relayed.clone().text()).toBe(false);
     expect(relayed.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);
     await relayed.body?.cancel();
@@ -223,33 +233,37 @@ describe('configuration binding: devices and helper must hold the same descripto
     ];
     expect((await attacker.openRound(accepted)).status).toBe(201);
     const L = vectorLength('kmeans', accepted.k, accepted.d);
-    const shown = await Promise.all(shownVariants.map(([, d], i) => attacker.device(d, new Int32Array(L), deviceId('shown', i), 0, 0)));
-    const honest = await attacker.device(accepted, new Int32Array(L), deviceId('honest', 0), 0, 0);
-    const answer = await helperAnswer<{ accepted: number; duplicates: number; rejected: string[] }>(
-      await attacker.relay(id, [...shown, honest].map((d) => relayItem(d.body))),
-      200,
-      'relay of A-sealed seeds',
-    );
+    const shown = await Promise.all(shownVariants.map(([, d], i) => attacker.device(d, new Int32Array(L), deviceId('shown', i), 0)));
+    const honest = await attacker.device(accepted, new Int32Array(L), deviceId('honest', 0), 0);
+    const answer = await helperAnswer<RelayAnswer>(await attacker.relay(id, [...shown, honest].map(relayItem)), 200, 'relay of A-sealed shares');
     expect(answer.rejected.sort()).toEqual(shown.map((d) => d.body.id).sort());
-    expect(answer.accepted).toBe(1);
-    // A seed lifted from another round (the release round's target) does not open here
-    // either, and the honest seed relayed again is a duplicate: counted once.
-    const replayed = await helperAnswer<{ accepted: number; duplicates: number; rejected: string[] }>(
-      await attacker.relay(id, [relayItem(target.body), relayItem(honest.body)]),
-      200,
-      'relay of a lifted seed and a replay',
-    );
-    expect(replayed).toEqual({ accepted: 0, duplicates: 1, rejected: [target.body.id] });
+    expect(answer.verified).toEqual([honest.body.id]);
+    // A share lifted from another round (the release round's target) does not open here
+    // either, and the honest report relayed again is verified again but stored once
+    // (the release below counts the bucket from the helper's own rows).
+    const replayed = await helperAnswer<RelayAnswer>(await attacker.relay(id, [relayItem(target), relayItem(honest)]), 200, 'relay of a lifted share and a replay');
+    expect(replayed).toEqual({ verified: [honest.body.id], rejected: [target.body.id] });
   });
 
   it('malformed relay items are rejected one by one, never a 500', async () => {
     const id = roundId('malformed');
-    expect((await attacker.openRound(attacker.descriptor(id, 600))).status).toBe(201);
+    const round = attacker.descriptor(id, 600);
+    expect((await attacker.openRound(round)).status).toBe(201);
     const badId = deviceId('bad', 0);
-    const items = [null, 7, { id: 5, slice: 'a', group: null, sealed: {} }, { id: badId, slice: 0, group: 0, sealed: 'not json' }];
-    const answer = await helperAnswer<{ accepted: number; rejected: string[] }>(await attacker.relay(id, items as never), 200, 'malformed items');
-    expect(answer.accepted).toBe(0);
+    const good = relayItem(await attacker.device(round, new Int32Array(vectorLength('kmeans', round.k, round.d)), badId, 0));
+    const items = [
+      null,
+      7,
+      { id: 5, slice: 'a', public_share: null, sealed: {} },
+      { ...good, sealed: 'not an object' },
+      { ...good, prep_share: good.prep_share.slice(1) },
+      { ...good, joint_rand_seed: 12 },
+      { ...good, public_share: 'AAAA' },
+    ];
+    const answer = await helperAnswer<RelayAnswer>(await attacker.relay(id, items as never), 200, 'malformed items');
+    expect(answer.verified).toEqual([]);
     expect(answer.rejected).toContain(badId);
+    expect(answer.rejected).toHaveLength(items.length);
   });
 });
 
@@ -313,19 +327,19 @@ describe('release: after the close, once, on the helper’s own counts, never a 
   }, 60_000);
 
   it('a forged count (the lone device’s bucket claimed to hold 100) is refused as a batch mismatch', async () => {
-    const selector = await selectorFor(all.map((d) => d.body));
+    const selector = await selectorFor(all.map(bucketOf));
     const forged = { ...selector, '0:1': { count: releaseRound.min_batch, checksum: selector['0:1']?.checksum as string } };
     await expectRefusal(await attacker.aggregate(releaseRound.round_id, forged), 409, 'release-refused', 'batch-mismatch');
   });
 
   it('a forged id checksum (the right counts, other ids) is refused as a batch mismatch', async () => {
-    const selector = await selectorFor(all.map((d) => d.body));
+    const selector = await selectorFor(all.map(bucketOf));
     const other = await selectorFor([{ id: deviceId('ghost', 0), slice: 0, group: 1 }]);
     await expectRefusal(await attacker.aggregate(releaseRound.round_id, { ...selector, '0:1': other['0:1'] as { count: number; checksum: string } }), 409, 'release-refused', 'batch-mismatch');
   });
 
   it('the true batch: the 100-device bucket is released with the helper’s own σ², the lone device’s bucket is withheld (no share)', async () => {
-    released = await helperAnswer<HelperRelease>(await attacker.aggregate(releaseRound.round_id, await selectorFor(all.map((d) => d.body))), 200, 'release');
+    released = await helperAnswer<HelperRelease>(await attacker.aggregate(releaseRound.round_id, await selectorFor(all.map(bucketOf))), 200, 'release');
     expect(Object.keys(released.shares)).toEqual(['0:0']);
     expect(Object.keys(released.withheld)).toEqual(['0:1']);
     expect(released.counts['0:0']).toBe(SYBILS + 1);
@@ -333,27 +347,28 @@ describe('release: after the close, once, on the helper’s own counts, never a 
   });
 
   it('the same batch again answers the same bytes (no second noise draw); another batch is refused: already released', async () => {
-    const again = await helperAnswer<HelperRelease>(await attacker.aggregate(releaseRound.round_id, await selectorFor(all.map((d) => d.body))), 200, 'retry');
+    const again = await helperAnswer<HelperRelease>(await attacker.aggregate(releaseRound.round_id, await selectorFor(all.map(bucketOf))), 200, 'retry');
     expect(again).toEqual(released);
     // Differencing: the batch without the lone device's bucket, then one without the target.
-    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([target, ...sybils].map((d) => d.body))), 409, 'release-refused', 'already-released');
-    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([...sybils, loner].map((d) => d.body))), 409, 'release-refused', 'already-released');
+    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([target, ...sybils].map(bucketOf))), 409, 'release-refused', 'already-released');
+    await expectRefusal(await attacker.aggregate(releaseRound.round_id, await selectorFor([...sybils, loner].map(bucketOf))), 409, 'release-refused', 'already-released');
   });
 
   it('a released round takes no more shares', async () => {
-    const late = await attacker.device(releaseRound, new Int32Array(vectorLength('kmeans', releaseRound.k, releaseRound.d)), deviceId('late', 0), 0, 0);
-    await expectRefusal(await attacker.relay(releaseRound.round_id, [relayItem(late.body)]), 409, 'round-not-open');
+    const late = await attacker.device(releaseRound, new Int32Array(vectorLength('kmeans', releaseRound.k, releaseRound.d)), deviceId('late', 0), 0);
+    await expectRefusal(await attacker.relay(releaseRound.round_id, [relayItem(late)]), 409, 'round-not-open');
   });
 
   it('THE RECONSTRUCTION: own shares + the helper’s release − Sybils = the target’s vector + the helper’s noise at its own σ²; without that noise it would be exact', async () => {
     const L = vectorLength('kmeans', releaseRound.k, releaseRound.d);
-    // The leader's side of bucket 0:0, opened with its own key (it adds no noise of its own).
-    const leaderSum = new Uint32Array(L);
-    for (const d of [target, ...sybils]) addInto(leaderSum, await attacker.openOwnShare(releaseRound, d.body));
-    const helperShare = new Uint32Array(new Uint8Array(Buffer.from(released.shares['0:0'] as string, 'base64')).buffer);
+    const bucket = [target, ...sybils];
+    // The leader's side of bucket 0:0, opened and prepared with its own key (it adds no noise of its own).
+    const leaderSum = zeroFieldVector(L);
+    for (const d of bucket) addFieldInto(leaderSum, (await attacker.prepareOwnShare(releaseRound, d.body)).outputShare);
+    const helperShare = decodeFieldVector(new Uint8Array(Buffer.from(released.shares['0:0'] as string, 'base64')));
     expect(helperShare.length).toBe(L);
-    // Sybils contributed zeros, so the combination is the target's vector plus the helper's noise.
-    const reconstructed = combineShares(leaderSum, helperShare);
+    // Sybils contributed zeros, so the combination (the SumVec offset taken off) is the target's vector plus the helper's noise.
+    const reconstructed = removeOffset('kmeans', combineFieldShares(leaderSum, helperShare), bucket.length);
     const errors = Array.from(reconstructed, (v, i) => v - (target.vector[i] as number));
     const meanSquare = errors.reduce((s, e) => s + e * e, 0) / L;
     const [num, den] = released.sigma2.split('/').map(Number) as [number, number];
@@ -362,9 +377,9 @@ describe('release: after the close, once, on the helper’s own counts, never a 
     expect(meanSquare, `mean square error ${meanSquare} vs the helper's σ² ${sigma2}`).toBeGreaterThan(sigma2 / 2);
     expect(meanSquare).toBeLessThan(2 * sigma2);
     // Positive control: the same arithmetic with the helper's un-noised sum of shares gives the vector back exactly.
-    const helperSum = new Uint32Array(L);
-    for (const d of [target, ...sybils]) addInto(helperSum, await expandSeed(d.seed, L));
-    expect(combineShares(leaderSum, helperSum)).toEqual(target.vector);
+    const helperSum = zeroFieldVector(L);
+    for (const d of bucket) addFieldInto(helperSum, (await attacker.helperOutputShare(releaseRound, d)).outputShare);
+    expect([...removeOffset('kmeans', combineFieldShares(leaderSum, helperSum), bucket.length)]).toEqual([...target.vector]);
   });
 });
 

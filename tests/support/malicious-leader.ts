@@ -11,20 +11,26 @@ import type { HpkeConfig, RoundDescriptor, SecureContribution } from '@edgeseg/s
 import { sigma2ForEpsilon, type Rational } from '@edgeseg/shared/dp';
 import {
   CONTRIBUTION_INFO,
-  bytesToUint32LE,
+  bytesToBase64url,
   contributionAad,
   generateHpkeKeyPair,
   importHpkePrivateKey,
+  newVerifyKey,
   openShare,
+  prepareReport,
+  reportGroup,
+  reportNonce,
   roundDigest,
-  sealShare,
-  splitWithSeed,
-  uint32ToBytesLE,
+  vdafFor,
   type HpkeRecipientKey,
+  type PreparedReport,
 } from '@edgeseg/shared/secure';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { handBuiltReport, prepareAs, relayItemOf, type RelayItem } from './prio3-device.ts';
+
+export type { RelayItem };
 
 const PROBLEM = 'https://edgeseg.dev/problems/';
 
@@ -33,19 +39,23 @@ export interface BuiltDevice {
   body: SecureContribution;
   /** The vector the device encoded (int32 entries). */
   vector: Int32Array;
-  /** The 16-byte seed sealed to the helper (never sent to the leader in the clear; the test keeps it as ground truth). */
-  seed: Uint8Array;
+  /** The bucket's group, derived from the id with the attacker's verify key (as both aggregators do). */
+  group: number;
+  /** The helper's input share (never sent to the leader in the clear; the test keeps it as ground truth). */
+  helperInput: Uint8Array;
+  /** The public share, to prepare the ground-truth helper share. */
+  publicShare: Uint8Array;
+  /** The leader's own preparation of the report (what it relays with the helper's sealed share). */
+  leader: PreparedReport;
 }
 
 /** A batch selector (contract §3.3): per bucket key (`slice:group`), the count and the id checksum (hex). */
 export type BatchSelector = Record<string, { count: number; checksum: string }>;
 
-/** What the leader relays to the helper for one contribution (contract §3.2). */
-export interface RelayItem {
-  id: string;
-  slice: number;
-  group: number;
-  sealed: string;
+/** The helper's answer to a relay (the preparation exchange): ids of this batch whose proof verified, and the others. */
+export interface RelayAnswer {
+  verified: string[];
+  rejected: string[];
 }
 
 /** The helper's answer to a release (contract §3.3). */
@@ -159,6 +169,8 @@ export class MaliciousLeader {
     private readonly leaderKey: HpkeRecipientKey,
     /** The helper's current HPKE config, as the helper publishes it. */
     readonly helperConfig: HpkeConfig,
+    /** The Prio3 verify key this leader draws and sends with every round it opens (it knows it, so it can place its own ids in a group). */
+    readonly verifyKey: Uint8Array = newVerifyKey(),
   ) {}
 
   /**
@@ -216,7 +228,31 @@ export class MaliciousLeader {
    * const res = await attacker.openRound(round, '1/1000000000000');
    */
   openRound(descriptor: RoundDescriptor, sigma2: string = sigma2Text(sigma2ForEpsilon(descriptor.epsilon, descriptor.delta, descriptor.encoding.bound))): Promise<Response> {
-    return this.post('/internal/v1/rounds', { descriptor, sigma2 });
+    return this.post('/internal/v1/rounds', { descriptor, sigma2, verify_key: bytesToBase64url(this.verifyKey) });
+  }
+
+  /**
+   * The group both aggregators derive for report `id` in a round of `groups` groups.
+   *
+   * @example
+   * const g = await attacker.groupOf(id, round.groups);
+   */
+  groupOf(id: string, groups: number): Promise<number> {
+    return reportGroup(this.verifyKey, id, groups);
+  }
+
+  /**
+   * A fresh report id that lands in `group` (the attacker holds the verify key, so it can
+   * grind ids for its own Sybils; a device cannot).
+   *
+   * @example
+   * const id = await attacker.idInGroup('sybil-0001', 0, round.groups);
+   */
+  async idInGroup(prefix: string, group: number, groups: number): Promise<string> {
+    for (;;) {
+      const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+      if ((await this.groupOf(id, groups)) === group) return id;
+    }
   }
 
   /**
@@ -240,35 +276,42 @@ export class MaliciousLeader {
   }
 
   /**
-   * A device's contribution to `shownRound` (the descriptor the device was shown, which
-   * the shares are sealed to), in the bucket (`slice`, `group`) the test chooses.
+   * A device's Prio3 report for `shownRound` (the descriptor the device was shown, which
+   * the shares are sealed to) in `slice`, and the leader's own preparation of it (opened
+   * with the digest of `shownRound`, prepared under this leader's verify key).
    *
    * @example
-   * const dev = await attacker.device(round, vector, 'target-device-00001', 0, 1);
+   * const dev = await attacker.device(round, vector, await attacker.idInGroup('target', 1, round.groups), 0);
    */
-  async device(shownRound: RoundDescriptor, vector: Int32Array, id: string, slice: number, group: number): Promise<BuiltDevice> {
-    const helper = shownRound.hpke.helper;
-    if (!helper) throw new RangeError('device: a secure round names a helper key');
-    const binding = { round_id: shownRound.round_id, id, slice, group };
-    const digest = await roundDigest(shownRound);
-    const { leader, helperSeed } = await splitWithSeed(vector);
-    const [leaderSealed, helperSealed] = await Promise.all([
-      sealShare(shownRound.hpke.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
-      sealShare(helper, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
-    ]);
-    return { body: { ...binding, leader: leaderSealed, helper: helperSealed }, vector, seed: helperSeed };
+  async device(shownRound: RoundDescriptor, vector: Int32Array, id: string, slice: number): Promise<BuiltDevice> {
+    const report = await handBuiltReport(shownRound, { vector }, id, slice);
+    const leader = await prepareAs(shownRound, this.verifyKey, 0, report);
+    return { body: report.body, vector, group: await this.groupOf(id, shownRound.groups), helperInput: report.helperInput, publicShare: report.publicShare, leader };
   }
 
   /**
-   * Opens the leader's own share of a contribution, as the leader does (with the digest
-   * of the descriptor it holds).
+   * Opens and prepares the leader's own share of a contribution, as the leader does (with
+   * the digest of the descriptor it holds): its output share, preparation share and seed.
    *
    * @example
-   * const share = await attacker.openOwnShare(round, dev.body);
+   * const mine = await attacker.prepareOwnShare(round, dev.body);
    */
-  async openOwnShare(round: RoundDescriptor, body: SecureContribution): Promise<Uint32Array> {
-    const aad = contributionAad({ round_id: body.round_id, id: body.id, slice: body.slice, group: body.group }, 'leader', await roundDigest(round));
-    return bytesToUint32LE(await openShare(this.leaderKey, body.leader, CONTRIBUTION_INFO, aad));
+  async prepareOwnShare(round: RoundDescriptor, body: SecureContribution): Promise<PreparedReport> {
+    const binding = { round_id: body.round_id, id: body.id, slice: body.slice, public_share: body.public_share };
+    const opened = await openShare(this.leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(binding, 'leader', await roundDigest(round)));
+    const vdaf = vdafFor(round.kind, round.k, round.d);
+    return prepareReport(vdaf, this.verifyKey, 0, await reportNonce(body.round_id, body.id), Buffer.from(body.public_share, 'base64url'), opened);
+  }
+
+  /**
+   * The helper's output share of a built device, prepared from the ground-truth helper
+   * input share (what the helper stores once the report verifies, before any noise).
+   *
+   * @example
+   * const helperShare = (await attacker.helperOutputShare(round, dev)).outputShare;
+   */
+  helperOutputShare(round: RoundDescriptor, dev: BuiltDevice): Promise<PreparedReport> {
+    return prepareAs(round, this.verifyKey, 1, { body: dev.body, publicShare: dev.publicShare, leaderInput: new Uint8Array(0), helperInput: dev.helperInput });
   }
 
   private post(path: string, body: unknown): Promise<Response> {
@@ -281,12 +324,12 @@ export class MaliciousLeader {
 }
 
 /**
- * The relay item of a built contribution: what the leader forwards, the helper's
- * ciphertext as JSON text.
+ * The relay item of a built contribution: the helper's sealed share and public share,
+ * with the leader's preparation share and joint-randomness seed (the preparation exchange).
  *
  * @example
- * await attacker.relay(round.round_id, devices.map((d) => relayItem(d.body)));
+ * await attacker.relay(round.round_id, devices.map(relayItem));
  */
-export function relayItem(body: SecureContribution): RelayItem {
-  return { id: body.id, slice: body.slice, group: body.group, sealed: JSON.stringify(body.helper) };
+export function relayItem(dev: Pick<BuiltDevice, 'body' | 'leader'>): RelayItem {
+  return relayItemOf(dev.body, dev.leader);
 }

@@ -5,23 +5,17 @@
  * was shown, which names the round's own keys.
  */
 import { flattenCentroids, type HpkeConfig, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
-import { CONTRIBUTION_INFO, contributionAad, encodeKmeansContribution, roundDigest, sealShare, splitWithSeed, uint32ToBytesLE } from '@edgeseg/shared/secure';
+import { encodeKmeansContribution } from '@edgeseg/shared/secure';
+import { handBuiltReport } from './prio3-device.ts';
 
 /**
- * Encodes `x` against slice 0 of `round`, splits it, and seals the two shares to `keys`
- * with the aad of `round` (group 0).
+ * Encodes `x` against slice 0 of `round`, shards it into a Prio3 report, and seals the
+ * two input shares to `keys` with the aad (v3) of `round`.
  *
  * @example
  * const body = await contributionSealedTo(round, { leader: newLeader, helper: oldHelper }, x, id);
  */
 export async function contributionSealedTo(round: RoundDescriptor, keys: { leader: HpkeConfig; helper: HpkeConfig }, x: Float32Array, id: string): Promise<SecureContribution> {
-  const binding = { round_id: round.round_id, id, slice: 0, group: 0 };
-  const digest = await roundDigest(round);
   const { vector } = encodeKmeansContribution(x, flattenCentroids(round.slices[0] ?? []), round.encoding);
-  const { leader, helperSeed } = await splitWithSeed(vector);
-  return {
-    ...binding,
-    leader: await sealShare(keys.leader, uint32ToBytesLE(leader), CONTRIBUTION_INFO, contributionAad(binding, 'leader', digest)),
-    helper: await sealShare(keys.helper, helperSeed, CONTRIBUTION_INFO, contributionAad(binding, 'helper', digest)),
-  };
+  return (await handBuiltReport(round, { vector }, id, 0, { keys })).body;
 }
