@@ -90,7 +90,7 @@ describe('local-mode rounds (single operator)', () => {
       const x = Float32Array.from(before.centroids[i % before.k] as number[], (v) => v + 0.2);
       const { vector } = encodeKmeansContribution(x, centroids, round.encoding);
       const noised = new Int32Array(addDiscreteGaussianNoise(new Uint32Array(vector.buffer), sigma2, random).buffer);
-      statuses.push((await post({ round_id: round.round_id, id: deviceId(1000 + i), slice: 0, group: i % 2, noised: [...noised] })).status);
+      statuses.push((await post({ round_id: round.round_id, id: deviceId(1000 + i), slice: 0, noised: [...noised] })).status);
     }
     expect(statuses.every((s) => s === 202)).toBe(true);
 

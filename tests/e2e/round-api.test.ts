@@ -20,9 +20,12 @@ import {
   bytesToBase64url,
   base64urlToBytes,
   contributionAad,
+  MAX_CONTRIBUTION_BODY_BYTES,
+  reportSizes,
   roundDigest,
   sealShare,
-  vectorLength,
+  secureReportBytes,
+  vdafFor,
 } from '@edgeseg/shared/secure';
 import { SignJWT, type JWK } from 'jose';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -47,7 +50,7 @@ let hmacConfused: string;
 /** The round the close and contribution tests share: opened by the close tests, left open for the contribution tests. */
 let current: RoundDescriptor;
 /** Its duration: long enough for the contribution tests, short enough to wait for its close. */
-const CURRENT_ROUND_S = 30;
+const CURRENT_ROUND_S = 90; // each valid body is a Prio3 report (about 150 ms to shard at the default k and d)
 
 beforeAll(async () => {
   stack = await startStack();
@@ -280,9 +283,10 @@ describe('POST /v1/contributions', () => {
     await refused('no content type', new TextEncoder().encode(JSON.stringify(await validBody(current, id4))), {}, 415, 'unsupported-media-type', id4);
     const id5 = newId('big');
     await refused('1 MB', JSON.stringify({ ...(await validBody(current, id5)), pad: 'x'.repeat(1024 * 1024) }), json, 413, 'body-too-large', id5);
-    const id6 = newId('17k');
-    await refused('17 KB (cap 16 KB)', JSON.stringify({ ...(await validBody(current, id6)), pad: 'x'.repeat(17 * 1024) }), json, 413, 'body-too-large', id6);
-    await expectProblem(await streamed(url(), 64 * 1024, json), 413, 'body-too-large', 'chunked 64 KB');
+    const id6 = newId('overcap');
+    const capKb = MAX_CONTRIBUTION_BODY_BYTES / 1024;
+    await refused(`${capKb + 1} KB (cap ${capKb} KB)`, JSON.stringify({ ...(await validBody(current, id6)), pad: 'x'.repeat(MAX_CONTRIBUTION_BODY_BYTES) }), json, 413, 'body-too-large', id6);
+    await expectProblem(await streamed(url(), 2 * MAX_CONTRIBUTION_BODY_BYTES, json), 413, 'body-too-large', `chunked ${2 * capKb} KB`);
   });
 
   it('refuses wrong types, unknown fields and out-of-range values', async () => {
@@ -291,8 +295,10 @@ describe('POST /v1/contributions', () => {
       ['null', () => null, /body: must be a JSON object/],
       ['number', () => 42, /body: must be a JSON object/],
       ['slice as a string', (b) => ({ ...b, slice: String(b.slice) }), /^slice/],
-      ['group as a float', (b) => ({ ...b, group: b.group + 0.5 }), /^group/],
-      ['group negative', (b) => ({ ...b, group: -1 }), /^group/],
+      ['a group (the aggregators derive it from the id)', (b) => ({ ...b, group: 0 }), /^group: unknown field/],
+      ['public_share missing', ({ public_share: _p, ...b }) => b, /^public_share/],
+      ['public_share of the wrong length', (b) => ({ ...b, public_share: `${b.public_share}AAAA` }), /^public_share/],
+      ['public_share not base64url', (b) => ({ ...b, public_share: b.public_share.replace(/.$/, '+') }), /^public_share/],
       ['id as a number', (b) => ({ ...b, id: 1234567890123456 }), /^id/],
       ['id too short', (b) => ({ ...b, id: 'short' }), /^id/],
       ['id with a slash', (b) => ({ ...b, id: `${b.id}/x` }), /^id/],
@@ -306,8 +312,6 @@ describe('POST /v1/contributions', () => {
       ['unknown field in a share', (b) => ({ ...b, leader: { ...b.leader, key: 'x' } }), /^leader\.key: unknown field/],
       ['slice beyond every round', (b) => ({ ...b, slice: 16 }), /^slice/],
       ['slice beyond this round (1 slice)', (b) => ({ ...b, slice: 1 }), /^slice: round has slices 0\.\.0/],
-      ['group beyond every round', (b) => ({ ...b, group: 1024 }), /^group/],
-      ['group beyond this round (2 groups)', (b) => ({ ...b, group: 2 }), /^group: round has groups 0\.\.1/],
     ];
     for (const [what, mutate, detail] of cases) {
       const id = newId('field');
@@ -328,8 +332,8 @@ describe('POST /v1/contributions', () => {
     expect(after).toEqual(closed);
   });
 
-  it('refuses leader ciphertexts that do not open: random bytes, sealed for another round, id or group, wrong config, wrong length', async () => {
-    const L = vectorLength(current.kind, current.k, current.d);
+  it('refuses leader ciphertexts that do not open: random bytes, sealed for another round, id or public share, wrong config, wrong length, not field elements', async () => {
+    const L = reportSizes(vdafFor(current.kind, current.k, current.d)).leader;
     const id1 = newId('random');
     const b1 = await validBody(current, id1);
     const random: SealedShare = { ...b1.leader, ct: bytesToBase64url(randomBytes(base64urlToBytes(b1.leader.ct).length)) };
@@ -346,13 +350,14 @@ describe('POST /v1/contributions', () => {
     const b2 = (await buildSecureContribution(elsewhere, x, id2)).body;
     await refused('sealed for another round id', JSON.stringify({ ...b2, round_id: current.round_id }), json, 400, 'undecryptable', id2);
 
-    // The same binding for the id and the group.
+    // The same binding for the id and the public share.
     const id3 = newId('otherid');
     const b3 = await validBody(current, newId('sealedfor'));
     await refused('sealed for another id', JSON.stringify({ ...b3, id: id3 }), json, 400, 'undecryptable', id3);
-    const id4 = newId('othergroup');
+    const id4 = newId('otherpublic');
     const b4 = await validBody(current, id4);
-    await refused('sealed for another group', JSON.stringify({ ...b4, group: 1 - b4.group }), json, 400, 'undecryptable', id4);
+    const otherPublic = (await validBody(current, newId('publicfrom'))).public_share;
+    await refused('sealed with another public share', JSON.stringify({ ...b4, public_share: otherPublic }), json, 400, 'undecryptable', id4);
     // The helper's ciphertext in the leader's place (role is in the aad; the config id differs too).
     const id5 = newId('swapped');
     const b5 = await validBody(current, id5);
@@ -365,12 +370,18 @@ describe('POST /v1/contributions', () => {
     const b6 = await validBody(current, id6);
     await refused('wrong config_id', JSON.stringify({ ...b6, leader: { ...b6.leader, config_id: (b6.leader.config_id + 1) % 256 } }), json, 400, 'undecryptable', id6, /HPKE key \d+/);
 
-    for (const words of [L - 1, L + 1, 1]) {
-      const id = newId(`len${words}`);
+    // Leader input shares of the wrong size (sealed properly): the ciphertext length gives them away.
+    for (const bytes of [L - 16, L + 16, 16]) {
+      const id = newId(`len${bytes}`);
       const b = await validBody(current, id);
-      const leader = await sealShare(current.hpke.leader, new Uint8Array(4 * words), CONTRIBUTION_INFO, contributionAad(b, 'leader', await roundDigest(current)));
-      await refused(`leader share of ${words} words (round: ${L})`, JSON.stringify({ ...b, leader }), json, 422, 'invalid-body', id, new RegExp(`expected ${4 * L} bytes, got ${4 * words}`));
+      const leader = await sealShare(current.hpke.leader, new Uint8Array(bytes), CONTRIBUTION_INFO, contributionAad(b, 'leader', await roundDigest(current)));
+      await refused(`leader share of ${bytes} bytes (round: ${L})`, JSON.stringify({ ...b, leader }), json, 422, 'invalid-body', id, /^leader\.ct: must be base64url of exactly/);
     }
+    // The right size, but not field elements (2^128 − 1 ≥ p): the leader's Prio3 decoding refuses it.
+    const id7 = newId('unreduced');
+    const b7 = await validBody(current, id7);
+    const unreduced = await sealShare(current.hpke.leader, new Uint8Array(L).fill(0xff), CONTRIBUTION_INFO, contributionAad(b7, 'leader', await roundDigest(current)));
+    await refused('leader share of unreduced field elements', JSON.stringify({ ...b7, leader: unreduced }), json, 422, 'invalid-body', id7, /^leader input share: .*not reduced/);
   });
 
   it('accepts a contribution once: the same id again is 409 replayed, resealed or not', async () => {
@@ -402,12 +413,13 @@ describe('POST /v1/contributions', () => {
     // A helper ciphertext the leader cannot check (it cannot open it) is taken, then
     // dropped when the helper refuses it at relay: it must not count either.
     const bad = await validBody(current, newId('badhelper'));
-    const res = await postJson(url(), { ...bad, helper: { ...bad.helper, ct: bytesToBase64url(randomBytes(32)) } });
+    const res = await postJson(url(), { ...bad, helper: { ...bad.helper, ct: bytesToBase64url(randomBytes(secureReportBytes(current.kind, current.k, current.d).helper)) } });
     expect(res.status).toBe(202);
     await res.body?.cancel();
 
     const closed = await closeRoundAndWait(stack.baseUrl, admin, current.round_id, { limitMs: (CURRENT_ROUND_S + 60) * 1000 });
     expect(closed.contributions, closed.reason ?? '').toBe(accepted);
+    expect(closed.rejected, 'the helper share that did not open').toBe(1);
     expect(closed.state, closed.reason ?? '').toBe('released');
     await expectProblem(await postJson(url(), await validBody(current, newId('late'))), 409, 'round-not-open', 'after close');
     expect((await rounds()).find((r) => r.round_id === current.round_id)).toEqual(closed);
@@ -436,11 +448,12 @@ describe('helper internal routes, called directly', () => {
   }
 
   it('refuses every internal route without the leader token: no token, wrong token, an API token', async () => {
-    const record = { descriptor: { ...current, round_id: forgedRound }, sigma2: '1/1' };
+    const record = { descriptor: { ...current, round_id: forgedRound }, sigma2: '1/1', verify_key: bytesToBase64url(randomBytes(16)) };
+    const forgedItem = { id: forgedId, slice: 0, public_share: bytesToBase64url(randomBytes(32)), sealed: { config_id: 2, enc: 'AA', ct: 'AA' }, prep_share: 'AA', joint_rand_seed: bytesToBase64url(randomBytes(16)) };
     const routes: [string, unknown][] = [
       ['/internal/v1/rounds', record],
-      ['/internal/v1/shares', { round_id: current.round_id, items: [{ id: forgedId, slice: 0, group: 0, sealed: '{}' }] }],
-      ['/internal/v1/shares', { round_id: forgedRound, items: [{ id: forgedId, slice: 0, group: 0, sealed: '{}' }] }],
+      ['/internal/v1/shares', { round_id: current.round_id, items: [forgedItem] }],
+      ['/internal/v1/shares', { round_id: forgedRound, items: [forgedItem] }],
       [`/internal/v1/rounds/${current.round_id}/aggregate`, { selector: {} }],
       [`/internal/v1/rounds/${forgedRound}/aggregate`, { selector: { '0:0': { count: 1, checksum: '0'.repeat(64) } } }],
     ];
