@@ -3,23 +3,26 @@
  * its real default policy (helper/wrangler.toml): this test plays the leader itself
  * (it holds LEADER_TOKEN and its own HPKE key) and the helper's operator (it holds
  * HELPER_ADMIN_TOKEN). Every policy rule refuses with 422 and its `rule`, storing nothing;
- * a round inside policy is accepted with the helper's own σ²; seeds open only under the
- * accepted configuration; the release waits for the close, agrees on the exact batch,
+ * a round inside policy is accepted with the helper's own σ² and the leader's verify key;
+ * reports open only under the accepted configuration and count only once their Prio3
+ * proof verifies (the preparation exchange); the release waits for the close, agrees on the exact batch,
  * withholds buckets under the minimum batch, answers the same bytes on retry and never a
  * second batch; the signed ledger verifies against the helper's JWKS and lists it; after
  * the release the helper's storage holds ids only. (Attacks combining these are in
  * malicious-leader.test.ts.)
  */
-import { emptyBucket, addToBucket, selectorOf, TRAINING_ENCODING, type BatchSelector, type Bucket } from '@edgeseg/aggregator/rounds';
+import { TRAINING_ENCODING, type BatchSelector } from '@edgeseg/aggregator/rounds';
 import { type HpkeConfig, type RoundDescriptor } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
-import { CONTRIBUTION_INFO, SEED_BYTES, bytesToBase64url, contributionAad, expandSeed, generateHpkeKeyPair, roundDigest, sealShare, vectorLength } from '@edgeseg/shared/secure';
+import { FIELD_ELEMENT_BYTES, bytesToBase64url, encodeCountContribution, generateHpkeKeyPair, newVerifyKey, reportGroup, roundDigest, vectorLength } from '@edgeseg/shared/secure';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectorFor as selectorOfBuckets } from '../support/malicious-leader.ts';
+import { handBuiltReport, prepareAs, relayItemOf, type RelayItem } from '../support/prio3-device.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 type SqliteModule = typeof import('node:sqlite');
@@ -33,6 +36,9 @@ const OPEN_FOR_S = 12;
 let stack: RunningStack;
 let helperKey: HpkeConfig;
 let leaderKey: HpkeConfig;
+/** The Prio3 verify key this test, as the leader, sends with every round it opens. */
+const verifyKey = newVerifyKey();
+const verifyKeyText = bytesToBase64url(verifyKey);
 let roundCounter = 0;
 
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -86,35 +92,29 @@ interface Contribution {
   id: string;
   slice: number;
   group: number;
-  sealed: string;
-  seed: Uint8Array;
+  /** What the leader relays: the helper's sealed share, the public share, and the leader's preparation share and seed. */
+  item: RelayItem;
 }
 
 function newId(): string {
   return bytesToBase64url(crypto.getRandomValues(new Uint8Array(16)));
 }
 
-/** A device's helper seed for (slice, group), sealed to the helper under the digest of `sealedTo`. */
-async function contribution(sealedTo: RoundDescriptor, round: RoundDescriptor, group: number): Promise<Contribution> {
-  const seed = crypto.getRandomValues(new Uint8Array(SEED_BYTES));
-  const id = newId();
-  const aad = contributionAad({ round_id: round.round_id, id, slice: 0, group }, 'helper', await roundDigest(sealedTo));
-  const sealed = await sealShare(helperKey, seed, CONTRIBUTION_INFO, aad);
-  return { id, slice: 0, group, sealed: JSON.stringify(sealed), seed };
+/**
+ * A device's counts report for slice 0 whose id lands in `group` (this leader holds the
+ * verify key, so it can pick ids per group), sealed under the digest of `sealedTo`, and
+ * the leader's relay item for it.
+ */
+async function contribution(sealedTo: RoundDescriptor, group: number): Promise<Contribution> {
+  let id = newId();
+  while ((await reportGroup(verifyKey, id, sealedTo.groups)) !== group) id = newId();
+  const report = await handBuiltReport(sealedTo, { vector: encodeCountContribution(group % sealedTo.k, sealedTo.k, 1) }, id, 0);
+  return { id, slice: 0, group, item: relayItemOf(report.body, await prepareAs(sealedTo, verifyKey, 0, report)) };
 }
 
-/** The batch selector of contributions as the helper would sum them (its shares are the expanded seeds). */
-async function selectorFor(round: RoundDescriptor, items: Contribution[]): Promise<BatchSelector> {
-  const length = vectorLength(round.kind, round.k, round.d);
-  const buckets = new Map<string, Bucket>();
-  for (const c of items) {
-    const key = `${c.slice}:${c.group}`;
-    let b = buckets.get(key);
-    if (!b) buckets.set(key, (b = emptyBucket(length)));
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(c.id)));
-    addToBucket(b, await expandSeed(c.seed, length), digest);
-  }
-  return selectorOf(buckets);
+/** The batch selector of contributions as the helper would count them: per bucket, the count and the XOR of SHA-256 of the ids. */
+function selectorFor(items: Contribution[]): Promise<BatchSelector> {
+  return selectorOfBuckets(items);
 }
 
 function relay(round: RoundDescriptor, items: unknown[]): Promise<Response> {
@@ -183,7 +183,7 @@ describe('the helper reviews every round against its own policy', () => {
       ['shape', countsRound({ d: 3, slices: [[[0, 0, 0], [1, 1, 1]]] }), null],
     ];
     for (const [rule, descriptor, stated] of cases) {
-      const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor, sigma2: stated ?? honestSigma2(descriptor) }), 422, 'round-refused');
+      const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor, sigma2: stated ?? honestSigma2(descriptor), verify_key: verifyKeyText }), 422, 'round-refused');
       expect({ rule: body.rule, detail: typeof body.detail }).toEqual({ rule, detail: 'string' });
       // Nothing was opened: the helper takes no share for that round.
       await expectProblem(await relay(descriptor, []), 409, 'round-not-open');
@@ -202,46 +202,50 @@ describe('the helper reviews every round against its own policy', () => {
     const lowered = await put(stack.helperAdminToken, { max_slices: 1 });
     expect(lowered.status).toBe(200);
     expect(((await lowered.json()) as { max_slices: number }).max_slices).toBe(1);
-    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: twoSlices, sigma2: honestSigma2(twoSlices) }), 422, 'round-refused');
+    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: twoSlices, sigma2: honestSigma2(twoSlices), verify_key: verifyKeyText }), 422, 'round-refused');
     expect(body.rule).toBe('max-slices');
     expect((await put(stack.helperAdminToken, { max_slices: 16 })).status).toBe(200);
   });
 
   it('needs the leader token, and refuses a malformed descriptor as invalid-body', async () => {
     const d = kmeansRound();
-    const anonymous = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, null);
+    const anonymous = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText }, null);
     expect(anonymous.headers.get('access-control-allow-origin')).toBeNull(); // CORS is for the public GET routes only
     await expectProblem(anonymous, 401, 'unauthorized');
-    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }, stack.helperAdminToken), 401, 'unauthorized');
-    await expectProblem(await internal('/internal/v1/rounds', { descriptor: { ...d, k: 'two' }, sigma2: honestSigma2(d) }), 422, 'invalid-body');
-    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d }), 422, 'invalid-body');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText }, stack.helperAdminToken), 401, 'unauthorized');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: { ...d, k: 'two' }, sigma2: honestSigma2(d), verify_key: verifyKeyText }), 422, 'invalid-body');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, verify_key: verifyKeyText }), 422, 'invalid-body');
+    // The round's verify key is required, and must be 16 bytes of base64url.
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) }), 422, 'invalid-body');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText.slice(2) }), 422, 'invalid-body');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: 42 }), 422, 'invalid-body');
   });
 
   it('accepts a round inside policy with its own σ², idempotently; another descriptor under the same id conflicts', async () => {
     const d = kmeansRound();
-    const first = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) });
+    const first = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText });
     expect(first.status).toBe(201);
     const answer = await first.json();
     expect(answer).toEqual({ round_id: d.round_id, digest: bytesToBase64url(await roundDigest(d)), sigma2: honestSigma2(d) });
-    const again = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) });
+    const again = await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText });
     expect(again.status).toBe(201);
     expect(await again.json()).toEqual(answer);
     const other = { ...d, min_batch: 200 };
-    await expectProblem(await internal('/internal/v1/rounds', { descriptor: other, sigma2: honestSigma2(other) }), 409, 'round-conflict');
+    await expectProblem(await internal('/internal/v1/rounds', { descriptor: other, sigma2: honestSigma2(other), verify_key: verifyKeyText }), 409, 'round-conflict');
   });
 
   it('charges the 30-day training budget: once rounds of ε 0.5 fill its 2, the next is refused', async () => {
     // The round above took 0.5 of the 2; three more at 0.5 fill it, a fifth is over.
     for (let i = 0; i < 3; i++) {
       const d = kmeansRound();
-      expect((await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d) })).status).toBe(201);
+      expect((await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText })).status).toBe(201);
     }
     const over = kmeansRound();
-    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: over, sigma2: honestSigma2(over) }), 422, 'round-refused');
+    const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: over, sigma2: honestSigma2(over), verify_key: verifyKeyText }), 422, 'round-refused');
     expect(body.rule).toBe('budget');
     // Counts rounds charge the measurement budget, which is still free.
     const counts = countsRound();
-    expect((await internal('/internal/v1/rounds', { descriptor: counts, sigma2: honestSigma2(counts) })).status).toBe(201);
+    expect((await internal('/internal/v1/rounds', { descriptor: counts, sigma2: honestSigma2(counts), verify_key: verifyKeyText })).status).toBe(201);
   });
 });
 
@@ -255,25 +259,34 @@ describe('a release, decided on the helper’s own state', () => {
     const opens = nowS();
     // Measurement budget: the counts round above took 0.5 of its 2.
     round = countsRound({ round_id: `c-release-${opens}`, groups: 2, opens_at: opens, closes_at: opens + OPEN_FOR_S, epsilon: 1 });
-    expect((await internal('/internal/v1/rounds', { descriptor: round, sigma2: honestSigma2(round) })).status).toBe(201);
+    expect((await internal('/internal/v1/rounds', { descriptor: round, sigma2: honestSigma2(round), verify_key: verifyKeyText })).status).toBe(201);
     // Group 0 reaches the minimum batch, group 1 does not.
     items = [];
-    for (let i = 0; i < DEFAULT_MIN_BATCH; i++) items.push(await contribution(round, round, 0));
-    items.push(await contribution(round, round, 1));
-    selector = await selectorFor(round, items);
+    for (let i = 0; i < DEFAULT_MIN_BATCH; i++) items.push(await contribution(round, 0));
+    items.push(await contribution(round, 1));
+    selector = await selectorFor(items);
   });
 
-  it('opens only seeds sealed to the accepted configuration, rejecting malformed items one by one', async () => {
-    const otherConfig = await contribution({ ...round, min_batch: 1 }, round, 0);
-    const res = await relay(round, [...items.map(({ seed: _s, ...wire }) => wire), { ...otherConfig, seed: undefined }, null, { id: 7 }, { id: newId(), slice: 0, group: 9, sealed: otherConfig.sealed }]);
+  it('opens only reports sealed to the accepted configuration, verifies each one’s proof, rejecting malformed items one by one', async () => {
+    const otherConfig = await contribution({ ...round, min_batch: 1 }, 0);
+    const another = await contribution(round, 0);
+    const res = await relay(round, [
+      ...items.map((c) => c.item),
+      otherConfig.item,
+      null,
+      { id: 7 },
+      // Another report's preparation share: the helper's check of the combined proof fails.
+      { ...another.item, prep_share: (items[0] as Contribution).item.prep_share },
+    ]);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { accepted: number; duplicates: number; rejected: string[] };
-    expect(body.accepted).toBe(items.length);
+    const body = (await res.json()) as { verified: string[]; rejected: string[] };
+    expect(body.verified).toEqual(items.map((c) => c.id));
     expect(body.rejected).toHaveLength(4);
     expect(body.rejected).toContain(otherConfig.id);
-    // Replayed ids change nothing.
-    const replay = (await (await relay(round, items.slice(0, 3).map(({ seed: _s, ...wire }) => wire))).json()) as { accepted: number; duplicates: number };
-    expect(replay).toMatchObject({ accepted: 0, duplicates: 3 });
+    expect(body.rejected).toContain(another.id);
+    // Replayed ids change nothing: verified again, stored once (the release below counts them once).
+    const replay = (await (await relay(round, items.slice(0, 3).map((c) => c.item))).json()) as { verified: string[]; rejected: string[] };
+    expect(replay).toEqual({ verified: items.slice(0, 3).map((c) => c.id), rejected: [] });
     expect(helperRows('contributions')).toBeGreaterThanOrEqual(items.length); // positive control for the purge check below
   });
 
@@ -299,7 +312,7 @@ describe('a release, decided on the helper’s own state', () => {
     expect(Object.keys(released.withheld)).toEqual(['0:1']);
     expect(released.sigma2).toBe(honestSigma2(round));
     const length = vectorLength(round.kind, round.k, round.d);
-    expect(Buffer.from(released.shares['0:0'] as string, 'base64').byteLength).toBe(length * 4);
+    expect(Buffer.from(released.shares['0:0'] as string, 'base64').byteLength).toBe(length * FIELD_ELEMENT_BYTES);
   });
 
   it('answers the same bytes for the same selector, and refuses any other batch', async () => {
