@@ -47,7 +47,7 @@ describe('contributions under model_improvement', () => {
       const ledger = await ledgerOf(page);
       expect(ledger?.entries.map((e) => `${e.purpose} ${e.epsilon} ${e.release}`)).toEqual([`model_improvement ${round.epsilon} round ${round.round_id}`]);
       expect(ledger?.spentLast30Days.model_improvement).toBe(round.epsilon);
-      expect(ledger?.cap.model_improvement).toBe(10);
+      expect(ledger?.cap.model_improvement).toBe(2); // the default device budget
 
       const from = seen.length;
       await openDemo(page, base); // a new session checks the round again, but this device already contributed
