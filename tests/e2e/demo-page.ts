@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Segmenter } from '@edgeseg/client-sdk';
 import { FEATURE_NAMES_V1, isoWeekPeriod, LIFECYCLE_STAGES, REPORT_FIELDS, type RoundDescriptor } from '@edgeseg/shared';
-import { parseSecureContribution, vectorLength } from '@edgeseg/shared/secure';
+import { parseSecureContribution } from '@edgeseg/shared/secure';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { expect } from 'vitest';
 import { sdkChunkPaths, sdkPaths } from '../support/built-sdk.ts';
@@ -168,12 +168,12 @@ function expectNoLeak(raw: string, what: string): void {
  */
 export function expectAllowedContributionBody(raw: string, round: RoundDescriptor): void {
   const body = JSON.parse(raw) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).toEqual(['group', 'helper', 'id', 'leader', 'round_id', 'slice']);
-  const parsed = parseSecureContribution(body, vectorLength(round.kind, round.k, round.d));
+  // No group: both aggregators derive it from the id with the round's verify key.
+  expect(Object.keys(body).sort()).toEqual(['helper', 'id', 'leader', 'public_share', 'round_id', 'slice']);
+  const parsed = parseSecureContribution(body, round);
   expect(parsed.ok ? [] : parsed.errors).toEqual([]);
   expect(body.round_id).toBe(round.round_id);
   expect(Number(body.slice)).toBeLessThan(round.slices.length);
-  expect(Number(body.group)).toBeLessThan(round.groups);
   expect(Object.keys(body.leader as object).sort()).toEqual(['config_id', 'ct', 'enc']);
   expect(Object.keys(body.helper as object).sort()).toEqual(['config_id', 'ct', 'enc']);
   expectNoLeak(raw, 'contribution');

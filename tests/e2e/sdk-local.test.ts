@@ -62,12 +62,11 @@ describe('local-mode rounds', () => {
       expect(contributions).toHaveLength(1);
       const raw = contributions[0]?.body as string;
       const body = JSON.parse(raw) as Record<string, unknown>;
-      expect(Object.keys(body).sort()).toEqual(['group', 'id', 'noised', 'round_id', 'slice']);
+      expect(Object.keys(body).sort()).toEqual(['id', 'noised', 'round_id', 'slice']);
       const parsed = parseLocalContribution(body, vectorLength('kmeans', round.k, round.d));
       expect(parsed.ok ? [] : parsed.errors).toEqual([]);
       expect(body.round_id).toBe(round.round_id);
       expect(Number(body.slice)).toBeLessThan(round.slices.length);
-      expect(Number(body.group)).toBeLessThan(round.groups);
       // Noise of σ ≈ √local_sigma2 on every entry: hardly any entry is still exactly 0.
       const noised = body.noised as number[];
       expect(noised.filter((v) => v === 0).length).toBeLessThan(noised.length / 10);
