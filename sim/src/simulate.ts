@@ -3,9 +3,10 @@
  * as the JSON object of `--json`.
  */
 import { cpus, loadavg } from 'node:os';
-import { adjustedRandIndex, kmeans, type ContributionEncoding } from '@edgeseg/shared';
+import { adjustedRandIndex, type ContributionEncoding } from '@edgeseg/shared';
 import { TRAINING_ENCODING as DEFAULT_ENCODING } from '../../aggregator/src/training/index.ts';
 import type { SimOptions } from './args.ts';
+import { baselineKmeans } from './baseline/kmeans.ts';
 import { scoreCentroids, stabilityOf, segmentCountError, type SegmentCountError } from './evaluate.ts';
 import { buildPopulation, type Population } from './population.ts';
 import type { StageClock } from './stages.ts';
@@ -103,8 +104,12 @@ export async function runSimulation(opts: SimOptions, clock: StageClock, populat
       }),
     ));
   const { d, k } = { d: pop.d, k: opts.k };
-  const baseline = clock.time(`baseline (k-means++ and Lloyd, best of ${opts.restarts})`, () => kmeans(pop.matrix, d, k, { restarts: opts.restarts, seed: opts.seed }));
-  const stabilityAri = clock.time('stability (two more baseline runs)', () => stabilityOf([baseline.labels, ...[opts.seed + 1, opts.seed + 2].map((s) => kmeans(pop.matrix, d, k, { restarts: opts.restarts, seed: s }).labels)]));
+  // The baseline and the two stability fits share one pool of restarts (worker threads).
+  const [baseline, ...again] = await clock.timeAsync(`baseline and stability (3 fits × best of ${opts.restarts} k-means++ and Lloyd)`, () =>
+    baselineKmeans(pop.matrix, d, k, { restarts: opts.restarts, seeds: [opts.seed, opts.seed + 1, opts.seed + 2] }),
+  );
+  if (!baseline) throw new Error('runSimulation: no baseline fit');
+  const stabilityAri = stabilityOf([baseline.labels, ...again.map((fit) => fit.labels)]);
   const training = clock.time(`training (${opts.rounds} rounds × ${pop.n} devices, ${opts.mode})`, () => trainWith(opts, pop, opts.epsilon, opts.mode));
   clock.note(`  of which devices (encode, share, sum) ${training.trace.reduce((a, r) => a + r.secondsDevices, 0).toFixed(2)} s, aggregators (noise, combine, decode, update) ${training.trace.reduce((a, r) => a + r.secondsAggregate, 0).toFixed(2)} s`);
   const scored = clock.time('scoring', () => {
