@@ -34,9 +34,8 @@ import {
   verifyReport,
   zeroFieldVector,
   type HpkeRecipientKey,
-  type SecureContribution,
 } from '@edgeseg/shared/secure';
-import type { ContributionEncoding, HpkeConfig } from '@edgeseg/shared';
+import type { ContributionEncoding, HpkeConfig, SecureContribution } from '@edgeseg/shared';
 import { deviceSeed } from './population.ts';
 
 /** Per-report cost of one kind of report over the sampled devices. */
