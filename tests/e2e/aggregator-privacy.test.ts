@@ -4,33 +4,35 @@
  * aggregator stored (every file under its `--persist-to` directory, and every cell of
  * every table of every SQLite database there) and everything it received over HTTP for
  * the round, and checks it against the devices' true vectors, which the test knows
- * because it builds them itself (seeded features → `encodeKmeansContribution` →
- * `sealSecureVector` with a seeded source whose 16-byte helper seed is recorded).
+ * because it builds them itself (seeded features → `encodeKmeansContribution` → a Prio3
+ * report sharded from a seeded source, its raw input shares kept: support/prio3-device).
  *
  * The argument, and what each assertion shows of it:
  *
- * - Device i with encoded vector v_i draws a fresh 16-byte seed s_i, independent of v_i.
- *   The helper's share is H_i = PRG(s_i) (AES-128-CTR keystream), the leader's share is
- *   L_i = v_i − H_i mod 2^32. L_i is sealed (HPKE) to the leader, s_i to the helper, each
- *   with an aad binding round, id, slice, group and role.
- * - Helper alone. Its whole view is (id, slice, group, sealed s_i) relayed by the leader,
- *   the public round record, and the leader's batch selector. Opened, that is s_i and
- *   H_i = PRG(s_i): a function of s_i alone, and s_i is independent of v_i, so the helper's
- *   view is independent of v_i (information-theoretically, not only computationally). The
- *   test shows the helper stored for each device exactly expandSeed(s_i), never a leader
- *   share or leader ciphertext (assertion 3), and no byte of v_i or x_i (assertion 1).
- * - Leader alone. Its view is the device requests (L_i sealed to its own key, s_i sealed
- *   to the helper's key, which it does not hold) and what it stores: L_i, a digest of the
- *   id, slice, group, and the helper ciphertext until relayed. Without s_i, H_i is
- *   pseudorandom, so L_i is computationally indistinguishable from uniform whatever v_i
- *   is. The test shows no seed or helper share is stored on the leader and no byte of
- *   v_i or x_i appears anywhere on it (1); that the leader's stored shares pass a χ² test
- *   of uniformity on every byte lane although the vectors are ≈ 3/4 zero words and fail
- *   the same test by orders of magnitude (2); and that the natural attack (the nonzero
- *   block of v_i is the device's segment: guess the block with the largest entries) is
- *   at chance on the shares and perfect on the vectors.
- * - Only together. L_i + H_i = v_i for every device (4, a positive control: the stored
- *   shares are the real ones, so the negative results above are not vacuous).
+ * - Device i shards its measurement m_i (the encoded vector v_i plus the SumVec offset,
+ *   in Field128) with fresh randomness independent of v_i: the helper's input share is
+ *   three 16-byte seeds s_i, its output share H_i a function of s_i alone (XOF expansion),
+ *   the leader's output share L_i = m_i − H_i mod p. Each input share is sealed (HPKE) to
+ *   its aggregator with an aad binding round, id, slice, role and the public share.
+ * - Helper alone. Its whole view is (id, slice, public share, sealed s_i, the leader's
+ *   preparation share and joint-randomness seed) relayed by the leader, the round record
+ *   (with the verify key), and the leader's batch selector. Opened, that is s_i and H_i,
+ *   independent of v_i; the public share and the preparation shares are those of a
+ *   zero-knowledge proof (they tell whether m_i is valid, nothing more). The test shows
+ *   the helper stored for each device exactly its output share of s_i, never a leader
+ *   share or leader input share or ciphertext (assertion 3), and no byte of v_i or x_i (1).
+ * - Leader alone. Its view is the device requests (its input share sealed to its own key,
+ *   s_i sealed to the helper's key, which it does not hold) and what it stores: L_i, a
+ *   digest of the id, slice, group, and the relay item until the helper's verdict. Without
+ *   s_i, H_i is pseudorandom, so L_i is computationally indistinguishable from uniform
+ *   whatever v_i is. The test shows no seed or helper share is stored on the leader and no
+ *   byte of v_i or x_i appears anywhere on it (1); that the leader's stored shares pass a
+ *   χ² test of uniformity on every byte lane although the encoded measurements are ≈ 15/16
+ *   zero bytes and fail the same test by orders of magnitude (2); and that the natural
+ *   attack (the one block of v_i away from the offset is the device's segment: guess the
+ *   block with the largest entries) is at chance on the shares and perfect on the vectors.
+ * - Only together. L_i + H_i − offset = v_i for every device (4, a positive control: the
+ *   stored shares are the real ones, so the negative results above are not vacuous).
  *
  * - Nothing kept that is not needed (5). The assertions above read both sides while the
  *   round is open, once every share has reached the helper; after the release both sides
@@ -38,20 +40,23 @@
  *   logically (no row of the round holds one; only the ids stay, for replay refusal) nor
  *   as bytes anywhere on disk (database files and write-ahead logs, free pages included).
  *
- * Every input is seeded (features, rounding, slice, group, seeds, ids), so the stored
- * shares and thus each χ² statistic are the same on every run; the threshold is the
+ * Every input is seeded (features, rounding, slice, sharding randomness, ids), so the
+ * stored shares and thus each χ² statistic are the same on every run; the threshold is the
  * p = 10^-6 upper quantile of χ²(255) (Wilson–Hilferty), for all bytes and per byte lane.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
 import { flattenCentroids, seededRandom, type RandomSource, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
 import {
-  SEED_BYTES,
+  FIELD,
+  FIELD_ELEMENT_BYTES,
   base64urlToBytes,
-  bytesToUint32LE,
-  combineShares,
+  combineFieldShares,
+  decodeFieldVector,
+  encodeFieldVector,
   encodeKmeansContribution,
-  expandSeed,
-  sealSecureVector,
+  measurementOf,
+  newVerifyKey,
+  removeOffset,
   uint32ToBytesLE,
   vectorLength,
 } from '@edgeseg/shared/secure';
@@ -61,6 +66,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
+import { handBuiltReport, prepareAs } from '../support/prio3-device.ts';
 import { closeRoundAndWait } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
@@ -85,7 +91,13 @@ interface Device {
   x: Float32Array;
   vector: Int32Array;
   segment: number;
+  /** The helper's input share: three 16-byte seeds. */
   seed: Uint8Array;
+  /** The leader's input share (measurement and proof shares, blind). */
+  leaderInput: Uint8Array;
+  /** Each aggregator's output share, encoded (16 bytes per entry): what it stores once the report verifies. */
+  leaderShare: Uint8Array;
+  helperShare: Uint8Array;
   body: SecureContribution;
 }
 
@@ -96,9 +108,9 @@ interface Side {
   files: { path: string; bytes: Buffer }[];
   /** Every cell of every table of every SQLite database (blob bytes, text as UTF-8, and base64 strings inside text decoded). */
   cells: { where: string; bytes: Buffer }[];
-  /** The `contributions` rows of the round's shards, by id (with the leader's still-unrelayed helper ciphertext, if any). */
+  /** The `contributions` (and the leader's `pending`) rows of the round's shards, by id (with the relay item while pending). */
   shares: Map<string, { share: Uint8Array; relay: string | null; slice: number; group: number; digest: Uint8Array; columns: string[] }>;
-  /** The leader's `relay` rows of the round's shards (helper ciphertexts not yet relayed), by id. */
+  /** The leader's `pending` rows of the round's shards (relay items awaiting the helper's verdict), by id. */
   relays: Map<string, string>;
   /** Ids a shard keeps after its release, for replay refusal (`spent_ids`). */
   spent: Set<string>;
@@ -128,18 +140,6 @@ function gaussian(random: RandomSource): () => number {
   };
 }
 
-/** A seeded source that also records the one 16-byte seed `splitWithSeed` draws. */
-function recording(random: RandomSource): { random: RandomSource; seeds: Uint8Array[] } {
-  const seeds: Uint8Array[] = [];
-  return {
-    seeds,
-    random: (out) => {
-      random(out);
-      if (out.length === SEED_BYTES / 4) seeds.push(uint32ToBytesLE(out));
-    },
-  };
-}
-
 async function buildDevice(r: RoundDescriptor, i: number): Promise<Device> {
   const random = seededRandom(0x5eed0000 + i);
   const gauss = gaussian(random);
@@ -149,10 +149,22 @@ async function buildDevice(r: RoundDescriptor, i: number): Promise<Device> {
   random(tag);
   const id = `priv-${String(i).padStart(4, '0')}-${[...tag].map((t) => t.toString(16).padStart(8, '0')).join('')}`;
   const { vector, segment } = encodeKmeansContribution(x, flattenCentroids(r.slices[0] ?? []), r.encoding, random);
-  const rec = recording(random);
-  const body = await sealSecureVector(r, vector, id, rec.random, 0);
-  expect(rec.seeds).toHaveLength(1);
-  return { id, x, vector, segment, seed: rec.seeds[0] as Uint8Array, body };
+  const report = await handBuiltReport(r, { vector }, id, 0, { random });
+  // Output shares do not depend on the verify key (only the proof's query randomness
+  // does), so any key gives the shares each aggregator stores.
+  const key = newVerifyKey(random);
+  const [leaderOut, helperOut] = await Promise.all([prepareAs(r, key, 0, report), prepareAs(r, key, 1, report)]);
+  return {
+    id,
+    x,
+    vector,
+    segment,
+    seed: report.helperInput,
+    leaderInput: report.leaderInput,
+    leaderShare: encodeFieldVector(leaderOut.outputShare),
+    helperShare: encodeFieldVector(helperOut.outputShare),
+    body: report.body,
+  };
 }
 
 
@@ -199,8 +211,10 @@ function readSide(name: 'leader' | 'helper', dir: string, roundId: string): Side
     const db = new DatabaseSync(path); // a copy: opening it read-write lets SQLite replay its WAL
     try {
       const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
-      const hasMeta = tables.some((t) => t.name === 'meta');
-      const shardRound = hasMeta ? (db.prepare(`SELECT value FROM meta WHERE key = 'round_id'`).get() as { value: string } | undefined)?.value : undefined;
+      // The shard store keeps its round id in `meta`, the leader's pending reports in `leader_meta`.
+      const metaRound = (table: string) =>
+        tables.some((t) => t.name === table) ? (db.prepare(`SELECT value FROM ${table} WHERE key = 'round_id'`).get() as { value: string } | undefined)?.value : undefined;
+      const shardRound = metaRound('meta') ?? metaRound('leader_meta');
       for (const { name: table } of tables) {
         const select = db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`);
         select.setReadBigInts(true); // some tables hold 64-bit integers (timestamps in ns) a JS number cannot
@@ -213,12 +227,12 @@ function readSide(name: 'leader' | 'helper', dir: string, roundId: string): Side
               for (const decoded of decodedStrings(value)) side.cells.push({ where: `${where} (decoded)`, bytes: decoded });
             }
           }
-          if (table === 'contributions' && shardRound === roundId) {
+          if ((table === 'contributions' || table === 'pending') && shardRound === roundId) {
             const r = row as { id: string; share: Uint8Array; slice: number; grp: number; digest: Uint8Array };
             expect(side.shares.has(r.id), `${name}: id ${r.id} stored twice`).toBe(false);
-            side.shares.set(r.id, { share: new Uint8Array(r.share), relay: null, slice: Number(r.slice), group: Number(r.grp), digest: new Uint8Array(r.digest), columns: Object.keys(row) });
+            side.shares.set(r.id, { share: new Uint8Array(r.share), relay: null, slice: Number(r.slice), group: Number(r.grp), digest: new Uint8Array(r.digest), columns: Object.keys(row).filter((c) => c !== 'relay') });
           }
-          if (table === 'relay' && shardRound === roundId) side.relays.set(String(row.id), String(row.sealed));
+          if (table === 'pending' && shardRound === roundId) side.relays.set(String(row.id), String(row.relay));
           if (table === 'spent_ids' && shardRound === roundId) side.spent.add(String(row.id));
         }
       }
@@ -283,20 +297,29 @@ function chiSquareCritical(df: number, z = 4.753): number {
   return df * (1 - a + z * Math.sqrt(a)) ** 3;
 }
 
-/** Byte lane `lane` (0 = least significant) of every uint32 word of every share, concatenated. */
+/** Byte lane `lane` (0 = least significant) of every 16-byte field element of every share, concatenated. */
 function lane(shares: Uint8Array[], laneIndex: number): Uint8Array {
   const out: number[] = [];
-  for (const s of shares) for (let i = laneIndex; i < s.length; i += 4) out.push(s[i] as number);
+  for (const s of shares) for (let i = laneIndex; i < s.length; i += FIELD_ELEMENT_BYTES) out.push(s[i] as number);
   return Uint8Array.from(out);
 }
 
-/** The attack a vector invites: its one nonzero block is the device's segment, so guess the block of largest Σ|entry| (as int32). */
-function guessSegment(words: Int32Array, k: number, d: number): number {
+/** A device's measurement (entries + offset) as the field elements the aggregators store shares of. */
+function measurementBytes(dev: Device): Uint8Array {
+  return encodeFieldVector((measurementOf('kmeans', dev.vector) as number[]).map(BigInt));
+}
+
+/**
+ * The attack a measurement invites: every block but the device's segment sits at the
+ * offset, so guess the block of largest Σ|entry − offset| (entries read as signed).
+ */
+function guessSegment(bytes: Uint8Array, k: number, d: number): number {
+  const values = decodeFieldVector(bytes).map((x) => Number(x > FIELD.modulus / 2n ? x - FIELD.modulus : x));
   let best = 0;
   let bestScore = -1;
   for (let c = 0; c < k; c++) {
     let score = 0;
-    for (let j = 0; j < d + 3; j++) score += Math.abs(words[c * (d + 3) + j] as number);
+    for (let j = 0; j < d + 3; j++) score += Math.abs((values[c * (d + 3) + j] as number) - 128);
     if (score > bestScore) {
       bestScore = score;
       best = c;
@@ -308,6 +331,11 @@ function guessSegment(words: Int32Array, k: number, d: number): number {
 /** The nonzero block of a device's vector (its centroid's d + 3 entries), as int32 LE bytes. */
 function block(dev: Device, d: number): Buffer {
   return Buffer.from(uint32ToBytesLE(dev.vector.subarray(dev.segment * (d + 3), (dev.segment + 1) * (d + 3))));
+}
+
+/** The same block as the measurement's field elements (entries + offset, 16 bytes each). */
+function fieldBlock(dev: Device, d: number): Buffer {
+  return Buffer.from(measurementBytes(dev).subarray(dev.segment * (d + 3) * FIELD_ELEMENT_BYTES, (dev.segment + 1) * (d + 3) * FIELD_ELEMENT_BYTES));
 }
 
 /**
@@ -378,19 +406,25 @@ beforeAll(async () => {
 
   // What each received over HTTP for the round. The leader: the device requests, as
   // sent, and the ciphertexts inside them. The helper: the round record the leader opened
-  // it with (its descriptor is what devices download; the rest is settings, no device
-  // data) and the relayed items; each item is { id, slice, group, sealed } with sealed the device's
-  // helper ciphertext as JSON, exactly what the leader stores in its relay column.
+  // it with (its descriptor is what devices download; the rest is settings and the verify
+  // key, no device data) and the relayed items; each item is { id, slice, public_share,
+  // sealed, prep_share, joint_rand_seed }, exactly what the leader stores in its pending
+  // row's relay column (read from there: the leader's preparation share depends on the
+  // round's verify key, which only the aggregators hold).
+  const relayed = new Map<string, string>();
+  for (const [id, relay] of leader.relays) relayed.set(id, relay);
   for (const dev of devices) {
     leader.received.push({ where: `request ${dev.id}`, bytes: Buffer.from(JSON.stringify(dev.body)) });
     for (const part of [dev.body.leader, dev.body.helper]) {
       leader.received.push({ where: `request ${dev.id} ct`, bytes: Buffer.from(base64urlToBytes(part.ct)) });
       leader.received.push({ where: `request ${dev.id} enc`, bytes: Buffer.from(base64urlToBytes(part.enc)) });
     }
-    const item = { id: dev.id, slice: dev.body.slice, group: dev.body.group, sealed: JSON.stringify(dev.body.helper) };
-    helper.received.push({ where: `relay ${dev.id}`, bytes: Buffer.from(JSON.stringify(item)) });
+    leader.received.push({ where: `request ${dev.id} public share`, bytes: Buffer.from(base64urlToBytes(dev.body.public_share)) });
+    const item = relayed.get(dev.id);
+    if (item) helper.received.push({ where: `relay ${dev.id}`, bytes: Buffer.from(item) });
     helper.received.push({ where: `relay ${dev.id} ct`, bytes: Buffer.from(base64urlToBytes(dev.body.helper.ct)) });
     helper.received.push({ where: `relay ${dev.id} enc`, bytes: Buffer.from(base64urlToBytes(dev.body.helper.enc)) });
+    helper.received.push({ where: `relay ${dev.id} public share`, bytes: Buffer.from(base64urlToBytes(dev.body.public_share)) });
   }
   helper.received.push({ where: 'round record', bytes: Buffer.from(JSON.stringify(round)) });
   leaderCorpus = new Corpus(leader);
@@ -403,7 +437,7 @@ afterAll(async () => {
 });
 
 describe('what each aggregator stores and receives for a round', () => {
-  it('ran a real round: both sides stored every device, the leader relayed every helper ciphertext', () => {
+  it('ran a real round: both sides stored every device, the leader relayed every helper share with its preparation share', () => {
     expect(closed.state, closed.reason ?? '').toBe('released');
     expect(closed.contributions).toBe(DEVICES);
     const ids = devices.map((d) => d.id).sort();
@@ -411,10 +445,11 @@ describe('what each aggregator stores and receives for a round', () => {
     expect([...helper.shares.keys()].sort()).toEqual(ids);
     for (const dev of devices) {
       const l = leader.shares.get(dev.id);
-      // Relayed and acknowledged: cleared. Were it still pending, it would be exactly the helper's ciphertext.
-      if (l?.relay !== null) expect(l?.relay).toBe(JSON.stringify(dev.body.helper));
+      // Verified: moved out of pending. Were it still pending, its relay item would carry exactly the helper's ciphertext.
+      if (l?.relay !== null) expect((JSON.parse(l?.relay as string) as { sealed: unknown }).sealed).toEqual(dev.body.helper);
       expect(helper.shares.get(dev.id)?.relay).toBeNull();
-      expect([l?.slice, l?.group]).toEqual([dev.body.slice, dev.body.group]);
+      // Both derived the same group from the id (with the verify key, which the test does not hold).
+      expect([l?.slice, l?.group]).toEqual([dev.body.slice, helper.shares.get(dev.id)?.group]);
     }
     // The raw-file scan sees what is stored: every share read from the databases is also
     // found, byte for byte, in the files (database or write-ahead log) as they lay on disk.
@@ -429,6 +464,7 @@ describe('what each aggregator stores and receives for a round', () => {
     const d = round.d;
     const needles = devices.flatMap((dev) => [
       { what: `${dev.id} encoded vector (nonzero block, int32 LE)`, bytes: block(dev, d) },
+      { what: `${dev.id} measurement (nonzero block, field elements)`, bytes: fieldBlock(dev, d) },
       { what: `${dev.id} feature vector (float32 LE)`, bytes: Buffer.from(dev.x.buffer, dev.x.byteOffset, dev.x.byteLength) },
     ]);
     // The check can fire: a vector's block is found in a buffer that holds it.
@@ -444,56 +480,58 @@ describe('what each aggregator stores and receives for a round', () => {
     }
   });
 
-  it('(2) each side’s stored shares are uniform bytes although the vectors are mostly zeros; guessing a segment from them is at chance', () => {
+  it('(2) each side’s stored shares are uniform bytes although the measurements are mostly zero bytes; guessing a segment from them is at chance', () => {
     const { k, d } = round;
     const L = vectorLength('kmeans', k, d);
-    const vectors = devices.map((dev) => uint32ToBytesLE(dev.vector));
+    const vectors = devices.map(measurementBytes);
     const critical = chiSquareCritical(255);
     for (const side of [leader, helper]) {
       const shares = devices.map((dev) => side.shares.get(dev.id)?.share as Uint8Array);
-      expect(shares.every((s) => s.length === 4 * L)).toBe(true);
+      expect(shares.every((s) => s.length === FIELD_ELEMENT_BYTES * L)).toBe(true);
       const all = Buffer.concat(shares);
       expect(chiSquareBytes(all), `${side.name}: all bytes`).toBeLessThan(critical);
-      for (let b = 0; b < 4; b++) {
+      for (let b = 0; b < FIELD_ELEMENT_BYTES; b++) {
         expect(chiSquareBytes(lane(shares, b)), `${side.name}: byte lane ${b}`).toBeLessThan(critical);
-        // The same test on the true vectors rejects uniformity by orders of magnitude.
-        expect(chiSquareBytes(lane(vectors, b)), `vectors: byte lane ${b}`).toBeGreaterThan(100 * critical);
+        // The same test on the true measurements rejects uniformity by orders of magnitude.
+        expect(chiSquareBytes(lane(vectors, b)), `measurements: byte lane ${b}`).toBeGreaterThan(100 * critical);
       }
-      // ≈ 3/4 of a vector's words are zero; a uniform share has a zero word with probability 2^-32.
-      const zeroWords = (bytes: Uint8Array[]) => bytes.reduce((n, s) => n + bytesToUint32LE(s).filter((w) => w === 0).length, 0);
-      expect(zeroWords(vectors)).toBeGreaterThan(0.7 * DEVICES * L);
-      expect(zeroWords(shares), side.name).toBeLessThanOrEqual(1);
-      // The attack the structure invites: the nonzero block is the segment.
-      const onVectors = devices.filter((dev) => guessSegment(dev.vector, k, d) === dev.segment).length;
-      const onShares = devices.filter((dev) => guessSegment(new Int32Array(bytesToUint32LE(side.shares.get(dev.id)?.share as Uint8Array).buffer), k, d) === dev.segment).length;
+      // 15 of a measurement element's 16 bytes are zero (entries are below 256); a uniform byte is zero 1 time in 256.
+      const zeroBytes = (bytes: Uint8Array[]) => bytes.reduce((n, s) => n + s.filter((b) => b === 0).length, 0);
+      const total = DEVICES * L * FIELD_ELEMENT_BYTES;
+      expect(zeroBytes(vectors)).toBeGreaterThanOrEqual((15 / 16) * total);
+      expect(zeroBytes(shares), side.name).toBeLessThan(total / 256 + 6 * Math.sqrt(total / 256));
+      // The attack the structure invites: the block away from the offset is the segment.
+      const onVectors = devices.filter((dev) => guessSegment(measurementBytes(dev), k, d) === dev.segment).length;
+      const onShares = devices.filter((dev) => guessSegment(side.shares.get(dev.id)?.share as Uint8Array, k, d) === dev.segment).length;
       expect(onVectors).toBe(DEVICES);
       // Chance is n/k ± √(n·(1/k)(1 − 1/k)); 4 standard deviations above it is no better than guessing.
       expect(onShares, `${side.name}: segment guesses from shares`).toBeLessThan(DEVICES / k + 4 * Math.sqrt((DEVICES * (k - 1)) / (k * k)));
     }
   });
 
-  it('(3) the helper stored only the expansion of each device’s seed: no leader share, no leader ciphertext; the leader stored no seed', async () => {
-    const L = vectorLength('kmeans', round.k, round.d);
+  it('(3) the helper stored only its output share of each device’s seeds: no leader share, no leader input share or ciphertext; the leader stored no seed', async () => {
     const hits: string[] = [];
     for (const dev of devices) {
-      const expanded = uint32ToBytesLE(await expandSeed(dev.seed, L));
       // The helper's whole row is a function of what the device chose independently of its
-      // vector: id, slice, group and seed.
+      // vector (id, slice, seeds) and of the verify key (group).
       const row = helper.shares.get(dev.id);
       expect(row?.columns.sort()).toEqual(['digest', 'grp', 'id', 'share', 'slice']);
       expect(helper.relays.size).toBe(0);
-      expect(Buffer.from(row?.share as Uint8Array).equals(Buffer.from(expanded)), `helper row of ${dev.id} is expandSeed(seed)`).toBe(true);
+      expect(Buffer.from(row?.share as Uint8Array).equals(Buffer.from(dev.helperShare)), `helper row of ${dev.id} is its output share of the seeds`).toBe(true);
       expect(Buffer.from(row?.digest as Uint8Array).equals(Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(dev.id)))), `helper digest of ${dev.id}`).toBe(true);
-      expect([row?.slice, row?.group, row?.relay]).toEqual([dev.body.slice, dev.body.group, null]);
+      expect([row?.slice, row?.relay]).toEqual([dev.body.slice, null]);
       const leaderShare = Buffer.from(leader.shares.get(dev.id)?.share as Uint8Array);
+      expect(leaderShare.equals(Buffer.from(dev.leaderShare)), `leader row of ${dev.id} is its output share`).toBe(true);
       const leaderCt = base64urlToBytes(dev.body.leader.ct);
       // Any 32-byte prefix would do: a share or ciphertext is found if any copy of its start is.
       const checks: [Corpus, Uint8Array, string][] = [
         [helperCorpus, leaderShare.subarray(0, 32), 'the leader share'],
+        [helperCorpus, dev.leaderInput.subarray(0, 32), 'the leader input share'],
         [helperCorpus, leaderCt.subarray(0, 32), 'the leader ciphertext'],
         [helperCorpus, Buffer.from(dev.body.leader.ct.slice(0, 43)), 'the leader ciphertext (base64url)'],
-        [leaderCorpus, dev.seed, 'the helper seed'],
-        [leaderCorpus, expanded.subarray(0, 32), 'the helper share'],
+        [leaderCorpus, dev.seed.subarray(0, 16), 'the helper measurement seed'],
+        [leaderCorpus, dev.seed.subarray(16, 32), 'the helper proof seed'],
+        [leaderCorpus, dev.helperShare.subarray(0, 32), 'the helper share'],
       ];
       for (const [corpus, needle, what] of checks) {
         const where = corpus.find(needle);
@@ -504,18 +542,17 @@ describe('what each aggregator stores and receives for a round', () => {
   });
 
   it('(4) only a leader share and a helper share together give back a vector (positive control)', () => {
+    const together = (l: Uint8Array, h: Uint8Array) => [...removeOffset('kmeans', combineFieldShares(decodeFieldVector(l), decodeFieldVector(h)), 1)];
     for (const dev of devices) {
-      const l = bytesToUint32LE(leader.shares.get(dev.id)?.share as Uint8Array);
-      const h = bytesToUint32LE(helper.shares.get(dev.id)?.share as Uint8Array);
-      expect(combineShares(l, h)).toEqual(dev.vector);
-      expect(new Int32Array(l.buffer)).not.toEqual(dev.vector);
-      expect(new Int32Array(h.buffer)).not.toEqual(dev.vector);
+      const l = leader.shares.get(dev.id)?.share as Uint8Array;
+      const h = helper.shares.get(dev.id)?.share as Uint8Array;
+      expect(together(l, h)).toEqual([...dev.vector]);
+      expect(Buffer.from(l).equals(Buffer.from(measurementBytes(dev)))).toBe(false);
+      expect(Buffer.from(h).equals(Buffer.from(measurementBytes(dev)))).toBe(false);
     }
-    // Another device's helper share does not fit: the pair must be the right one.
+    // Another device's helper share does not fit: the pair must be the right one (its sum is not even a small signed number).
     const [a, b] = devices as [Device, Device];
-    const mixed = combineShares(bytesToUint32LE(leader.shares.get(a.id)?.share as Uint8Array), bytesToUint32LE(helper.shares.get(b.id)?.share as Uint8Array));
-    expect(mixed).not.toEqual(a.vector);
-    expect(mixed.filter((w) => w === 0).length).toBeLessThan(2);
+    expect(() => together(leader.shares.get(a.id)?.share as Uint8Array, helper.shares.get(b.id)?.share as Uint8Array)).toThrow(RangeError);
   });
 
   it('(5) after the release neither side keeps a share, seed, ciphertext or relay item of any device, on disk or in a row: only the ids, for replay refusal', async () => {
@@ -525,7 +562,6 @@ describe('what each aggregator stores and receives for a round', () => {
       expect(side.relays.size, `${side.name}: relay rows left after the release`).toBe(0);
       expect([...side.spent].sort(), `${side.name}: ids kept for replay refusal`).toEqual(ids);
     }
-    const L = vectorLength('kmeans', round.k, round.d);
     const before = [new Corpus(leader), new Corpus(helper)];
     const after = [new Corpus(leaderAfter), new Corpus(helperAfter)];
     const hits: string[] = [];
@@ -533,12 +569,14 @@ describe('what each aggregator stores and receives for a round', () => {
     for (const dev of devices) {
       const needles: [Uint8Array, string][] = [
         [(leader.shares.get(dev.id)?.share as Uint8Array).subarray(0, 32), 'its leader share'],
-        [uint32ToBytesLE(await expandSeed(dev.seed, L)).subarray(0, 32), 'its helper share'],
-        [dev.seed, 'its helper seed'],
+        [dev.helperShare.subarray(0, 32), 'its helper share'],
+        [dev.seed.subarray(0, 16), 'its helper seed'],
+        [dev.leaderInput.subarray(0, 32), 'its leader input share'],
         [base64urlToBytes(dev.body.leader.ct).subarray(0, 32), 'its leader ciphertext'],
         [base64urlToBytes(dev.body.helper.ct), 'its helper ciphertext'],
         [Buffer.from(dev.body.helper.ct.slice(0, 43)), 'its helper ciphertext (base64url)'],
         [block(dev, round.d), 'its encoded vector'],
+        [fieldBlock(dev, round.d), 'its measurement'],
       ];
       for (const corpus of after) {
         for (const [needle, what] of needles) {

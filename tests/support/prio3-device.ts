@@ -4,7 +4,7 @@
  * `sealSecureVector` (shard, aad v3, seal), but keeping the raw input shares as ground
  * truth and letting a test feed the library's prover an encoding no honest device makes.
  */
-import type { HpkeConfig, RoundDescriptor, SecureContribution } from '@edgeseg/shared';
+import type { HpkeConfig, RandomSource, RoundDescriptor, SecureContribution } from '@edgeseg/shared';
 import {
   CONTRIBUTION_INFO,
   bytesToBase64url,
@@ -58,7 +58,8 @@ export async function shardForged(vdaf: ReportVdaf, encoded: bigint[], nonce: Ui
 /**
  * A device's secure report for `round` (the descriptor it was shown), sealed to `keys`
  * (by default the round's own), with the raw shares kept. `tamperLeader` flips one bit
- * of the leader's input share before sealing (the share still decodes; the proof fails).
+ * of the leader's input share before sealing (the share still decodes; the proof fails);
+ * `random` seeds the sharding (an honest measurement only), for reproducible shares.
  *
  * @example
  * const r = await handBuiltReport(round, { vector }, id, 0);
@@ -68,13 +69,13 @@ export async function handBuiltReport(
   measurement: ReportMeasurement,
   id: string,
   slice: number,
-  opts: { keys?: { leader: HpkeConfig; helper: HpkeConfig }; tamperLeader?: boolean } = {},
+  opts: { keys?: { leader: HpkeConfig; helper: HpkeConfig }; tamperLeader?: boolean; random?: RandomSource } = {},
 ): Promise<HandBuiltReport> {
   const keys = opts.keys ?? { leader: round.hpke.leader, helper: round.hpke.helper as HpkeConfig };
   if (!keys.helper) throw new RangeError('handBuiltReport: a secure round names a helper key');
   const vdaf = vdafFor(round.kind, round.k, round.d);
   const nonce = await reportNonce(round.round_id, id);
-  const shards = 'vector' in measurement ? await shardReport(vdaf, measurementOf(round.kind, measurement.vector), nonce) : await shardForged(vdaf, measurement.forged, nonce);
+  const shards = 'vector' in measurement ? await shardReport(vdaf, measurementOf(round.kind, measurement.vector), nonce, opts.random) : await shardForged(vdaf, measurement.forged, nonce);
   const leaderInput = shards.leader.slice();
   // Bit 0 of the first measurement-share element: the element stays below p, so only the proof can tell.
   if (opts.tamperLeader) leaderInput[0] = (leaderInput[0] as number) ^ 1;
