@@ -17,7 +17,7 @@
  *   its release counts only honest reports and each segment is the truth plus noise. (A
  *   counts round of the leader's own is released only after its ISO week, so this part
  *   runs the preparation exchange against the real helper with the test as the leader.)
- * - the group: a body naming one is refused (unknown field): both aggregators derive it
+ * - the group: a body naming one is refused (422 invalid-body, unknown field): both aggregators derive it
  *   from the id with the round's verify key, which no public answer shows;
  * - a report id is taken once: a replay, or new shares under a used id, is refused.
  *
@@ -154,8 +154,9 @@ describe('k-means: 800 honest devices and crafted reports', () => {
     const report = await handBuiltReport(round, { vector }, deviceId('group', 0), 0);
     const res = await post({ ...report.body, group: 0 });
     const text = await res.text();
-    expect(res.status, text).toBe(400);
-    expect(text).toMatch(/group: unknown field/);
+    // invalid-body is this API's 422 (problem+json), as for every other schema violation.
+    expect(res.status, text).toBe(422);
+    expect(JSON.parse(text)).toMatchObject({ type: 'https://edgeseg.dev/problems/invalid-body', detail: 'group: unknown field' });
     // The same report without the field is taken: it was only the group that was refused.
     expect((await post(report.body)).status).toBe(202);
     honest.push(report);
