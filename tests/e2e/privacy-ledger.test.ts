@@ -4,7 +4,7 @@
  * can have spent per window; a single-operator stack (no helper) counts by memoised GRR
  * at the bootstrap model's ε and states its own figures.
  */
-import { DEFAULT_TRAINING } from '@edgeseg/aggregator';
+import { DEFAULT_TRAINING } from '@edgeseg/aggregator/rounds';
 import { impressionEpsilon, lifecycleEpsilon } from '@edgeseg/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifiedModel } from '../support/model.ts';
