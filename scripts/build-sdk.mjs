@@ -111,15 +111,17 @@ const hpkePrivateFieldHelpersOnce = {
 
 /**
  * The local-mode chunk imports the round validator and the encoder from
- * @edgeseg/shared/secure, whose module also holds the HPKE sealing; the chunk never seals,
- * but @hpke's packages do not declare themselves free of side effects, so their top-level
- * code (about 2 KB gzip) would stay. Declare them so: esbuild then drops every @hpke
- * module the chunk does not use. The budget test checks nothing of HPKE is left.
+ * @edgeseg/shared/secure, whose module also holds the HPKE sealing and the Prio3
+ * reports; the chunk never seals nor proves, but @hpke's and @divviup's packages (and
+ * npm's `buffer`, which Prio3 imports) do not declare themselves free of side effects,
+ * so their top-level code (about 2 KB gzip for HPKE, 9 KB for Prio3) would stay. Declare
+ * them so: esbuild then drops every such module the chunk does not use. The budget test
+ * checks nothing of HPKE is left.
  */
 const hpkeWithoutSideEffects = {
   name: 'hpke-without-side-effects',
   setup(b) {
-    b.onResolve({ filter: /^@hpke\// }, async (args) => {
+    b.onResolve({ filter: /^(@hpke\/|@divviup\/|buffer$)/ }, async (args) => {
       if (args.pluginData === 'real') return undefined;
       const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' });
       return real.errors.length ? { errors: real.errors } : { path: real.path, sideEffects: false };

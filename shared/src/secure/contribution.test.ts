@@ -5,6 +5,7 @@ import type { RoundDescriptor, SecureContribution } from '../rounds.ts';
 import { base64urlLength, base64urlToBytes } from './bytes.ts';
 import {
   MAX_CONTRIBUTION_BODY_BYTES,
+  MAX_SECURE_KMEANS_LENGTH,
   buildSecureContribution,
   buildSecureCountContribution,
   parseHpkeConfig,
@@ -304,6 +305,16 @@ describe('parseRoundDescriptor', () => {
     ['a vector too long', (r) => ({ ...r, k: 64, d: 128, slices: [Array.from({ length: 64 }, () => new Array(128).fill(0))] })],
   ])('refuses %s', (_, mutate) => {
     expect(parseRoundDescriptor(mutate(round)).ok).toBe(false);
+  });
+
+  it('refuses a secure k-means round whose report would not fit the body cap, and the longest allowed one fits', () => {
+    const wide = (k: number, d: number) => ({ ...round, k, d, slices: [Array.from({ length: k }, () => new Array(d).fill(0))] });
+    expect(parseRoundDescriptor(wide(16, 52)).ok).toBe(true); // 16 · 55 = 880 entries
+    expect(parseRoundDescriptor(wide(16, 53)).ok).toBe(false);
+    const bytes = secureReportBytes('kmeans', 16, 52);
+    expect(vectorLength('kmeans', 16, 52)).toBe(MAX_SECURE_KMEANS_LENGTH);
+    // The body: the leader ct and the rest (ids, enc, public share, JSON) in well under 2 KB.
+    expect(base64urlLength(bytes.leader) + 2048).toBeLessThanOrEqual(MAX_CONTRIBUTION_BODY_BYTES);
   });
 
   it('parseHpkeConfig accepts a generated config', () => {

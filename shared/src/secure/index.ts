@@ -48,6 +48,7 @@ export {
   buildSecureContribution,
   buildSecureCountContribution,
   MAX_CONTRIBUTION_BODY_BYTES,
+  MAX_SECURE_KMEANS_LENGTH,
   secureReportBytes,
   parseHpkeConfig,
   parseLocalContribution,
