@@ -70,12 +70,28 @@ const SCALE = column(1);
 const CENTROIDS = LABELS.map((_, k) => column(2 + k));
 
 /**
- * The version-1 manifest, issued at `nowS` (epoch seconds).
+ * The model's GRR ε from a deployment's `GRR_EPSILON` var ("report,lifecycle,impression",
+ * each in [0.01, 20]), or null when unset or malformed (the defaults apply). Devices still
+ * spend at most their budget however high it is set (a week that does not fit is not sent).
+ *
+ * @example
+ * grrEpsilonOf('2,1,1') // { report: 2, lifecycle: 1, impression: 1 }
+ */
+export function grrEpsilonOf(value: string | undefined): ModelManifest['epsilon'] | null {
+  const parts = (value ?? '').split(',').map(Number);
+  if (parts.length !== 3 || !parts.every((x) => x >= 0.01 && x <= 20)) return null;
+  const [report, lifecycle, impression] = parts as [number, number, number];
+  return { report, lifecycle, impression };
+}
+
+/**
+ * The version-1 manifest, issued at `nowS` (epoch seconds), with the default GRR ε unless
+ * `epsilon` is given.
  *
  * @example
  * const manifest = bootstrapManifest(Math.floor(Date.now() / 1000));
  */
-export function bootstrapManifest(nowS: number): ModelManifest {
+export function bootstrapManifest(nowS: number, epsilon?: ModelManifest['epsilon'] | null): ModelManifest {
   return {
     version: 1,
     schema: FEATURE_SCHEMA_ID,
@@ -90,7 +106,7 @@ export function bootstrapManifest(nowS: number): ModelManifest {
     // a device whose segment, lifecycle stage and impressions all change every week, draws
     // all three weekly, and 5 weeks fall in any 30 days: 5 × (0.2 + 0.1 + 0.1) = 2, the
     // device's measurement cap. The segment gets half, as the figure most read.
-    epsilon: { report: 0.2, impression: 0.1, lifecycle: 0.1 },
+    epsilon: epsilon ?? { report: 0.2, impression: 0.1, lifecycle: 0.1 },
     report_period: 'week',
     issued_at: nowS,
     not_before: nowS - 60,

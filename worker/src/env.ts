@@ -27,6 +27,8 @@ export interface Env {
   ROUND_SHARDS?: string;
   /** `secure` (default while both aggregators' keys are pinned): devices count segments in secret-shared counts rounds on both aggregators; `grr`: by memoised randomized reports (single operator). */
   MEASUREMENT?: string;
+  /** The bootstrap model's GRR ε, "report,lifecycle,impression" (default 0.2,0.1,0.1: five weeks of fresh answers fit 2 ε per 30 days). */
+  GRR_EPSILON?: string;
   /** Local development only (`npm start`): accept reports for this many closed, unreleased weeks, so simulated traffic fills the dashboard's history. Never set in production. */
   DEV_BACKFILL_WEEKS?: string;
   /** Minimum debiased count a segment needs before it is published (default 50). */

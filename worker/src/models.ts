@@ -4,7 +4,7 @@
  */
 import { publishSignedModel, type PublishedModel } from '@edgeseg/aggregator';
 import { parseManifest, type ModelManifest } from '@edgeseg/shared';
-import { bootstrapManifest } from './bootstrap-model.ts';
+import { bootstrapManifest, grrEpsilonOf } from './bootstrap-model.ts';
 import type { Env } from './env.ts';
 import { aggregatorHpke, helperHpkeConfig } from './hpke-key.ts';
 import { signingKey } from './keys.ts';
@@ -47,7 +47,7 @@ export async function currentModel(env: Env): Promise<PublishedModel> {
   }
   // Fresh deployment, or the stored model predates this code's feature schema (devices
   // would refuse it): publish the bootstrap model as the next version.
-  const bootstrap = bootstrapManifest(Math.floor(Date.now() / 1000));
+  const bootstrap = bootstrapManifest(Math.floor(Date.now() / 1000), grrEpsilonOf(env.GRR_EPSILON));
   return publishModel(env, { ...bootstrap, version: (current?.version ?? 0) + 1, ...(aggregators ? { aggregators } : {}), measurement: measurementOf(env, aggregators) });
 }
 

@@ -48,3 +48,13 @@ describe('per_device: the most ε one device can spend, from configuration', () 
     expect(d.total_30d).toBeGreaterThan(zcdpToEpsilon(trainingRho, 1e-9));
   });
 });
+
+describe('GRR_EPSILON', () => {
+  it('reads "report,lifecycle,impression" and ignores anything malformed or out of range', async () => {
+    const { grrEpsilonOf } = await import('./bootstrap-model.ts');
+    expect(grrEpsilonOf('2,1,1')).toEqual({ report: 2, lifecycle: 1, impression: 1 });
+    for (const bad of [undefined, '', '2,1', '2,1,1,1', '0,1,1', '2,1,x', '21,1,1']) expect(grrEpsilonOf(bad)).toBeNull();
+    expect(bootstrapManifest(0, grrEpsilonOf('2,1,1')).epsilon).toEqual({ report: 2, lifecycle: 1, impression: 1 });
+    expect(bootstrapManifest(0).epsilon).toEqual({ report: 0.2, lifecycle: 0.1, impression: 0.1 });
+  });
+});
