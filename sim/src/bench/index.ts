@@ -12,10 +12,11 @@ import { bench as assign } from './assign.ts';
 import { bench as dp } from './dp.ts';
 import { formatNumber, type Benchmark, type BenchRow } from './harness.ts';
 import { bench as ingest } from './ingest.ts';
+import { bench as lloyd } from './lloyd.ts';
 import { bench as roundClose } from './round-close.ts';
 import { bench as sdk } from './sdk.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [assign, sdk, dp, ingest, roundClose];
+const BENCHMARKS: readonly Benchmark[] = [assign, sdk, dp, ingest, roundClose, lloyd];
 
 function machineFacts(): string {
   const list = cpus();
