@@ -13,10 +13,11 @@ import { bench as dp } from './dp.ts';
 import { formatNumber, type Benchmark, type BenchRow } from './harness.ts';
 import { bench as ingest } from './ingest.ts';
 import { bench as lloyd } from './lloyd.ts';
+import { bench as prio3 } from './prio3.ts';
 import { bench as roundClose } from './round-close.ts';
 import { bench as sdk } from './sdk.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [assign, sdk, dp, ingest, roundClose, lloyd];
+const BENCHMARKS: readonly Benchmark[] = [assign, sdk, dp, ingest, roundClose, prio3, lloyd];
 
 function machineFacts(): string {
   const list = cpus();
