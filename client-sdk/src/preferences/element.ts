@@ -241,7 +241,9 @@ export function definePreferencesElement(tag = 'edgeseg-preferences'): void {
         parts.meter.value = line.spent;
         parts.text.textContent = line.text;
       }
-      this.meaning.replaceChildren(...budgetMeaning(data).map((line) => h('p', {}, line)));
+      // Not replaceChildren: 2020 TV browsers (Chromium 68) lack it.
+      this.meaning.textContent = '';
+      for (const line of budgetMeaning(data)) this.meaning.append(h('p', {}, line));
       this.download.setAttribute('aria-disabled', 'false');
       this.erase.setAttribute('aria-disabled', 'false');
       if (this.status.textContent === 'Loading your choices…') this.say('');
