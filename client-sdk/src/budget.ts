@@ -4,18 +4,17 @@
  * the zCDP accounting, which only the release and data chunks need.
  */
 
+import { DEVICE_BUDGET, type DeviceBudget } from '@edgeseg/shared';
+
 /** The device's ceilings: ε per 30 days per purpose, and ε per 365 days in total (zCDP at δ = 1e-9). */
-export interface Budget {
-  measurement: number;
-  model_improvement: number;
-  total_365d: number;
-}
+export type Budget = DeviceBudget;
 
 /**
- * The defaults, and the most an app may set: measurement 2 and model_improvement 2 per
- * 30 days (about 2.9 together under zCDP), 11 per 365 days in total.
+ * The defaults, and the most an app may set: shared's DEVICE_BUDGET, the figures the
+ * leader's ledger and the preference centre state (measurement 2 and model_improvement 2
+ * per 30 days, about 2.9 together under zCDP; 11 per 365 days in total).
  */
-export const DEFAULT_BUDGET: Readonly<Budget> = { measurement: 2, model_improvement: 2, total_365d: 11 };
+export const DEFAULT_BUDGET: Readonly<Budget> = DEVICE_BUDGET;
 
 /**
  * The budget an app asked for, never above the defaults: the preference centre and the

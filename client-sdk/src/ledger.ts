@@ -13,14 +13,13 @@
  * Gaussian release of (ε, δ) has the σ² the aggregators calibrate with `sigma2ForEpsilon`,
  * i.e. the largest ρ whose tight conversion at δ is ≤ ε ({@link rhoOfGaussian}).
  */
-import { zcdpToEpsilon } from '@edgeseg/shared/dp';
+import { BUDGET_DELTA } from '@edgeseg/shared';
+import { rhoForEpsilon, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import type { Budget } from './budget.ts';
 import type { LedgerEntry } from './store.ts';
 
 export const LEDGER_WINDOW_MS = 30 * 86_400_000;
 export const YEAR_WINDOW_MS = 365 * 86_400_000;
-/** δ at which the 365-day total is stated (and the least δ a round is charged at). */
-export const YEAR_DELTA = 1e-9;
 
 /** The purposes that spend ε. */
 export type SpendingPurpose = LedgerEntry['purpose'];
@@ -44,23 +43,14 @@ export function rhoOfPure(epsilon: number): number {
 /**
  * ρ of a discrete Gaussian release the aggregators calibrated for (ε, δ): the largest ρ
  * with zcdpToEpsilon(ρ, δ) ≤ ε (bisection), so never below the σ² they use. δ below
- * {@link YEAR_DELTA} is charged as YEAR_DELTA: a smaller δ gives a smaller ρ, and the
+ * {@link BUDGET_DELTA} is charged as BUDGET_DELTA: a smaller δ gives a smaller ρ, and the
  * device does not undercount on a round's say-so.
  *
  * @example
  * rhoOfGaussian(0.4, 1e-9) // ≈ 0.0019
  */
 export function rhoOfGaussian(epsilon: number, delta: number): number {
-  const d = Math.min(0.5, Math.max(delta, YEAR_DELTA));
-  let lo = 0;
-  let hi = rhoOfPure(epsilon) + epsilon; // zcdpToEpsilon(ρ, δ) ≥ ρ
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (mid <= lo || mid >= hi) break;
-    if (zcdpToEpsilon(mid, d) > epsilon) hi = mid;
-    else lo = mid;
-  }
-  return lo;
+  return rhoForEpsilon(epsilon, Math.min(0.5, Math.max(delta, BUDGET_DELTA)));
 }
 
 /** ρ of an entry; entries written before ρ was recorded count as pure ε-DP (ε²/2, never less than a Gaussian's). */
@@ -95,7 +85,7 @@ export function totalSpent(entries: readonly LedgerEntry[], nowMs: number, windo
     epsilon += e.epsilon;
     rho += rhoOf(e);
   }
-  return Math.min(epsilon, zcdpToEpsilon(rho, YEAR_DELTA));
+  return Math.min(epsilon, zcdpToEpsilon(rho, BUDGET_DELTA));
 }
 
 /**

@@ -12,6 +12,7 @@
  * discrete Gaussian release (ledger.ts, rhoOfGaussian).
  */
 import {
+  BUDGET_DELTA,
   featureVector,
   impressionEpsilon,
   impressionTruth,
@@ -32,7 +33,7 @@ import type { RoundJob } from './contribute/job.ts';
 import { EdgesegError, toEdgesegError } from './errors.ts';
 import { randomId } from './ids.ts';
 import type { Fetch } from './model.ts';
-import { rhoOfGaussian, YEAR_DELTA } from './ledger.ts';
+import { rhoOfGaussian } from './ledger.ts';
 import { queueOnce, unfit, type Mark, type Release } from './release.ts';
 import type { GrrMemoKey } from './release/grr-memo.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
@@ -141,7 +142,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
   async function joinRound(db: Store, m: ModelManifest, r: RoundHead, mark: Mark, value: string, label: string, job: Pick<RoundJob, 'kind' | 'x' | 'counts'>, allowed: () => boolean, nowMs: number): Promise<void> {
     const purpose = job.kind === 'counts' ? 'measurement' : 'model_improvement';
     // The head is untrusted and may lack δ: charged at the year's δ until the chunk's validated round says.
-    const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, { epsilon: r.epsilon, rho: rhoOfGaussian(r.epsilon, YEAR_DELTA) }, ctx.caps, nowMs);
+    const why = await unfit(db.transaction(['kv', 'ledger']), mark, value, purpose, { epsilon: r.epsilon, rho: rhoOfGaussian(r.epsilon, BUDGET_DELTA) }, ctx.caps, nowMs);
     if (why) return ctx.log(`${label} not joined: ${why}`);
     if (r.mode === 'secure' && !ctx.helper) return helperMissing(label);
     let chunk;

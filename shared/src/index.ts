@@ -15,6 +15,7 @@ export * from './manifest.ts';
 export * from './model-etag.ts';
 export * from './assign.ts';
 export * from './lifecycle.ts';
+export * from './budget.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';

@@ -9,7 +9,8 @@ import { impressionEpsilon, lifecycleEpsilon } from '@edgeseg/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifiedModel } from '../support/model.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
-import { DEVICE_BUDGET, perDevice } from '../../worker/src/per-device.ts';
+import { DEVICE_BUDGET } from '@edgeseg/shared';
+import { perDevice } from '../../worker/src/per-device.ts';
 
 type Ledger = { per_device: Record<'measurement_30d' | 'model_improvement_30d' | 'total_30d' | 'total_365d', number>; releases: unknown[]; note: string };
 

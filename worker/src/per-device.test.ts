@@ -1,7 +1,8 @@
 import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import { describe, expect, it } from 'vitest';
 import { bootstrapManifest } from './bootstrap-model.ts';
-import { DEVICE_BUDGET, perDevice, type PerDevicePlan } from './per-device.ts';
+import { DEVICE_BUDGET } from '@edgeseg/shared';
+import { perDevice, type PerDevicePlan } from './per-device.ts';
 
 const grr = bootstrapManifest(0).epsilon;
 const plan: PerDevicePlan = {

@@ -3,7 +3,7 @@
  * configuration (not its traffic): the `per_device` of `GET /v1/privacy-ledger`.
  *
  * What a device can spend is the smaller of what the plan releases and what its own
- * budget lets it (client-sdk/src/budget.ts, mirrored in DEVICE_BUDGET):
+ * budget lets it (DEVICE_BUDGET, which the SDK enforces):
  * - measurement, each week: the segment count (a secure counts round at COUNTS_EPSILON,
  *   or, single operator, a GRR report at the model's ε), plus the lifecycle and the
  *   impression reports at the model's GRR ε. Memoised GRR charges only new answers; the
@@ -16,13 +16,9 @@
  * discrete Gaussian round with the σ² the aggregators calibrate), or by plain Σ ε when
  * that is smaller; the 365-day total is also capped by the device.
  */
+import { BUDGET_DELTA as PER_DEVICE_DELTA, DEVICE_BUDGET } from '@edgeseg/shared';
 import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
 
-/** The device's default (and largest) budget: the SDK's DEFAULT_BUDGET (client-sdk/src/budget.ts). */
-export const DEVICE_BUDGET = { measurement: 2, model_improvement: 2, total_365d: 11 } as const;
-
-/** δ at which totals are stated. */
-export const PER_DEVICE_DELTA = 1e-9;
 
 export interface PerDevicePlan {
   /** How the weekly segment count is measured. */

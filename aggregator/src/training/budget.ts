@@ -4,7 +4,7 @@
  * slice and group of a round, so a round costs it one ρ), and rounds compose in zCDP:
  * ρ_total = Σ ρ_r, reported as (ε, δ)-DP with the tight CKS20 conversion.
  */
-import { composeZcdp, rationalToNumber, sigma2ForZcdp, zcdpToEpsilon, type Rational } from '@edgeseg/shared/dp';
+import { composeZcdp, rationalToNumber, rhoForEpsilon, sigma2ForZcdp, zcdpToEpsilon, type Rational } from '@edgeseg/shared/dp';
 
 /** One round's share of the budget. */
 export interface RoundBudget {
@@ -25,26 +25,6 @@ export interface TrainingBudget {
   rounds: RoundBudget[];
   /** The whole training's ε after composition (Σ ρ_r back through the conversion): ≤ epsilon. */
   composedEpsilon: number;
-}
-
-/**
- * The largest ρ with zcdpToEpsilon(ρ, δ) ≤ ε (bisection; ε is increasing in ρ).
- *
- * @example
- * rhoForEpsilon(1, 1e-9) // ≈ 0.0136
- */
-export function rhoForEpsilon(epsilon: number, delta: number): number {
-  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError(`rhoForEpsilon: ε must be > 0, got ${epsilon}`);
-  if (!(delta > 0 && delta < 1)) throw new RangeError(`rhoForEpsilon: δ must be in (0, 1), got ${delta}`);
-  let lo = 0;
-  let hi = epsilon; // zcdpToEpsilon(ρ, δ) ≥ ρ, so ρ = ε is already too much (or exactly enough)
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (mid <= lo || mid >= hi) break;
-    if (zcdpToEpsilon(mid, delta) > epsilon) hi = mid;
-    else lo = mid;
-  }
-  return lo;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The private training schedule: budget split over rounds, candidate starts, selection. */
-export { rhoForEpsilon, splitBudget, type RoundBudget, type TrainingBudget } from './budget.ts';
+export { splitBudget, type RoundBudget, type TrainingBudget } from './budget.ts';
 export {
   advanceTraining,
   dataIndependentStart,

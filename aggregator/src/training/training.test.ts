@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@edgeseg/shared';
 import { rationalToNumber, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import type { CentroidUpdate } from '../round/kmeans-update.ts';
-import { rhoForEpsilon, splitBudget } from './budget.ts';
+import { rhoForEpsilon } from '@edgeseg/shared/dp';
+import { splitBudget } from './budget.ts';
 import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, shrinkMoves, startTraining } from './schedule.ts';
 
 const encoding = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
@@ -45,6 +46,15 @@ describe('schedule', () => {
     expect(plan.slicesPerRound).toEqual([4, 4, 1, 1, 1]);
     const rhos = plan.budget.rounds.map((r) => r.rho);
     expect(rhos[4] as number).toBeCloseTo(2 * (rhos[0] as number), 6);
+  });
+
+  it('grows each round\'s weight by `growth`, the last round still weighted up', () => {
+    const grown = planTraining({ k: 3, d: 2, epsilon: 1, delta: 1e-9, rounds: 4, candidates: 1, candidateRounds: 0, growth: 1.5, encoding });
+    const rhos = grown.budget.rounds.map((r) => r.rho);
+    expect((rhos[1] as number) / (rhos[0] as number)).toBeCloseTo(1.5, 6);
+    expect((rhos[2] as number) / (rhos[1] as number)).toBeCloseTo(1.5, 6);
+    expect((rhos[3] as number) / (rhos[2] as number)).toBeCloseTo(3, 6);
+    expect(rhos.reduce((a, b) => a + b, 0)).toBeCloseTo(grown.budget.rho, 9);
   });
 
   it('starts from data-independent points on the sphere of the given radius', () => {

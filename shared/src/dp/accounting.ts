@@ -191,3 +191,23 @@ export function sigma2ForEpsilon(epsilon: number, delta: number, sensitivity: nu
   while (eps(rationalToNumber(r)) > epsilon) r = { num: r.num + 1n, den: r.den };
   return r;
 }
+
+/**
+ * The largest ρ with zcdpToEpsilon(ρ, δ) ≤ ε (bisection; ε is increasing in ρ).
+ *
+ * @example
+ * rhoForEpsilon(1, 1e-9) // ≈ 0.0136
+ */
+export function rhoForEpsilon(epsilon: number, delta: number): number {
+  if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw new RangeError(`rhoForEpsilon: ε must be > 0, got ${epsilon}`);
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`rhoForEpsilon: δ must be in (0, 1), got ${delta}`);
+  let lo = 0;
+  let hi = epsilon; // zcdpToEpsilon(ρ, δ) ≥ ρ, so ρ = ε is already too much (or exactly enough)
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid <= lo || mid >= hi) break;
+    if (zcdpToEpsilon(mid, delta) > epsilon) hi = mid;
+    else lo = mid;
+  }
+  return lo;
+}
