@@ -131,19 +131,23 @@ async function uploadAll(bodies: unknown[]): Promise<number[]> {
   return statuses;
 }
 
-/** Secure rounds here last this long: the helper releases one only after its close time, so "close now" waits for it. */
-const SECURE_ROUND_S = 60;
+/**
+ * Secure rounds here last this long: every device's Prio3 report (about 110 ms to shard
+ * at k = 6, d = 31) is built after the round opens and must arrive before it closes; the
+ * helper releases a round only after its close time, so "close now" waits for it.
+ */
+const SECURE_ROUND_S = 150;
 
 describe('choosing k, drift and scheduled retraining', () => {
   const three = (d: number) => [-1.5, 0, 1.5].map((v, c) => Array.from({ length: d }, (_, j) => (j % 3 === c ? v + 1 : v / 2)));
 
-  it('a k-selection round scores each candidate on its own slice and publishes the winner’s k', { timeout: 180_000 }, async () => {
+  it('a k-selection round scores each candidate on its own slice and publishes the winner’s k', { timeout: (SECURE_ROUND_S + 150) * 1000 }, async () => {
     const before = await verifiedModel();
     const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 3 });
     expect(round.k).toBe(6);
     expect(round.slices).toHaveLength(2);
     expect(round.slices[0]?.slice(3).every((row) => row.every((v) => v === 1e5))).toBe(true);
-    expect((await uploadAll(await secureDevices(round, three(round.d), 900, 7))).every((s) => s === 202)).toBe(true);
+    expect((await uploadAll(await secureDevices(round, three(round.d), 600, 7))).every((s) => s === 202)).toBe(true);
     const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500, limitMs: (SECURE_ROUND_S + 60) * 1000 });
     expect(closed.state, closed.reason ?? '').toBe('released');
     const candidates = closed.result?.candidates ?? [];
@@ -160,7 +164,7 @@ describe('choosing k, drift and scheduled retraining', () => {
     expect((report as { k_candidates: unknown[] }).k_candidates).toEqual(candidates);
   });
 
-  it('the schedule is an admin setting; a drift over its threshold opens a retraining round on the next device poll', { timeout: 180_000 }, async () => {
+  it('the schedule is an admin setting; a drift over its threshold opens a retraining round on the next device poll', { timeout: (SECURE_ROUND_S + 150) * 1000 }, async () => {
     const noToken = await fetch(`${stack.baseUrl}/v1/admin/training`, { method: 'PUT', body: '{}' });
     expect(noToken.status).toBe(401);
     const asMarketer = await fetch(`${stack.baseUrl}/v1/admin/training`, { method: 'PUT', headers: { authorization: `Bearer ${marketer}` }, body: '{}' });
