@@ -23,6 +23,8 @@ export interface SimOptions {
   groups: number;
   candidates: number;
   candidateRounds: number;
+  /** Each round's share of ρ is this many times the previous round's (the last round's doubled on top). */
+  roundGrowth: number;
   restarts: number;
   reportEpsilon: number;
   json: boolean;
@@ -51,6 +53,7 @@ export const USAGE = `npm run simulate -- [options]
   --groups G                      device groups per slice, combined by median (default 3: the fewest for which one device's garbage cannot move a centroid past the honest groups' means)
   --candidates C                  candidate starts on disjoint slices (default 4; 1 with --rounds 1)
   --candidate-rounds R            rounds before the best candidate is kept (default 3)
+  --round-growth W                each round gets W times the previous round's ρ (default 1.4: early rounds only need the clusters' rough place; the last ones set the released centroids)
   --restarts N                    k-means++ seedings of the non-private baseline (default 10)
   --report-epsilon E              ε of each randomized segment report (default 2)
   --json                          one JSON object on stdout
@@ -63,7 +66,7 @@ export const USAGE = `npm run simulate -- [options]
   --help                          this text`;
 
 const FLAGS = new Set(['json', 'encrypt', 'help']);
-const VALUED = new Set(['dataset', 'data-dir', 'clients', 'k', 'epsilon', 'delta', 'rounds', 'seed', 'dropout', 'mode', 'groups', 'candidates', 'candidate-rounds', 'restarts', 'report-epsilon', 'export-features', 'export-assignments', 'report', 'via-http', 'token']);
+const VALUED = new Set(['dataset', 'data-dir', 'clients', 'k', 'epsilon', 'delta', 'rounds', 'seed', 'dropout', 'mode', 'groups', 'candidates', 'candidate-rounds', 'round-growth', 'restarts', 'report-epsilon', 'export-features', 'export-assignments', 'report', 'via-http', 'token']);
 
 function number(name: string, raw: string, check: (x: number) => boolean, what: string): number {
   const x = Number(raw);
@@ -97,6 +100,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     groups: 3,
     candidates: 4,
     candidateRounds: 3,
+    roundGrowth: 1.4,
     restarts: 10,
     reportEpsilon: 2,
     json: false,
@@ -170,6 +174,9 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         break;
       case 'candidate-rounds':
         o.candidateRounds = number(name, value, int(1, 100), 'must be an integer in [1, 100]');
+        break;
+      case 'round-growth':
+        o.roundGrowth = number(name, value, (x) => Number.isFinite(x) && x >= 1 && x <= 4, 'must be a number in [1, 4]');
         break;
       case 'restarts':
         o.restarts = number(name, value, int(1, 100), 'must be an integer in [1, 100]');

@@ -77,6 +77,7 @@ export function trainWith(opts: SimOptions, pop: Population, epsilon: number, mo
     groups: opts.groups,
     candidates: opts.candidates,
     candidateRounds: opts.candidateRounds,
+    growth: opts.roundGrowth,
     dropout: opts.dropout,
     seed: opts.seed,
     encoding: ENCODING,

@@ -25,6 +25,10 @@ export interface TrainInput {
   dropout: number;
   seed: number;
   encoding: ContributionEncoding;
+  /** Weight of the last round's ρ relative to each other round's 1 (planTraining's default when absent). */
+  finalWeight?: number;
+  /** Growth of the rounds' ρ weights (planTraining's default when absent). */
+  growth?: number;
   /** Shrink noisy moves toward the previous centroid (default true; see shrinkMoves). */
   shrink?: boolean;
 }
@@ -65,7 +69,7 @@ export interface TrainOutput {
 export function trainPrivately(input: TrainInput): TrainOutput {
   const { matrix, d, k } = input;
   const n = matrix.length / d;
-  const plan = planTraining({ k, d, epsilon: input.epsilon, delta: input.delta, rounds: input.rounds, candidates: input.candidates, candidateRounds: input.candidateRounds, encoding: input.encoding });
+  const plan = planTraining({ k, d, epsilon: input.epsilon, delta: input.delta, rounds: input.rounds, candidates: input.candidates, candidateRounds: input.candidateRounds, encoding: input.encoding, ...(input.finalWeight !== undefined ? { finalWeight: input.finalWeight } : {}), ...(input.growth !== undefined ? { growth: input.growth } : {}) });
   const schedule = seededRandom(deviceSeed(input.seed, -1));
   const deviceRandom = seededRandom(deviceSeed(input.seed, -2));
   const shareRandom = seededRandom(deviceSeed(input.seed, -3));

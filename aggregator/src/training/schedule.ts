@@ -32,6 +32,8 @@ export interface TrainingOptions {
   candidateRounds: number;
   /** Weight of the last round's ρ relative to each other round's 1 (default 2). */
   finalWeight?: number;
+  /** Each round's weight is `growth` times the previous one's (default 1: equal rounds). */
+  growth?: number;
   /** Radius of the data-independent starts in standardised units (default 1). */
   startRadius?: number;
   encoding: ContributionEncoding;
@@ -58,20 +60,22 @@ export interface TrainingState {
 }
 
 /**
- * Plans a training: the ρ split (every round weight 1, the last `finalWeight`) and the
- * slices per round.
+ * Plans a training: the ρ split (round r weight growth^r, the last one times
+ * `finalWeight`) and the slices per round. Growth > 1 puts the budget where it shows:
+ * with few devices every round is noise-limited, and the early rounds only need to find
+ * the clusters' rough place while the last ones set the released centroids.
  *
  * @example
  * const plan = planTraining({ k: 8, d: 31, epsilon: 1, delta: 1e-9, rounds: 10, candidates: 4, candidateRounds: 3, encoding });
  * plan.budget.rounds.map((r) => r.epsilon) // the per-round split
  */
 export function planTraining(options: TrainingOptions): TrainingPlan {
-  const { rounds, candidates, candidateRounds, finalWeight = 2 } = options;
+  const { rounds, candidates, candidateRounds, finalWeight = 2, growth = 1 } = options;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`planTraining: rounds must be an integer ≥ 1, got ${rounds}`);
   if (!Number.isInteger(candidates) || candidates < 1) throw new RangeError(`planTraining: candidates must be an integer ≥ 1, got ${candidates}`);
   const phase = candidates > 1 ? Math.min(candidateRounds, rounds - 1) : 0;
   if (candidates > 1 && phase < 1) throw new RangeError('planTraining: candidates need at least one candidate round and one round after it');
-  const weights = Array.from({ length: rounds }, (_, r) => (r === rounds - 1 && rounds > 1 ? finalWeight : 1));
+  const weights = Array.from({ length: rounds }, (_, r) => growth ** r * (r === rounds - 1 && rounds > 1 ? finalWeight : 1));
   const budget = splitBudget(options.epsilon, options.delta, weights, options.encoding.bound);
   const slicesPerRound = Array.from({ length: rounds }, (_, r) => (r < phase ? candidates : 1));
   return { options: { ...options, candidateRounds: phase }, budget, slicesPerRound };

@@ -160,7 +160,7 @@ export async function runViaHttp(opts: SimOptions, clock: StageClock): Promise<H
   const standardised = (m: ModelManifest): Float32Array[] => Array.from({ length: pop.n }, (_, i) => standardise(pop.raw.subarray(i * d, i * d + d), m.scaling.mean, m.scaling.scale));
 
   // 1. Secure k-means rounds, ε per round from the same plan as in-process runs.
-  const plan = planTraining({ k: model.k, d, epsilon: opts.epsilon, delta: opts.delta, rounds: opts.rounds, candidates: 1, candidateRounds: 0, encoding: ENCODING });
+  const plan = planTraining({ k: model.k, d, epsilon: opts.epsilon, delta: opts.delta, rounds: opts.rounds, candidates: 1, candidateRounds: 0, growth: opts.roundGrowth, encoding: ENCODING });
   const rounds: HttpRoundOutcome[] = [];
   const auth = { authorization: `Bearer ${token}` };
   const minBatch = Math.max(await helperMinBatch(baseUrl), Math.floor(Math.min(100, pop.n) / opts.groups));
