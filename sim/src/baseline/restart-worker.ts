@@ -12,5 +12,6 @@ parentPort?.on('message', (job: RestartJob | null) => {
     return;
   }
   const fit = runRestart(data, d, k, job, maxIterations, parts);
-  parentPort?.postMessage({ job, fit }, [fit.centroids.buffer, fit.labels.buffer]);
+  // Both arrays are made by the fit itself (plain, not shared, buffers): moved, not copied.
+  parentPort?.postMessage({ job, fit }, [fit.centroids.buffer as ArrayBuffer, fit.labels.buffer as ArrayBuffer]);
 });

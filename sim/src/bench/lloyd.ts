@@ -70,18 +70,25 @@ function sklearnMissing(): string | null {
   return probe.status === 0 ? null : `${PYTHON} -c 'import sklearn' failed (apt-get install python3-sklearn to add this row)`;
 }
 
+/** One timed best-of-10 fit (version: scikit-learn's, on the reference side only). */
+interface TimedFit {
+  seconds: number;
+  inertia: number;
+  version?: string;
+}
+
 async function sklearnRow(pop: Population): Promise<BenchRow> {
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-lloyd-'));
   try {
     const file = join(dir, 'matrix.f32');
     writeFileSync(file, pop.matrix);
     const script = fileURLToPath(new URL('./lloyd.py', import.meta.url));
-    const sklearn = (): { seconds: number; inertia: number; version: string } => {
+    const sklearn = (): TimedFit => {
       const out = spawnSync(PYTHON, [script, file, String(pop.n), String(pop.d), String(K), String(RESTARTS), String(SEED)], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`lloyd: scikit-learn failed: ${out.stderr}`);
-      return JSON.parse(out.stdout) as { seconds: number; inertia: number; version: string };
+      return JSON.parse(out.stdout) as TimedFit;
     };
-    const ours = async (): Promise<{ seconds: number; inertia: number }> => {
+    const ours = async (): Promise<TimedFit> => {
       const t = performance.now();
       const [fit] = await baselineKmeans(pop.matrix, pop.d, K, { restarts: RESTARTS, seeds: [SEED] });
       return { seconds: (performance.now() - t) / 1000, inertia: fit?.inertia ?? NaN };
