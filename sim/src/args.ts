@@ -33,7 +33,8 @@ export interface SimOptions {
   report: string | null;
   viaHttp: string | null;
   token: string | null;
-  encrypt: boolean;
+  /** Devices whose weekly counts report takes the real Prio3 path (shard, HPKE, both aggregators' prepare and verify): secure mode only; 0 = none. */
+  prio3Sample: number;
   help: boolean;
 }
 
@@ -60,13 +61,15 @@ export const USAGE = `npm run simulate -- [options]
   --export-features FILE.csv      the standardised feature matrix
   --export-assignments FILE.csv   device,private,nonPrivate
   --report FILE.html              self-contained HTML report (runs the ε sweep in both modes)
-  --encrypt                       seal every contribution with HPKE too and report the cost per device
+  --prio3-sample N                secure mode: N devices' reports take the real path (Prio3 shard with proof,
+                                  HPKE, both aggregators' prepare and verify, checked to add up; a k-means report
+                                  for every 50th of them); the others the fast share path (default 1000; 0 = none)
   --via-http URL                  send reports and contributions through a running stack
   --token T                       admin token for --via-http (default: minted from .dev.vars)
   --help                          this text`;
 
-const FLAGS = new Set(['json', 'encrypt', 'help']);
-const VALUED = new Set(['dataset', 'data-dir', 'clients', 'k', 'epsilon', 'delta', 'rounds', 'seed', 'dropout', 'mode', 'groups', 'candidates', 'candidate-rounds', 'round-growth', 'restarts', 'report-epsilon', 'export-features', 'export-assignments', 'report', 'via-http', 'token']);
+const FLAGS = new Set(['json', 'help']);
+const VALUED = new Set(['dataset', 'data-dir', 'clients', 'k', 'epsilon', 'delta', 'rounds', 'seed', 'dropout', 'mode', 'groups', 'candidates', 'candidate-rounds', 'round-growth', 'restarts', 'report-epsilon', 'export-features', 'export-assignments', 'report', 'via-http', 'token', 'prio3-sample']);
 
 function number(name: string, raw: string, check: (x: number) => boolean, what: string): number {
   const x = Number(raw);
@@ -109,7 +112,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     report: null,
     viaHttp: null,
     token: null,
-    encrypt: false,
+    prio3Sample: 1000,
     help: false,
   };
   let candidatesGiven = false;
@@ -123,7 +126,6 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     if (FLAGS.has(name)) {
       if (eq > 0) throw new UsageError(`--${name} takes no value`);
       if (name === 'json') o.json = true;
-      else if (name === 'encrypt') o.encrypt = true;
       else o.help = true;
       continue;
     }
@@ -180,6 +182,9 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         break;
       case 'restarts':
         o.restarts = number(name, value, int(1, 100), 'must be an integer in [1, 100]');
+        break;
+      case 'prio3-sample':
+        o.prio3Sample = number(name, value, int(0, 1_000_000), 'must be an integer in [0, 1000000]');
         break;
       case 'report-epsilon':
         o.reportEpsilon = number(name, value, (x) => x >= 0.01 && x <= 20, 'must be a number in [0.01, 20]');

@@ -112,12 +112,16 @@ describe('npm run simulate', () => {
     expect(r.stdout).toMatch(/lossRatio/);
   }, 180_000);
 
-  it('--encrypt seals every device with HPKE, checks the opened shares add up, and reports the cost', async () => {
-    const r = await simulate(['--dataset', 'synthetic', '--clients', '120', '--k', '3', '--rounds', '2', '--candidates', '1', '--restarts', '1', '--encrypt', '--json']);
+  it('--prio3-sample runs real Prio3 reports for a sample (proofs verified, shares checked) and reports the cost', async () => {
+    const r = await simulate(['--dataset', 'synthetic', '--clients', '120', '--k', '3', '--rounds', '2', '--candidates', '1', '--restarts', '1', '--prio3-sample', '60', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { encryption: { devices: number; secondsPerDevice: number } };
-    expect(j.encryption.devices).toBe(120);
-    expect(j.encryption.secondsPerDevice).toBeGreaterThan(0);
+    const j = JSON.parse(r.stdout) as { prio3: { devices: number; shardMs: number; prepMs: number; kmeans: { devices: number; shardMs: number } } };
+    expect(j.prio3.devices).toBe(60);
+    expect(j.prio3.kmeans.devices).toBe(1);
+    expect(j.prio3.shardMs).toBeGreaterThan(0);
+    expect(j.prio3.prepMs).toBeGreaterThan(0);
+    const local = await simulate(['--dataset', 'synthetic', '--clients', '120', '--k', '3', '--rounds', '2', '--candidates', '1', '--restarts', '1', '--mode', 'local', '--json']);
+    expect((JSON.parse(local.stdout) as { prio3: unknown }).prio3).toBeNull();
   }, 120_000);
 
   it('exits 2 with one clear line on bad arguments or a malformed data folder', async () => {

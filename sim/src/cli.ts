@@ -6,10 +6,10 @@
  */
 import { parseSimArgs, USAGE, type SimOptions } from './args.ts';
 import { UsageError } from './data/errors.ts';
-import { measureEncryption } from './encrypt.ts';
 import { writeAssignmentsCsv, writeFeaturesCsv } from './exports.ts';
 import { writeReport } from './report/write.ts';
-import { runSimulation, type SimResult } from './simulate.ts';
+import { runPrio3Sample } from './prio3-sample.ts';
+import { ENCODING, runSimulation, type SimResult } from './simulate.ts';
 import { stageClock } from './stages.ts';
 import { runViaHttp } from './http/run.ts';
 
@@ -28,7 +28,10 @@ function summary(r: SimResult): string {
     `segment counts (GRR, ε = ${r.segmentCounts.epsilon} per report): rmse ${fmt(r.segmentCounts.rmse, 1)} (theory ${fmt(r.segmentCounts.theoreticalRmse, 1)}), ${fmt(100 * r.segmentCounts.relativeRmse, 2)}% of a mean segment`,
     `per round (inertia ÷ non-private): ${r.convergence.map((t) => fmt(t.inertia / r.nonPrivate.inertia, 3)).join(' → ')}`,
   ];
-  if (r.encryption) lines.push(`HPKE sealing (--encrypt): ${fmt(r.encryption.secondsPerDevice * 1000, 3)} ms per device over ${r.encryption.devices} devices`);
+  if (r.prio3) {
+    const p = r.prio3;
+    lines.push(`Prio3 (--prio3-sample, real reports, proofs verified; the other devices on the fast share path): counts ${fmt(p.shardMs, 2)} ms shard, ${fmt(p.prepMs, 2)} ms prepare per aggregator over ${p.devices} devices; k-means ${fmt(p.kmeans.shardMs, 1)} ms shard, ${fmt(p.kmeans.prepMs, 1)} ms prepare over ${p.kmeans.devices}`);
+  }
   lines.push(`stages, wall s (cpu s): ${Object.entries(r.stages).map(([k, v]) => `${k} ${v.toFixed(2)} (${(r.cpuSeconds[k] ?? NaN).toFixed(2)})`).join('; ')}`);
   lines.push(`total ${r.seconds.toFixed(1)} s on ${r.machine.cpus} cpus, load average ${r.machine.loadAverage.join(' ')}`);
   return lines.join('\n');
@@ -43,7 +46,12 @@ async function run(opts: SimOptions): Promise<number> {
     return 0;
   }
   const sim = await runSimulation(opts, clock);
-  if (opts.encrypt) sim.result.encryption = await clock.timeAsync('encryption (HPKE, --encrypt)', () => measureEncryption(opts, sim));
+  if (opts.mode === 'secure' && opts.prio3Sample > 0) {
+    const { population: pop, privateCentroids, privateLabels } = sim;
+    sim.result.prio3 = await clock.timeAsync(`prio3 sample (${Math.min(opts.prio3Sample, pop.n)} devices' real reports)`, () =>
+      runPrio3Sample({ devices: opts.prio3Sample, matrix: pop.matrix, d: pop.d, k: opts.k, centroids: privateCentroids, labels: privateLabels, groups: opts.groups, encoding: ENCODING, epsilon: opts.epsilon, delta: opts.delta, seed: opts.seed }),
+    );
+  }
   if (opts.exportFeatures) {
     const file = opts.exportFeatures;
     clock.time('export features', () => writeFeaturesCsv(file, sim.population.names, sim.population.matrix));

@@ -2,17 +2,19 @@
  * One federated k-means round over the whole simulated population, in-process, through
  * the product's code:
  *
- * secure: each device `encodeKmeansContribution` against its slice's centroids, splits the
- *   vector into two additive shares mod 2^32 (helper share = a seeded PRG stream instead
- *   of `expandSeed`'s AES-CTR; `--encrypt` in the CLI measures the real sealing), each
- *   aggregator `addInto`s its shares per (slice, group) bucket, adds its own full
- *   discrete Gaussian (`addDiscreteGaussianNoise`), and the leader `combineShares`,
+ * secure (the fast share path): each device `encodeKmeansContribution` against its
+ *   slice's centroids, splits the vector into two additive shares mod 2^32 (standing for
+ *   the Field128 output shares of a verified Prio3 report: both sum to the same vector;
+ *   `--prio3-sample` in the CLI runs the real reports for a sample), each aggregator
+ *   `addInto`s its shares per (slice, group) bucket, adds its own full discrete Gaussian
+ *   (`addDiscreteGaussianNoise`), and the leader `combineShares`,
  *   `decodeKmeansAggregate`s and `updateCentroids` per slice, as closeKmeansRound does;
  * local: each device's vector carries its own N_Z(0, σ²) per entry; the server sums and
  *   decodes the same way. The n_b per-device draws of a bucket are sampled as their sum,
  *   one N_Z(0, n_b·σ²) per entry (see `addLocalNoise`).
  *
- * Devices draw slice and group uniformly, as `sealSecureVector` does.
+ * Devices draw their slice uniformly, as `sealSecureVector` does; the group is drawn
+ * uniformly too, standing for the aggregators' keyed hash of the report id (`reportGroup`).
  */
 import { flattenCentroids, randomBelow, type ContributionEncoding, type RandomSource } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, type Rational } from '@edgeseg/shared/dp';

@@ -10,6 +10,7 @@ import { baselineKmeans } from './baseline/kmeans.ts';
 import { scoreCentroids, stabilityOf, segmentCountError, type SegmentCountError } from './evaluate.ts';
 import { buildPopulation, type Population } from './population.ts';
 import type { StageClock } from './stages.ts';
+import type { Prio3Sample } from './prio3-sample.ts';
 import { trainPrivately, type RoundTrace, type TrainOutput } from './train.ts';
 
 /** The `--json` object (the issue's fields, plus details). */
@@ -36,7 +37,8 @@ export interface SimResult {
   convergence: RoundTrace[];
   candidateScores: number[] | null;
   chosenCandidate: number | null;
-  encryption: { devices: number; secondsPerDevice: number } | null;
+  /** Secure mode with `--prio3-sample`: the sampled devices' real report path, per report (null otherwise). */
+  prio3: Prio3Sample | null;
   stages: Record<string, number>;
   cpuSeconds: Record<string, number>;
   /** Cores and load average when the run ended: wall-clock times depend on them. */
@@ -142,7 +144,7 @@ export async function runSimulation(opts: SimOptions, clock: StageClock, populat
     convergence: training.trace,
     candidateScores: training.candidateScores,
     chosenCandidate: training.chosen,
-    encryption: null,
+    prio3: null,
     stages: clock.seconds,
     cpuSeconds: clock.cpuSeconds,
     machine: { cpus: cpus().length, loadAverage: loadavg().map((x) => Number(x.toFixed(2))) },
