@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@edgeseg/shared';
-import { rationalToNumber, zcdpToEpsilon } from '@edgeseg/shared/dp';
+import { rationalToNumber, rhoForEpsilon, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import type { CentroidUpdate } from '../round/kmeans-update.ts';
-import { rhoForEpsilon } from '@edgeseg/shared/dp';
 import { splitBudget } from './budget.ts';
 import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, shrinkMoves, startTraining } from './schedule.ts';
 
