@@ -11,6 +11,8 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf, publishModel } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+import { recordTallyReleases } from '../record-tally-release.ts';
+import { impressionsEntry } from '../tally-ledger.ts';
 import { impressionTallyStub } from './impressions.ts';
 
 /** A campaign is at most ~1.7 KB of JSON (20 item ids of 64 chars, 280-char body); 8 KB leaves room for escapes. */
@@ -47,10 +49,10 @@ async function republish(env: Env, change: (current: ModelManifest) => Campaign[
 }
 
 /** The tallies of every model version that could have taken impression reports for `period`. */
-async function talliesOf(env: Env, period: string): Promise<ImpressionTally[]> {
+async function talliesOf(env: Env, period: string): Promise<(ImpressionTally & { version: number })[]> {
   const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
   const versions = await registry.versionsWithCampaigns(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS);
-  const tallies: ImpressionTally[] = [];
+  const tallies: (ImpressionTally & { version: number })[] = [];
   for (const version of versions) {
     const manifest = await manifestOf(env, version);
     if (!manifest?.campaigns?.length) continue;
@@ -60,7 +62,7 @@ async function talliesOf(env: Env, period: string): Promise<ImpressionTally[]> {
     // Releasing freezes the tally (it refuses reports from then on), so the counts read
     // next, and every estimate computed from them, never change again.
     await tally.release({ k: values, epsilon, kThreshold: 0, labels: [...manifest.campaigns.map((c) => c.id), 'none'] });
-    tallies.push({ campaignIds: manifest.campaigns.map((c) => c.id), counts: await tally.counts(values), epsilon });
+    tallies.push({ version, campaignIds: manifest.campaigns.map((c) => c.id), counts: await tally.counts(values), epsilon });
   }
   return tallies;
 }
@@ -97,7 +99,11 @@ export const campaignRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     if (!isImpressionReleasable(period, Date.now())) {
       throw new ProblemError('period-open', `${period} impressions are reported during the week after it and released from ${new Date(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
     }
-    const campaigns = estimateImpressions(await talliesOf(c.env, period), Number(c.env.K_THRESHOLD ?? '50'));
+    const kThreshold = Number(c.env.K_THRESHOLD ?? '50');
+    const tallies = await talliesOf(c.env, period);
+    const campaigns = estimateImpressions(tallies, kThreshold);
+    const spent = tallies.map((t) => ({ version: t.version, epsilon: t.epsilon, reports: t.counts.reduce((a, b) => a + b, 0) }));
+    await recordTallyReleases(c.env, [impressionsEntry(period, spent, campaigns, kThreshold, Math.floor(Date.now() / 1000))]);
     c.header('cache-control', 'private, no-store');
     return c.json({ period, campaigns });
   })

@@ -9,6 +9,8 @@ import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { perDevice, type PerDevice } from '../per-device.ts';
 import { ProblemError, ProblemWithMembers } from '../problem.ts';
+import { tallyReleases } from '../record-tally-release.ts';
+import { TALLY_LEDGER_NOTE } from '../tally-ledger.ts';
 import { maybeScheduleTraining } from '../training.ts';
 import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
 
@@ -141,7 +143,7 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   })
   .get('/v1/rounds', async (c) => c.json({ rounds: await coordinator(c.env).list() }))
   .get('/v1/privacy-ledger', async (c) => {
-    const [rounds, per_device] = await Promise.all([coordinator(c.env).list(), perDeviceNow(c.env)]);
+    const [rounds, per_device, tally_releases] = await Promise.all([coordinator(c.env).list(), perDeviceNow(c.env), tallyReleases(c.env)]);
     const releases = rounds.filter((r) => r.state === 'released');
     return c.json({
       per_device,
@@ -157,7 +159,9 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
         contributions: r.contributions,
         buckets: r.buckets ?? {},
       })),
-      note: 'Each device is in at most one bucket of a round (disjoint slices and groups), so a round costs each device its ε once; rounds compose across releases. per_device: the most ε one device can have spent in any 30 days (per purpose and in total) and in any 365 days in total, from this deployment\'s configuration and the device budget (2 + 2 per 30 days, 11 per 365 days), totals composed under zCDP at δ = 1e-9; GRR reports are counted as if every value changed every week.',
+      // Apart from `releases` (rounds, which the helper's ledger lists too and the dashboard compares round by round).
+      tally_releases,
+      note: 'Each device is in at most one bucket of a round (disjoint slices and groups), so a round costs each device its ε once; rounds compose across releases. per_device: the most ε one device can have spent in any 30 days (per purpose and in total) and in any 365 days in total, from this deployment\'s configuration and the device budget (2 + 2 per 30 days, 11 per 365 days), totals composed under zCDP at δ = 1e-9; GRR reports are counted as if every value changed every week. ' + TALLY_LEDGER_NOTE,
     });
   })
   .post('/v1/admin/rounds', requireRole('admin'), async (c) => {

@@ -5,7 +5,9 @@ import { requireRole } from '../auth.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
+import { recordTallyReleases } from '../record-tally-release.ts';
 import { countsRoundId } from '../round-plan.ts';
+import { lifecycleEntry, segmentsEntry } from '../tally-ledger.ts';
 import { lifecycleTallyStub, tallyStub } from './reports.ts';
 import { coordinator } from './rounds.ts';
 
@@ -26,8 +28,12 @@ export interface PeriodRelease extends TallySummary {
  */
 async function lifecycleOf(env: Env, manifest: ModelManifest, period: Period, kThreshold: number): Promise<LifecycleRelease> {
   const tally = await lifecycleTallyStub(env, manifest, period);
-  return lifecycleRelease((await tally.release({ k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(manifest), kThreshold, labels: LIFECYCLE_STAGES })) as TallySummary);
+  const release = lifecycleRelease((await tally.release({ k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(manifest), kThreshold, labels: LIFECYCLE_STAGES })) as TallySummary);
+  await recordTallyReleases(env, [lifecycleEntry(manifest.version, period, release, nowS())]);
+  return release;
 }
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
 
 async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
   const param = c.req.query('model_version');
@@ -55,8 +61,9 @@ export async function releaseOf(env: Env, manifest: ModelManifest, period: Perio
     const segments = manifest.labels.map((label, segment): SegmentCount => ({ segment, label, count: null, ci95: null, suppressed: true }));
     return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments, lifecycle };
   }
-  const summary = await (await tallyStub(env, manifest, period)).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels });
-  return { period, model_version: manifest.version, ...(summary as TallySummary), lifecycle: await lifecycleOf(env, manifest, period, kThreshold) };
+  const summary = (await (await tallyStub(env, manifest, period)).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels })) as TallySummary;
+  await recordTallyReleases(env, [segmentsEntry(manifest.version, period, summary, nowS())]);
+  return { period, model_version: manifest.version, ...summary, lifecycle: await lifecycleOf(env, manifest, period, kThreshold) };
 }
 
 const CSV_HEADER = 'period,model_version,segment,label,count,ci95_low,ci95_high,suppressed,mechanism,epsilon';

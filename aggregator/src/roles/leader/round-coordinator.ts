@@ -18,6 +18,8 @@ import type { RoundShard } from './round-shard.ts';
 const TABLE_ROUNDS = 'rounds';
 const TABLE_RELEASES = 'releases';
 const TABLE_SETTINGS = 'settings';
+/** The privacy ledger's GRR tally releases (segments, lifecycle, impressions), one row per (kind, model version, period). */
+const TABLE_TALLY_RELEASES = 'tally_releases';
 const SETTING_TRAINING = 'training';
 /** A close that keeps failing after this many retries past the close time is abandoned with the last reason. */
 export const MAX_CLOSE_ATTEMPTS = 20;
@@ -30,6 +32,15 @@ export interface CoordinatorEnv {
   KEY_RING?: DurableObjectNamespace<KeyRing>;
   HELPER_URL?: string;
   LEADER_TOKEN?: string;
+}
+
+/** One tally release in the ledger: its key, when it was first recorded (s), and the entry as JSON. */
+export interface TallyReleaseRow {
+  kind: string;
+  model_version: number;
+  period: string;
+  released_at: number;
+  entry: string;
 }
 
 /**
@@ -52,6 +63,9 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_ROUNDS} (round_id TEXT PRIMARY KEY, record TEXT NOT NULL, closes_at INTEGER NOT NULL, state TEXT NOT NULL)`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELEASES} (round_id TEXT NOT NULL, bucket TEXT NOT NULL, sums BLOB NOT NULL, PRIMARY KEY (round_id, bucket))`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_SETTINGS} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS ${TABLE_TALLY_RELEASES} (kind TEXT NOT NULL, model_version INTEGER NOT NULL, period TEXT NOT NULL, released_at INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (kind, model_version, period))`,
+    );
   }
 
   /**
@@ -190,6 +204,33 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
       .exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} ORDER BY closes_at DESC`)
       .toArray()
       .map((row) => publicRound(JSON.parse(row.record) as RoundRecord));
+  }
+
+  /**
+   * Records tally releases in the privacy ledger. The entry (JSON, built by the worker
+   * from what the API answered) is opaque here. A release is frozen once, so the first
+   * row of a (kind, model version, period) stays: reading a period again records nothing.
+   *
+   * @example
+   * await coordinator.recordTallyReleases([{ kind: 'segments', model_version: 3, period: '2026-W47', released_at: nowS, entry }]);
+   */
+  recordTallyReleases(rows: readonly TallyReleaseRow[]): void {
+    for (const r of rows) {
+      this.ctx.storage.sql.exec(`INSERT OR IGNORE INTO ${TABLE_TALLY_RELEASES} (kind, model_version, period, released_at, entry) VALUES (?, ?, ?, ?, ?)`, r.kind, r.model_version, r.period, r.released_at, r.entry);
+    }
+  }
+
+  /**
+   * Every recorded tally release, newest first, as stored by recordTallyReleases.
+   *
+   * @example
+   * const rows = await coordinator.tallyReleases();
+   */
+  tallyReleases(): TallyReleaseRow[] {
+    return this.ctx.storage.sql
+      .exec<{ kind: string; model_version: number; period: string; released_at: number; entry: string }>(`SELECT kind, model_version, period, released_at, entry FROM ${TABLE_TALLY_RELEASES} ORDER BY released_at DESC, period DESC, kind, model_version DESC`)
+      .toArray()
+      .map((row) => ({ ...row }));
   }
 
   private shard(roundId: string, i: number) {
