@@ -105,16 +105,54 @@ function roundTable(row, compared, unchecked) {
 }
 
 /**
+ * @typedef {{ kind: string, mechanism: string, model_version: number, period: string, released_at: number, epsilon: number, delta: number,
+ *   reports: number | null, estimates: { label: string, count: number | null, suppressed: boolean }[] }} TallyRelease
+ */
+
+/**
+ * The leader's GRR tally releases (segments, lifecycle, impressions), read defensively:
+ * entries missing a field are left out rather than shown wrong.
+ *
+ * @example
+ * readTallyReleases(await apiJson('/v1/privacy-ledger'))
+ * @param {unknown} ledger
+ * @returns {TallyRelease[]}
+ */
+export function readTallyReleases(ledger) {
+  const list = /** @type {{ tally_releases?: unknown }} */ (ledger ?? {}).tally_releases;
+  if (!Array.isArray(list)) return [];
+  return list.filter((e) => e && typeof e.kind === 'string' && typeof e.period === 'string' && typeof e.epsilon === 'number' && typeof e.delta === 'number' && Array.isArray(e.estimates));
+}
+
+/**
+ * One table of the leader's GRR tally releases: no helper takes part, so nothing to compare.
+ *
+ * @param {TallyRelease[]} tallies
+ */
+function tallyTable(tallies) {
+  const figures = (/** @type {TallyRelease} */ t) => t.estimates.map((e) => `${e.label}: ${e.suppressed || e.count === null ? 'suppressed' : fmt(e.count)}`).join(', ');
+  const el = table(
+    `Randomized-report (GRR) releases · leader only, ${tallies.length}`,
+    ['Kind', 'Period', 'Model', 'ε', 'δ', 'Reports', 'Released figures', 'Released'],
+    tallies.map((t) => [t.kind, t.period, `v${t.model_version}`, String(t.epsilon), String(t.delta), t.reports === null ? '–' : fmt(t.reports), figures(t), when(t.released_at)]),
+  );
+  el.id = 'ledger-tallies';
+  el.style.marginTop = '1.25rem';
+  return el;
+}
+
+/**
  * Renders both ledgers. `leader` is GET /v1/privacy-ledger of the leader, read with
  * readReleases; `helper` is what loadHelperLedger found.
  *
  * @example
  * renderLedgers(panel, { releases: readReleases(leaderJson, 'the leader’s ledger'), note: leaderJson.note }, await loadHelperLedger())
  * @param {HTMLElement} panel
- * @param {{ releases: LedgerRelease[], note: string }} leader
+ * @param {{ releases: LedgerRelease[], note: string, tallies?: TallyRelease[] }} leader
  * @param {HelperLedger} helper
  */
 export function renderLedgers(panel, leader, helper) {
+  const tallies = leader.tallies ?? [];
   const compared = helper.state === 'verified';
   const rows = compareLedgers(leader.releases, helper.state === 'verified' ? helper.releases : []).map((r) => (compared ? r : { ...r, flags: [] }));
   const total = leader.releases.reduce((sum, r) => sum + r.epsilon, 0);
@@ -123,6 +161,7 @@ export function renderLedgers(panel, leader, helper) {
     helperLine(helper),
     ...(helper.state === 'none' ? [] : [verdict(rows, compared)]),
     summary,
-    ...(rows.length ? rows.map((r) => roundTable(r, compared, helper.state === 'none' ? 'leader only (no helper)' : 'not confirmed by the helper')) : [empty('Nothing released yet, so no privacy budget has been spent.')]),
+    ...(rows.length ? rows.map((r) => roundTable(r, compared, helper.state === 'none' ? 'leader only (no helper)' : 'not confirmed by the helper')) : [empty(tallies.length ? 'No round released yet.' : 'Nothing released yet, so no privacy budget has been spent.')]),
+    ...(tallies.length ? [tallyTable(tallies)] : []),
   );
 }

@@ -12,7 +12,7 @@ import { renderHistory } from './history.js';
 import { jwsJson, manifestOf, verifyJws } from './model.js';
 import { loadHelperLedger } from './helper-ledger.js';
 import { readReleases } from './ledger-compare.js';
-import { renderLedgers } from './ledgers.js';
+import { readTallyReleases, renderLedgers } from './ledgers.js';
 import { renderRounds } from './rounds.js';
 import { renderLifecycle, renderLifecycleTrend } from './lifecycle.js';
 import { renderSegments } from './segments.js';
@@ -72,7 +72,7 @@ async function loadPublic() {
   try {
     if (ledger.status === 'rejected') throw ledger.reason;
     const helperLedger = helper.status === 'fulfilled' ? helper.value : { state: /** @type {const} */ ('unreachable'), origin: null, reason: message(helper.reason) };
-    renderLedgers($('ledger-panel'), { releases: readReleases(ledger.value, 'the leader’s ledger'), note: String(ledger.value.note ?? '') }, helperLedger);
+    renderLedgers($('ledger-panel'), { releases: readReleases(ledger.value, 'the leader’s ledger'), note: String(ledger.value.note ?? ''), tallies: readTallyReleases(ledger.value) }, helperLedger);
   } catch (e) {
     $('ledger-panel').textContent = `The leader's ledger could not be loaded: ${message(e)}`;
   }
