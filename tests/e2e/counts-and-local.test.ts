@@ -132,22 +132,23 @@ async function uploadAll(bodies: unknown[]): Promise<number[]> {
 }
 
 /**
- * Secure rounds here last this long: every device's Prio3 report (about 110 ms to shard
+ * Secure rounds here last this long: every device's Prio3 report (about 80 ms to shard
  * at k = 6, d = 31) is built after the round opens and must arrive before it closes; the
- * helper releases a round only after its close time, so "close now" waits for it.
+ * helper releases a round only after its close time, so "close now" waits for it. Rounds
+ * hold a few hundred devices in 2 groups so that they fit with room to spare.
  */
-const SECURE_ROUND_S = 150;
+const SECURE_ROUND_S = 100;
 
 describe('choosing k, drift and scheduled retraining', () => {
   const three = (d: number) => [-1.5, 0, 1.5].map((v, c) => Array.from({ length: d }, (_, j) => (j % 3 === c ? v + 1 : v / 2)));
 
   it('a k-selection round scores each candidate on its own slice and publishes the winner’s k', { timeout: (SECURE_ROUND_S + 150) * 1000 }, async () => {
     const before = await verifiedModel();
-    const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 3 });
+    const round = await openRound(stack.baseUrl, admin, { k_candidates: [3, 6], duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 2 });
     expect(round.k).toBe(6);
     expect(round.slices).toHaveLength(2);
     expect(round.slices[0]?.slice(3).every((row) => row.every((v) => v === 1e5))).toBe(true);
-    expect((await uploadAll(await secureDevices(round, three(round.d), 600, 7))).every((s) => s === 202)).toBe(true);
+    expect((await uploadAll(await secureDevices(round, three(round.d), 400, 7))).every((s) => s === 202)).toBe(true);
     const closed = await closeRoundAndWait(stack.baseUrl, admin, round.round_id, { pollMs: 500, limitMs: (SECURE_ROUND_S + 60) * 1000 });
     expect(closed.state, closed.reason ?? '').toBe('released');
     const candidates = closed.result?.candidates ?? [];
@@ -178,8 +179,8 @@ describe('choosing k, drift and scheduled retraining', () => {
 
     // A refinement round at the chosen k gives the last training's centroid move.
     const model = await verifiedModel();
-    const refine = await openRound(stack.baseUrl, admin, { duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 3 });
-    await uploadAll(await secureDevices(refine, model.centroids.map((row) => row.map((v) => v + 0.4)), 450, 11));
+    const refine = await openRound(stack.baseUrl, admin, { duration_s: SECURE_ROUND_S, min_batch: 50, epsilon: 8, delta: 1e-9, groups: 2 });
+    await uploadAll(await secureDevices(refine, model.centroids.map((row) => row.map((v) => v + 0.4)), 250, 11));
     expect((await closeRoundAndWait(stack.baseUrl, admin, refine.round_id, { pollMs: 500, limitMs: (SECURE_ROUND_S + 60) * 1000 })).state).toBe('released');
     const health = (await (await fetch(`${stack.baseUrl}/v1/training`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { drift: { score: number; centroid_shift: number; alert: boolean } };
     expect(health.drift.centroid_shift).toBeGreaterThan(0);

@@ -7,6 +7,7 @@
  */
 import type { PublicRound } from '@edgeseg/aggregator';
 import type { RoundDescriptor } from '@edgeseg/shared';
+import { bytesToBase64url, newVerifyKey } from '@edgeseg/shared/secure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
@@ -74,11 +75,13 @@ describe('rounds the helper refuses are not opened by the leader', () => {
     expect(await (await fetch(`${stack.baseUrl}/v1/rounds/current`)).json()).toEqual(round);
     const [listed] = await rounds();
     expect(listed).toMatchObject({ round_id: round.round_id, state: 'open', min_batch: policy.min_batch, buckets: null });
-    // The helper holds the same round: the same descriptor again is the same acceptance.
+    // The helper holds the same round: the same descriptor again is the same acceptance
+    // (with a verify key of its own here: the test cannot read the leader's, and a round
+    // that holds no report yet takes a new one).
     const again = await fetch(`${stack.helperUrl}/internal/v1/rounds`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.leaderToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ descriptor: round, sigma2: listed?.sigma2 }),
+      body: JSON.stringify({ descriptor: round, sigma2: listed?.sigma2, verify_key: bytesToBase64url(newVerifyKey()) }),
     });
     expect(again.status, await again.clone().text()).toBe(201);
     expect(((await again.json()) as { round_id: string }).round_id).toBe(round.round_id);
