@@ -1,11 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects, one command (`npm test`):
+ * Four projects, one command (`npm test`):
  * - unit: pure logic beside its code, in Node;
  * - worker: routes → Durable Objects → SQLite on real workerd (@cloudflare/vitest-plugin);
- * - e2e: real Chromium against a real `wrangler dev` stack.
+ * - e2e: real Chromium against a real `wrangler dev` stack, one file at a time;
+ * - e2e-rounds: the end-to-end files that run whole secure rounds on stacks of their own.
+ *   A secure round is released only after its close time by the helper's clock, so these
+ *   files spend most of their time waiting; they run one at a time beside the e2e
+ *   project rather than after it.
  */
+const ROUND_FILES = ['tests/e2e/counts-and-local.test.ts', 'tests/e2e/secure-round.test.ts', 'tests/e2e/malicious-device.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -21,7 +27,17 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
+          exclude: ROUND_FILES,
           globalSetup: ['tests/e2e/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-rounds',
+          include: ROUND_FILES,
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

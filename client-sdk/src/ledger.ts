@@ -2,12 +2,14 @@
  * The on-device privacy ledger: what each release cost, and the check that stops a
  * release at the device's budget. Three limits, each over a sliding window:
  *
- * - measurement: Σ ε over the last 30 days ≤ its cap (default 2);
- * - model_improvement: Σ ε over the last 30 days ≤ its cap (default 2);
- * - everything together over the last 365 days ≤ 11 ε at δ = 1e-9, composed under zCDP
- *   (Bun & Steinke 2016): each release's ρ is added and the sum converted back to ε with
- *   the tight CKS20 conversion. Basic composition (Σ ε, δ = 0) is also a valid bound, so
- *   the smaller of the two is what counts.
+ * - measurement: its releases over the last 30 days ≤ its cap (default 2 ε);
+ * - model_improvement: its releases over the last 30 days ≤ its cap (default 2 ε);
+ * - everything together over the last 365 days ≤ 11 ε.
+ *
+ * Each limit composes its releases at δ = 1e-9 under zCDP (Bun & Steinke 2016): each
+ * release's ρ is added and the sum converted back to ε with the tight CKS20 conversion.
+ * Basic composition (Σ ε, δ = 0) is also a valid bound, so the smaller of the two is
+ * what counts (five weekly Gaussian counts rounds of ε 0.4 compose to about 1.2, not 2).
  *
  * A release's ρ: a pure ε-DP release (randomized response) is ε²/2-zCDP; a discrete
  * Gaussian release of (ε, δ) has the σ² the aggregators calibrate with `sigma2ForEpsilon`,
@@ -58,16 +60,30 @@ const rhoOf = (e: LedgerEntry): number => (e.rho === undefined ? rhoOfPure(e.eps
 
 const inWindow = (e: LedgerEntry, nowMs: number, windowMs: number): boolean => e.at > nowMs - windowMs && e.at <= nowMs;
 
+const NOTHING: Cost = { epsilon: 0, rho: 0 };
+
+/** Basic (Σ ε) or zCDP (Σ ρ at δ = 1e-9) composition of the entries in a window (of one purpose, or all), plus `extra`: whichever is smaller, both being valid bounds. */
+function composedSpent(entries: readonly LedgerEntry[], purpose: SpendingPurpose | null, nowMs: number, windowMs: number, extra: Cost): number {
+  let epsilon = extra.epsilon;
+  let rho = extra.rho;
+  for (const e of entries) {
+    if (!inWindow(e, nowMs, windowMs) || (purpose !== null && e.purpose !== purpose)) continue;
+    epsilon += e.epsilon;
+    rho += rhoOf(e);
+  }
+  return Math.min(epsilon, zcdpToEpsilon(rho, BUDGET_DELTA));
+}
+
 /**
- * Σ ε spent for `purpose` in the `windowMs` (default 30 days) before `nowMs`.
+ * ε spent for `purpose` in the `windowMs` (default 30 days) before `nowMs`, plus `extra`:
+ * the smaller of basic composition (Σ ε) and zCDP composition (Σ ρ converted at δ = 1e-9).
+ * Many small Gaussian releases (weekly counts) compose far below their Σ ε.
  *
  * @example
- * epsilonSpent(entries, 'measurement', Date.now()) // 1.6
+ * epsilonSpent(entries, 'measurement', Date.now()) // 1.3
  */
-export function epsilonSpent(entries: readonly LedgerEntry[], purpose: SpendingPurpose, nowMs: number, windowMs = LEDGER_WINDOW_MS): number {
-  let spent = 0;
-  for (const e of entries) if (e.purpose === purpose && inWindow(e, nowMs, windowMs)) spent += e.epsilon;
-  return spent;
+export function epsilonSpent(entries: readonly LedgerEntry[], purpose: SpendingPurpose, nowMs: number, windowMs = LEDGER_WINDOW_MS, extra: Cost = NOTHING): number {
+  return composedSpent(entries, purpose, nowMs, windowMs, extra);
 }
 
 /**
@@ -77,15 +93,8 @@ export function epsilonSpent(entries: readonly LedgerEntry[], purpose: SpendingP
  * @example
  * totalSpent(entries, Date.now(), YEAR_WINDOW_MS) // 7.3
  */
-export function totalSpent(entries: readonly LedgerEntry[], nowMs: number, windowMs: number, extra: Cost = { epsilon: 0, rho: 0 }): number {
-  let epsilon = extra.epsilon;
-  let rho = extra.rho;
-  for (const e of entries) {
-    if (!inWindow(e, nowMs, windowMs)) continue;
-    epsilon += e.epsilon;
-    rho += rhoOf(e);
-  }
-  return Math.min(epsilon, zcdpToEpsilon(rho, BUDGET_DELTA));
+export function totalSpent(entries: readonly LedgerEntry[], nowMs: number, windowMs: number, extra: Cost = NOTHING): number {
+  return composedSpent(entries, null, nowMs, windowMs, extra);
 }
 
 /**
@@ -114,7 +123,7 @@ export type OverBudget = 'over the 30-day ε cap' | 'over the 365-day ε cap';
  * overBudget(entries, 'measurement', { epsilon: 0.4, rho: rhoOfGaussian(0.4, 1e-9) }, DEFAULT_BUDGET, Date.now()) // null
  */
 export function overBudget(entries: readonly LedgerEntry[], purpose: SpendingPurpose, cost: Cost, budget: Budget, nowMs: number): OverBudget | null {
-  if (epsilonSpent(entries, purpose, nowMs) + cost.epsilon > budget[purpose] + 1e-9) return 'over the 30-day ε cap';
+  if (epsilonSpent(entries, purpose, nowMs, LEDGER_WINDOW_MS, cost) > budget[purpose] + 1e-9) return 'over the 30-day ε cap';
   if (cost.epsilon > 0 && totalSpent(entries, nowMs, YEAR_WINDOW_MS, cost) > budget.total_365d + 1e-9) return 'over the 365-day ε cap';
   return null;
 }

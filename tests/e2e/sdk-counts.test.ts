@@ -100,7 +100,7 @@ describe('secure segment counts under measurement', () => {
       expect(seen.filter((r) => SDK_CONTRIBUTE_LOCAL.includes(r.path))).toEqual([]);
 
       const exported = await page.evaluate(async () => (await (window as unknown as DemoWindow).edgeseg.exportData()) ?? null);
-      const lifecycleEpsilon = 0.1; // the bootstrap model's epsilon.lifecycle
+      const lifecycleEpsilon = 0.05; // the bootstrap model's epsilon.lifecycle
       expect(exported?.privacyLedger.entries.map((e) => `${e.purpose} ${e.epsilon} ${e.release}`).sort()).toEqual([`measurement ${round.epsilon} counts ${round.period}`, `measurement ${lifecycleEpsilon} lifecycle ${round.period}`].sort());
       // "What leaves this device" shows the last of the two bodies sent under measurement.
       const sent = [

@@ -50,7 +50,7 @@ describe('simulate --via-http', () => {
     const withStage = Object.values(staged).reduce((a, b) => a + b, 0);
     expect(withStage + none).toBe(clients);
     expect(withStage).toBeGreaterThan(0);
-    expect(out.lifecycle).toMatchObject({ epsilon: 0.1, sent: 12 * withStage, accepted: 12 * withStage, duplicates: 0 }); // the bootstrap model's lifecycle ε
+    expect(out.lifecycle).toMatchObject({ epsilon: 0.05, sent: 12 * withStage, accepted: 12 * withStage, duplicates: 0 }); // the bootstrap model's lifecycle ε
     expect(out.rounds).toHaveLength(1);
     const [round] = out.rounds;
     expect(round).toMatchObject({ sent: clients, accepted: clients, state: 'released' });

@@ -30,10 +30,22 @@ describe('per_device: the most ε one device can spend, from configuration', () 
     expect(perDevice({ ...plan, measurement: 'grr' }).measurement_30d).toBeCloseTo(5 * (plan.grr.report + plan.grr.lifecycle + plan.grr.impression), 12);
   });
 
+  it('two aggregators: five weekly counts rounds and lifecycle and impression reports fit 2 ε per 30 days, composed', () => {
+    // By plain sums 5 × (0.4 + 0.05 + 0.05) = 2.5 would stop the fourth week's count;
+    // composed under zCDP the five weeks cost about 1.3, so no weekly count is silenced.
+    const week = rhoOf(0.4) + (plan.grr.lifecycle ** 2 + plan.grr.impression ** 2) / 2;
+    const d = perDevice(plan);
+    expect(d.measurement_30d).toBeCloseTo(zcdpToEpsilon(5 * week, 1e-9), 12);
+    expect(d.measurement_30d).toBeLessThan(DEVICE_BUDGET.measurement);
+  });
+
   it('follows the plan below the caps and the caps above it', () => {
     // A small counts ε and GRR ε: the plan binds (5 weeks), not the cap.
     const small = perDevice({ ...plan, counts: { epsilon: 0.1, delta: 1e-9 }, grr: { report: 0.05, lifecycle: 0.05, impression: 0.05 } });
-    expect(small.measurement_30d).toBeCloseTo(5 * (0.1 + 0.05 + 0.05), 12);
+    // Five weeks of the secure count and two GRR reports, the smaller of Σ ε and the zCDP composition.
+    const composed = zcdpToEpsilon(5 * (rhoOf(0.1) + 2 * (0.05 * 0.05) / 2), 1e-9);
+    expect(small.measurement_30d).toBeCloseTo(Math.min(5 * (0.1 + 0.05 + 0.05), composed), 12);
+    expect(small.measurement_30d).toBeLessThan(5 * (0.1 + 0.05 + 0.05)); // many small Gaussian releases compose below Σ ε
     // The old model (GRR 2 + 1 + 1 a week, 20 per 30 days): the cap binds.
     const old = perDevice({ ...plan, measurement: 'grr', grr: { report: 2, lifecycle: 1, impression: 1 } });
     expect(old.measurement_30d).toBe(DEVICE_BUDGET.measurement);
@@ -56,6 +68,6 @@ describe('GRR_EPSILON', () => {
     expect(grrEpsilonOf('2,1,1')).toEqual({ report: 2, lifecycle: 1, impression: 1 });
     for (const bad of [undefined, '', '2,1', '2,1,1,1', '0,1,1', '2,1,x', '21,1,1']) expect(grrEpsilonOf(bad)).toBeNull();
     expect(bootstrapManifest(0, grrEpsilonOf('2,1,1')).epsilon).toEqual({ report: 2, lifecycle: 1, impression: 1 });
-    expect(bootstrapManifest(0).epsilon).toEqual({ report: 0.2, lifecycle: 0.1, impression: 0.1 });
+    expect(bootstrapManifest(0).epsilon).toEqual({ report: 0.2, lifecycle: 0.05, impression: 0.05 });
   });
 });

@@ -17,7 +17,7 @@
  * that is smaller; the 365-day total is also capped by the device.
  */
 import { BUDGET_DELTA as PER_DEVICE_DELTA, DEVICE_BUDGET } from '@edgeseg/shared';
-import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
+import { rhoForEpsilon, sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
 
 
 export interface PerDevicePlan {
@@ -54,14 +54,17 @@ type Release = { epsilon: number; rho: number };
 
 /**
  * ε and ρ a purpose can spend in a window: the plan's `count` × releases (as a whole
- * week), but never more ε than `cap`, and never more ρ than spending all of `cap` at the
- * releases' highest ρ per ε.
+ * week), but the device stops a purpose once the smaller of Σ ε and its zCDP
+ * composition would pass `cap`. So whatever it spent has either Σ ε ≤ cap (and then
+ * ρ ≤ cap × the releases' highest ρ per ε) or ρ ≤ the ρ of cap: ρ is bounded by the
+ * larger of the two; Σ ε only by the plan (basic composition may exceed the cap when
+ * zCDP is the binding count).
  */
 function spendable(week: readonly Release[], count: number, cap: number): Release {
-  const epsilon = week.reduce((s, r) => s + r.epsilon, 0);
-  const rho = week.reduce((s, r) => s + r.rho, 0);
+  const epsilon = count * week.reduce((s, r) => s + r.epsilon, 0);
+  const rho = count * week.reduce((s, r) => s + r.rho, 0);
   const ratio = Math.max(0, ...week.filter((r) => r.epsilon > 0).map((r) => r.rho / r.epsilon));
-  return { epsilon: Math.min(count * epsilon, cap), rho: Math.min(count * rho, cap * ratio) };
+  return { epsilon, rho: Math.min(rho, Math.max(cap * ratio, rhoForEpsilon(cap, PER_DEVICE_DELTA))) };
 }
 
 /** Basic or zCDP composition, whichever is smaller, at {@link PER_DEVICE_DELTA}. */
@@ -76,8 +79,8 @@ function compose(parts: readonly Release[]): number {
  * any 365 days in total, under `plan`.
  *
  * @example
- * perDevice({ measurement: 'secure', counts: { epsilon: 0.4, delta: 1e-9 }, grr: { report: 0.2, lifecycle: 0.1, impression: 0.1 }, training: { epsilon: 1, delta: 1e-9 } })
- * // { measurement_30d: 2, model_improvement_30d: 2, total_30d: ≈2.98, total_365d: 11 }
+ * perDevice({ measurement: 'secure', counts: { epsilon: 0.4, delta: 1e-9 }, grr: { report: 0.2, lifecycle: 0.05, impression: 0.05 }, training: { epsilon: 1, delta: 1e-9 } })
+ * // { measurement_30d: ≈1.32, model_improvement_30d: 2, total_30d: ≈2.44, total_365d: ≈9.5 }
  */
 export function perDevice(plan: PerDevicePlan): PerDevice {
   const caps = plan.caps ?? DEVICE_BUDGET;
@@ -94,7 +97,7 @@ export function perDevice(plan: PerDevicePlan): PerDevice {
   const m365 = spendable(week, WEEKS_IN_365D, WINDOWS_IN_365D * caps.measurement);
   const mi30 = training(1);
   return {
-    measurement_30d: m30.epsilon,
+    measurement_30d: Math.min(caps.measurement, compose([m30])),
     model_improvement_30d: mi30.epsilon,
     total_30d: compose([m30, mi30]),
     total_365d: Math.min(caps.total_365d, compose([m365, training(WINDOWS_IN_365D)])),
