@@ -8,7 +8,7 @@
  *
  * Sizes: a k-means report of the bootstrap model (k = 4, d = 31: 136 entries of 8 bits)
  * takes tens of ms to build and about as long for each aggregator to prepare, so rounds
- * here hold a few hundred devices in 2 groups (min_batch 100 per bucket) at ε = 20 (the
+ * here hold a few hundred devices in 2 groups (min_batch 60 per bucket) at ε = 20 (the
  * lenient test helper's most), enough for the released centroids to move visibly.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
@@ -36,8 +36,8 @@ async function openRound(opts: Record<string, number>): Promise<RoundDescriptor>
  * stops contributions at once but the release waits for that time.
  */
 const ROUND_S = 60;
-/** Every round of this file: 2 groups, at least 100 devices per bucket, ε = 20. */
-const ROUND = { duration_s: ROUND_S, min_batch: 100, epsilon: 20, delta: 1e-9, groups: 2 } as const;
+/** Every round of this file: 2 groups, at least 60 devices per bucket (210 devices split 105 ± 7), ε = 20. */
+const ROUND = { duration_s: ROUND_S, min_batch: 60, epsilon: 20, delta: 1e-9, groups: 2 } as const;
 const closeAndWait = (roundId: string): Promise<PublicRound> => closeRoundAndWait(stack.baseUrl, admin, roundId, { pollMs: 500, limitMs: (ROUND_S + 60) * 1000 });
 
 beforeAll(async () => {
@@ -138,7 +138,7 @@ describe('secure federated k-means round, two aggregators', () => {
     await upload(await devices(small, trueCentres(model), 80));
     const abandoned = await closeAndWait(small.round_id);
     expect(abandoned.state).toBe('abandoned');
-    expect(abandoned.reason).toMatch(/80 contributions, no bucket reached the minimum batch of 100/);
+    expect(abandoned.reason).toMatch(/80 contributions, no bucket reached the minimum batch of 60/);
     expect((await verifiedModel()).version).toBe(model.version + 1);
   });
 
