@@ -7,17 +7,13 @@ import { defineConfig } from 'vitest/config';
  * - e2e: real Chromium against a real `wrangler dev` stack, one file at a time;
  * - e2e-rounds: the end-to-end files that run whole secure rounds on stacks of their own.
  *   A secure round is released only after its close time by the helper's clock, so these
- *   files spend most of their time waiting; they run one at a time beside the e2e
- *   project rather than after it (projects run side by side, up to `maxWorkers` files).
+ *   files spend most of their time waiting; `npm test` runs them one at a time in a
+ *   second Vitest process beside the others (scripts/test-lanes.mjs) rather than after.
  */
 const ROUND_FILES = ['tests/e2e/counts-and-local.test.ts', 'tests/e2e/secure-round.test.ts', 'tests/e2e/malicious-device.test.ts'];
 
 export default defineConfig({
   test: {
-    // Vitest's default is one worker per core less one: a single worker on the 2-core
-    // machines this runs on, which would queue the two end-to-end lanes one after the
-    // other. Three: the lanes wait on real clocks far more than they compute.
-    maxWorkers: 3,
     projects: [
       {
         test: {
