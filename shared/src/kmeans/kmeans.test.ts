@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../random.ts';
+import { randomFraction, seededRandom } from '../random.ts';
 import { inertiaOf, kmeans, kmeansPlusPlus, lloyd } from './lloyd.ts';
 import { adjustedRandIndex, silhouette } from './quality.ts';
 
@@ -45,6 +45,46 @@ describe('kmeans', () => {
     const again = lloyd(data, 2, r.centroids);
     expect(again.iterations).toBe(1);
     expect(again.inertia).toBeCloseTo(r.inertia, 9);
+  });
+
+  it('seeds exactly as plain greedy k-means++ does (the capped distance only skips work)', () => {
+    // Plain greedy k-means++, written out: full squared distances, min with the nearest so far.
+    const plain = (data: Float64Array, d: number, k: number, random: ReturnType<typeof seededRandom>): Float64Array => {
+      const n = data.length / d;
+      const fraction = () => randomFraction(random);
+      const dist = (i: number, c: Float64Array, at: number) => {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += ((data[i * d + j] as number) - (c[at * d + j] as number)) ** 2;
+        return s;
+      };
+      const out = new Float64Array(k * d);
+      const first = Math.min(n - 1, Math.floor(fraction() * n));
+      out.set(data.subarray(first * d, first * d + d), 0);
+      let closest = Array.from({ length: n }, (_, i) => dist(i, out, 0));
+      for (let c = 1; c < k; c++) {
+        let best: { row: number; p: number; next: number[] } | null = null;
+        for (let t = 0; t < 2 + Math.floor(Math.log(k)); t++) {
+          let target = fraction() * closest.reduce((a, b) => a + b, 0);
+          let row = n - 1;
+          for (let i = 0; i < n; i++) if ((target -= closest[i] as number) < 0) { row = i; break; }
+          out.set(data.subarray(row * d, row * d + d), c * d);
+          const next = closest.map((v, i) => Math.min(v, dist(i, out, c)));
+          const p = next.reduce((a, b) => a + b, 0);
+          if (!best || p < best.p) best = { row, p, next };
+        }
+        out.set(data.subarray((best as { row: number }).row * d, (best as { row: number }).row * d + d), c * d);
+        closest = (best as { next: number[] }).next;
+      }
+      return out;
+    };
+    const random = seededRandom(4);
+    const w = new Uint32Array(1);
+    const d = 17; // not a multiple of 8: the cap is checked every 8 coordinates and at the end
+    const data = Float64Array.from({ length: 900 * d }, (_, i) => {
+      random(w);
+      return ((w[0] as number) / 2 ** 32) * 3 + ((i / d) % 4);
+    });
+    for (const seed of [1, 2, 3]) expect(Array.from(kmeansPlusPlus(data, d, 9, seededRandom(seed)))).toEqual(Array.from(plain(data, d, 9, seededRandom(seed))));
   });
 
   it('gives exactly the labels of plain Lloyd (Hamerly bounds only skip work)', () => {

@@ -45,6 +45,24 @@ function sqDist(data: Matrix, row: number, centroids: Float64Array, c: number, d
 }
 
 /**
+ * min(cap, squared distance from row `row` to centroid `c`), summed in coordinate order
+ * like {@link sqDist} but stopping once the partial sum reaches the cap: the same value,
+ * bit for bit, as min(cap, sqDist(…)), since the terms are non-negative.
+ */
+function cappedSqDist(data: Matrix, row: number, centroids: Float64Array, c: number, d: number, cap: number): number {
+  let s = 0;
+  const a = row * d;
+  const b = c * d;
+  // The cap is checked every 8 coordinates: often enough to stop early, rarely enough to cost little.
+  for (let j = 0; j < d; j++) {
+    const diff = (data[a + j] as number) - (centroids[b + j] as number);
+    s += diff * diff;
+    if ((j & 7) === 7 && s >= cap) return cap;
+  }
+  return s < cap ? s : cap;
+}
+
+/**
  * Assigns every row to its nearest centroid (ties → lowest index); writes labels and
  * squared distances, returns the inertia and how many labels changed.
  *
@@ -116,7 +134,8 @@ export function kmeansPlusPlus(data: Matrix, d: number, k: number, random: Rando
       centroids.set(data.subarray(row * d, row * d + d), c * d);
       let p = 0;
       for (let i = 0; i < n; i++) {
-        const dist = Math.min(closest[i] as number, sqDist(data, i, centroids, c, d));
+        // A candidate farther than a row's nearest centre leaves that row's distance as it was.
+        const dist = cappedSqDist(data, i, centroids, c, d, closest[i] as number);
         candidateDist[i] = dist;
         p += dist;
       }

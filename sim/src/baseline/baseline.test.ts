@@ -6,7 +6,6 @@ import { elkanLloyd } from './elkan.ts';
 import { baselineKmeans } from './kmeans.ts';
 import { plainLloyd } from './plain-lloyd.ts';
 import { restartStart } from './restarts.ts';
-import { fastKmeansPlusPlus } from './seeding.ts';
 
 /** Uniform floats in [−scale, scale), float32-rounded, from a seeded source. */
 function noise(count: number, seed: number, scale: number): Float32Array {
@@ -63,17 +62,6 @@ describe('elkanLloyd', () => {
     expect(fast.converged).toBe(false);
     expect(fast.iterations).toBe(2);
     expect(Array.from(fast.labels)).toEqual(Array.from(plainLloyd(data, d, start, 2).labels));
-  });
-});
-
-describe('fastKmeansPlusPlus', () => {
-  it('picks exactly the centres shared kmeansPlusPlus picks from the same draws', async () => {
-    const pop = await buildPopulation({ dataset: 'synthetic', clients: 2000, k: 6, seed: 8 });
-    for (const seed of [1, 2, 3]) {
-      expect(Array.from(fastKmeansPlusPlus(pop.matrix, pop.d, 8, seededRandom(seed)))).toEqual(Array.from(kmeansPlusPlus(pop.matrix, pop.d, 8, seededRandom(seed))));
-    }
-    const data = grid(1500, 3, 4);
-    expect(Array.from(fastKmeansPlusPlus(data, 3, 9, seededRandom(5)))).toEqual(Array.from(kmeansPlusPlus(data, 3, 9, seededRandom(5))));
   });
 });
 

@@ -4,11 +4,10 @@
  * its own seed, so a restart's result does not depend on which thread ran it or in
  * which order.
  */
-import { seededRandom, type KmeansResult } from '@edgeseg/shared';
+import { kmeansPlusPlus, seededRandom, type KmeansResult } from '@edgeseg/shared';
 import { deviceSeed } from '../population.ts';
 import { splitExact } from './centroids.ts';
 import { elkanLloyd } from './elkan.ts';
-import { fastKmeansPlusPlus } from './seeding.ts';
 
 /** One seeding of one baseline fit: fit `seed`, restart number `restart`. */
 export interface RestartJob {
@@ -25,7 +24,7 @@ export interface RestartJob {
  * const start = restartStart(matrix, 31, 8, { seed: 1, restart: 0 });
  */
 export function restartStart(data: Float32Array, d: number, k: number, job: RestartJob): Float64Array {
-  return fastKmeansPlusPlus(data, d, k, seededRandom(deviceSeed(job.seed, -100 - job.restart)));
+  return kmeansPlusPlus(data, d, k, seededRandom(deviceSeed(job.seed, -100 - job.restart)));
 }
 
 /**
