@@ -14,21 +14,16 @@
  */
 import { flattenCentroids, seededRandom, type RoundDescriptor } from '@edgeseg/shared';
 import {
-  CONTRIBUTION_INFO,
   addFieldInto,
-  base64urlToBytes,
   buildSecureContribution,
   buildSecureCountContribution,
   combineFieldShares,
-  contributionAad,
   encodeKmeansContribution,
   generateHpkeKeyPair,
   importHpkePrivateKey,
   newVerifyKey,
-  openShare,
-  prepareReport,
+  openAndPrepare,
   removeOffset,
-  reportNonce,
   roundDigest,
   vdafFor,
   verifyReport,
@@ -81,10 +76,8 @@ interface Aggregators {
 async function aggregate(round: RoundDescriptor, body: SecureContribution, agg: Aggregators, digest: Uint8Array): Promise<{ leader: bigint[]; helper: bigint[]; ms: number }> {
   const vdaf = vdafFor(round.kind, round.k, round.d);
   const t = performance.now();
-  const nonce = await reportNonce(body.round_id, body.id);
-  const pub = base64urlToBytes(body.public_share);
-  const leader = await prepareReport(vdaf, agg.verifyKey, 0, nonce, pub, await openShare(agg.leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', digest)));
-  const helper = await prepareReport(vdaf, agg.verifyKey, 1, nonce, pub, await openShare(agg.helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', digest)));
+  const leader = await openAndPrepare(round, digest, agg.verifyKey, 'leader', agg.leaderKey, { ...body, sealed: body.leader });
+  const helper = await openAndPrepare(round, digest, agg.verifyKey, 'helper', agg.helperKey, { ...body, sealed: body.helper });
   if (!(await verifyReport(vdaf, leader.prepShare, helper.prepShare, leader.jointRandSeed, helper.jointRandSeed))) {
     throw new Error(`--prio3-sample: an honest report (${body.id}) failed verification`);
   }

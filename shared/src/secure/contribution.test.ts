@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenCentroids } from '../assign.ts';
 import { randomBelow, seededRandom, type RandomSource } from '../random.ts';
 import type { RoundDescriptor, SecureContribution } from '../rounds.ts';
-import { base64urlLength, base64urlToBytes } from './bytes.ts';
+import { base64urlLength } from './bytes.ts';
 import {
   MAX_CONTRIBUTION_BODY_BYTES,
   MAX_SECURE_KMEANS_LENGTH,
@@ -15,9 +15,10 @@ import {
   secureReportBytes,
 } from './contribution.ts';
 import { decodeCountAggregate, decodeKmeansAggregate, encodeKmeansContribution, encodingScales, vectorLength } from './encode.ts';
-import { CONTRIBUTION_INFO, contributionAad, generateHpkeKeyPair, importHpkePrivateKey, openShare, type HpkeRecipientKey } from './hpke.ts';
+import { generateHpkeKeyPair, importHpkePrivateKey, type HpkeRecipientKey } from './hpke.ts';
 import { addFieldInto, combineFieldShares, zeroFieldVector } from './field.ts';
-import { newVerifyKey, prepareReport, removeOffset, reportGroup, reportNonce, vdafFor, verifyReport } from './prio3.ts';
+import { openAndPrepare } from './open-report.ts';
+import { newVerifyKey, removeOffset, reportGroup, vdafFor, verifyReport } from './prio3.ts';
 import { roundDigest } from './round-digest.ts';
 
 function gaussian(random: RandomSource): () => number {
@@ -77,12 +78,8 @@ const idOf = (i: number) => `device-${String(i).padStart(10, '0')}`;
  */
 async function aggregate(r: RoundDescriptor, body: SecureContribution, verifyKey: Uint8Array, d: Uint8Array): Promise<{ leader: bigint[]; helper: bigint[] } | null> {
   const vdaf = vdafFor(r.kind, r.k, r.d);
-  const nonce = await reportNonce(body.round_id, body.id);
-  const pub = base64urlToBytes(body.public_share);
-  const leaderShare = await openShare(leaderKey, body.leader, CONTRIBUTION_INFO, contributionAad(body, 'leader', d));
-  const helperShare = await openShare(helperKey, body.helper, CONTRIBUTION_INFO, contributionAad(body, 'helper', d));
-  const l = await prepareReport(vdaf, verifyKey, 0, nonce, pub, leaderShare);
-  const h = await prepareReport(vdaf, verifyKey, 1, nonce, pub, helperShare);
+  const l = await openAndPrepare(r, d, verifyKey, 'leader', leaderKey, { ...body, sealed: body.leader });
+  const h = await openAndPrepare(r, d, verifyKey, 'helper', helperKey, { ...body, sealed: body.helper });
   if (!(await verifyReport(vdaf, l.prepShare, h.prepShare, l.jointRandSeed, h.jointRandSeed))) return null;
   return { leader: l.outputShare, helper: h.outputShare };
 }

@@ -57,6 +57,7 @@ export {
   sameHpkeConfig,
   sealSecureVector,
 } from './contribution.ts';
+export { openAndPrepare, type SealedReport } from './open-report.ts';
 export {
   FIELD,
   FIELD_ELEMENT_BYTES,

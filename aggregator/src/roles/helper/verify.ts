@@ -8,18 +8,7 @@
  * rejection of that item alone, never a throw. Pure over an injected key lookup.
  */
 import type { RoundDescriptor } from '@edgeseg/shared';
-import {
-  CONTRIBUTION_INFO,
-  contributionAad,
-  encodeFieldVector,
-  openShare,
-  prepareReport,
-  reportGroup,
-  reportNonce,
-  vdafFor,
-  verifyReport,
-  type HpkeRecipientKey,
-} from '@edgeseg/shared/secure';
+import { encodeFieldVector, openAndPrepare, reportGroup, vdafFor, verifyReport, type HpkeRecipientKey } from '@edgeseg/shared/secure';
 import { idDigest } from '../../round/bucket.ts';
 import { checkRelayItem, relayItemId } from '../../round/relay.ts';
 import type { ShardItem } from '../../round/shard-store.ts';
@@ -52,11 +41,8 @@ export async function decideRelayedReport(raw: unknown, index: number, ctx: Help
   if (!item) return { id, verified: false };
   try {
     const key = await ctx.openingKey(item.sealed.config_id);
-    const aad = contributionAad({ round_id: d.round_id, id: item.id, slice: item.slice, public_share: item.public_share }, 'helper', ctx.digest);
-    const inputShare = await openShare(key, item.sealed, CONTRIBUTION_INFO, aad);
-    const vdaf = vdafFor(d.kind, d.k, d.d);
-    const mine = await prepareReport(vdaf, ctx.verifyKey, 1, await reportNonce(d.round_id, item.id), item.publicShare, inputShare);
-    if (!(await verifyReport(vdaf, item.prepShare, mine.prepShare, item.jointRandSeed, mine.jointRandSeed))) return { id, verified: false };
+    const mine = await openAndPrepare(d, ctx.digest, ctx.verifyKey, 'helper', key, { round_id: d.round_id, id: item.id, slice: item.slice, public_share: item.public_share, sealed: item.sealed });
+    if (!(await verifyReport(vdafFor(d.kind, d.k, d.d), item.prepShare, mine.prepShare, item.jointRandSeed, mine.jointRandSeed))) return { id, verified: false };
     const group = await reportGroup(ctx.verifyKey, item.id, d.groups);
     return { id, verified: true, item: { id: item.id, slice: item.slice, group, digest: await idDigest(item.id), share: encodeFieldVector(mine.outputShare) } };
   } catch {

@@ -11,17 +11,14 @@ import type { LocalContribution, SecureContribution } from '@edgeseg/shared';
 import {
   base64urlToBytes,
   bytesToBase64url,
-  CONTRIBUTION_INFO,
-  contributionAad,
   encodeFieldVector,
   fieldFromSigned,
-  openShare,
-  prepareReport,
+  openAndPrepare,
   reportGroup,
-  reportNonce,
   roundDigest,
-  vdafFor,
+  ShareOpenError,
   type HpkeRecipientKey,
+  type PreparedReport,
 } from '@edgeseg/shared/secure';
 import { idDigest } from '../../round/bucket.ts';
 import type { RoundRecord } from '../../round/record.ts';
@@ -45,19 +42,13 @@ export type LeaderIngest = { ok: true; item: LeaderShardItem } | { ok: false; pr
  */
 export async function ingestSecureReport(record: Pick<RoundRecord, 'descriptor' | 'verify_key'>, body: SecureContribution, privateKey: HpkeRecipientKey): Promise<LeaderIngest> {
   const d = record.descriptor;
-  const binding = { round_id: body.round_id, id: body.id, slice: body.slice, public_share: body.public_share };
-  let inputShare: Uint8Array;
+  const verifyKey = base64urlToBytes(record.verify_key);
+  let prepared: PreparedReport;
   try {
     // Sealed to the digest of the descriptor devices were shown: the one this leader stores.
-    inputShare = await openShare(privateKey, body.leader, CONTRIBUTION_INFO, contributionAad(binding, 'leader', await roundDigest(d)));
-  } catch {
-    return { ok: false, problem: 'undecryptable', detail: "the leader share does not open with this round's configuration, id, slice and public share" };
-  }
-  const verifyKey = base64urlToBytes(record.verify_key);
-  let prepared: Awaited<ReturnType<typeof prepareReport>>;
-  try {
-    prepared = await prepareReport(vdafFor(d.kind, d.k, d.d), verifyKey, 0, await reportNonce(d.round_id, body.id), base64urlToBytes(body.public_share), inputShare);
+    prepared = await openAndPrepare(d, await roundDigest(d), verifyKey, 'leader', privateKey, { ...body, sealed: body.leader });
   } catch (err) {
+    if (err instanceof ShareOpenError) return { ok: false, problem: 'undecryptable', detail: "the leader share does not open with this round's configuration, id, slice and public share" };
     if (!(err instanceof RangeError)) throw err;
     return { ok: false, problem: 'invalid-body', detail: `leader input share: ${err.message}` };
   }
