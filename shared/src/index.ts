@@ -19,6 +19,7 @@ export * from './budget.ts';
 export * from './grr.ts';
 export * from './reports.ts';
 export * from './rounds.ts';
+export * from './counts-measure.ts';
 export * from './campaigns.ts';
 export * from './impressions.ts';
 export * from './profile.ts';

@@ -31,8 +31,19 @@ export interface ContributionEncoding {
   weights: { coords: number; count: number; sqdist: number; silhouette: number };
 }
 
-/** Kinds of round: a k-means step, or a per-period segment count (one-hot). */
+/** Kinds of round: a k-means step, or a per-period count (one-hot). */
 export type RoundKind = 'kmeans' | 'counts';
+
+/**
+ * What a counts round counts, one value per device and week: its segment (of the model's
+ * k), its lifecycle stage (LIFECYCLE_STAGES), or one campaign it was shown (of the model's
+ * campaigns); each with a last "none" entry. Separate rounds, so each is its own Prio3
+ * histogram whose proof says the report adds exactly 1 to one entry.
+ */
+export type CountsMeasure = 'segment' | 'lifecycle' | 'impressions';
+
+/** Every {@link CountsMeasure}, in the order a device reports them each week. */
+export const COUNTS_MEASURES: readonly CountsMeasure[] = ['segment', 'lifecycle', 'impressions'];
 
 /** `GET /v1/rounds/current`: everything a device needs to contribute. */
 export interface RoundDescriptor {
@@ -73,6 +84,11 @@ export interface RoundDescriptor {
    * round closes after the week has ended, so an open week is never released.
    */
   period?: string;
+  /**
+   * Counts rounds only: what the round counts (counts-measure.ts). Absent means
+   * `segment`, so a segment round reads the same to SDKs that predate the field.
+   */
+  measure?: Exclude<CountsMeasure, 'segment'>;
   hpke: { leader: HpkeConfig; helper?: HpkeConfig };
 }
 

@@ -269,6 +269,11 @@ describe('parseLocalContribution', () => {
   });
 });
 
+/** `r` as a counts round of its k (one-hot entries, bound 1, a week). */
+function countsOf(r: RoundDescriptor): RoundDescriptor {
+  return { ...r, kind: 'counts', d: 0, slices: [r.slices[0]!.map(() => [])], encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } }, period: '2026-W48' };
+}
+
 describe('parseRoundDescriptor', () => {
   it('accepts the round of the tests, and a local round', () => {
     expect(parseRoundDescriptor(JSON.parse(JSON.stringify(round)))).toEqual({ ok: true, value: round });
@@ -300,8 +305,17 @@ describe('parseRoundDescriptor', () => {
     ['an HPKE config of another suite', (r) => ({ ...r, hpke: { ...r.hpke, leader: { ...r.hpke.leader, kem_id: 32 } } })],
     ['a compressed public key', (r) => ({ ...r, hpke: { ...r.hpke, leader: { ...r.hpke.leader, public_key: r.hpke.leader.public_key.slice(0, 44) } } })],
     ['a vector too long', (r) => ({ ...r, k: 64, d: 128, slices: [Array.from({ length: 64 }, () => new Array(128).fill(0))] })],
+    ['a k-means round that names a measure', (r) => ({ ...r, measure: 'lifecycle' })],
+    ['a counts round of an unknown measure', (r) => ({ ...countsOf(r), measure: 'ratings' })],
+    ['a counts round that names segments explicitly (absent means segments)', (r) => ({ ...countsOf(r), measure: 'segment' })],
   ])('refuses %s', (_, mutate) => {
     expect(parseRoundDescriptor(mutate(round)).ok).toBe(false);
+  });
+
+  it('accepts counts rounds of each measure, segments without the field', () => {
+    expect(parseRoundDescriptor(countsOf(round)).ok).toBe(true);
+    expect(parseRoundDescriptor({ ...countsOf(round), measure: 'lifecycle' }).ok).toBe(true);
+    expect(parseRoundDescriptor({ ...countsOf(round), measure: 'impressions' }).ok).toBe(true);
   });
 
   it('refuses a secure k-means round whose report would not fit the body cap, and the longest allowed one fits', () => {

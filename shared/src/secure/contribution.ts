@@ -37,7 +37,7 @@ const SEALED_FIELDS = ['config_id', 'enc', 'ct'] as const;
 const CONFIG_FIELDS = ['config_id', 'kem_id', 'kdf_id', 'aead_id', 'public_key'] as const;
 const ROUND_FIELDS = [
   'round_id', 'kind', 'mode', 'model_version', 'k', 'd', 'slices', 'groups', 'encoding',
-  'epsilon', 'delta', 'local_sigma2', 'opens_at', 'closes_at', 'period', 'min_batch', 'hpke',
+  'epsilon', 'delta', 'local_sigma2', 'opens_at', 'closes_at', 'period', 'measure', 'min_batch', 'hpke',
 ] as const;
 
 /**
@@ -261,7 +261,11 @@ export function parseRoundDescriptor(v: unknown): Checked<RoundDescriptor> {
   if (!isIntIn(v.min_batch, 1, Number.MAX_SAFE_INTEGER)) errors.push('min_batch: must be a positive integer (contributions per released bucket)');
   if (v.kind === 'counts') {
     if (!isPeriod(v.period)) errors.push('period: a counts round names its ISO week, such as 2026-W48');
-  } else if (v.period !== undefined) errors.push('period: only a counts round carries it');
+    if (v.measure !== undefined && v.measure !== 'lifecycle' && v.measure !== 'impressions') errors.push("measure: must be 'lifecycle' or 'impressions' when present (absent: segments)");
+  } else {
+    if (v.period !== undefined) errors.push('period: only a counts round carries it');
+    if (v.measure !== undefined) errors.push('measure: only a counts round carries it');
+  }
   const hpke = v.hpke;
   if (!isObject(hpke)) errors.push('hpke: must be an object');
   else {

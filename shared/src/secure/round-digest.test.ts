@@ -53,6 +53,7 @@ describe('roundDigest', () => {
     ['the helper config id', { hpke: { leader: round.hpke.leader, helper: config(3, 'C') } }],
     ['the leader key', { hpke: { leader: config(1, 'E'), helper: round.hpke.helper! } }],
     ['the mode', { mode: 'local', local_sigma2: 1e-12 }],
+    ['what a counts round counts', { measure: 'lifecycle' }],
   ])('changes with %s', async (_, change) => {
     expect(hex(await roundDigest({ ...round, ...change }))).not.toBe(hex(await roundDigest(round)));
   });

@@ -17,7 +17,7 @@ export const ROUND_DIGEST_BYTES = 32;
  */
 const DIGEST_FIELDS = [
   'round_id', 'kind', 'mode', 'model_version', 'k', 'd', 'slices', 'groups', 'encoding', 'epsilon', 'delta',
-  'local_sigma2', 'opens_at', 'closes_at', 'period', 'min_batch', 'hpke',
+  'local_sigma2', 'opens_at', 'closes_at', 'period', 'measure', 'min_batch', 'hpke',
 ] as const satisfies readonly (keyof RoundDescriptor)[];
 
 /** JSON with object keys sorted at every level and no whitespace: one text per value. */
@@ -35,7 +35,7 @@ function canonicalJson(v: unknown): string {
 /**
  * The canonical text a round digest hashes: the descriptor's configuration fields (kind,
  * k, d, slices, groups, encoding, ε, δ, σ² of a local round, open and close times, period,
- * minimum batch, both HPKE configs) as JSON with sorted keys.
+ * what a counts round counts, minimum batch, both HPKE configs) as JSON with sorted keys.
  *
  * @example
  * roundDigestInput(round) // '{"closes_at":…,"d":31,"delta":1e-9,…}'
