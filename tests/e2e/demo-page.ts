@@ -176,7 +176,8 @@ export function expectAllowedContributionBody(raw: string, round: RoundDescripto
   expect(Number(body.slice)).toBeLessThan(round.slices.length);
   expect(Object.keys(body.leader as object).sort()).toEqual(['config_id', 'ct', 'enc']);
   expect(Object.keys(body.helper as object).sort()).toEqual(['config_id', 'ct', 'enc']);
-  expectNoLeak(raw, 'contribution');
+  // The round id (checked above) is public and the same for every device; it may name what the round counts ("…-lifecycle").
+  expectNoLeak(raw.replace(JSON.stringify(round.round_id), '""'), 'contribution');
 }
 
 /**

@@ -12,17 +12,16 @@ import { SDK_BASE } from '../support/built-sdk.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { startHostOrigin, type HostOrigin } from '../support/host-origin.ts';
 import { reportsReceived } from '../support/ingest.ts';
-import { CATALOGUE, SDK_VERIFY } from './demo-page.ts';
+import { finishedTitleEvents } from './catalogue-events.ts';
+import { SDK_VERIFY } from './demo-page.ts';
+import { expectServedCrossOrigin } from './outside-traffic.ts';
 
 const base = inject('baseUrl');
 const authJwk = inject('authJwk');
 const sdk = `${base}${SDK_BASE}`;
 
 /** Two finished titles of the demo catalogue as playback events (play + complete each). */
-const EVENTS = CATALOGUE.titles.slice(0, 2).flatMap((t) => {
-  const durationSec = t.minutes * 60;
-  return (['play', 'complete'] as const).map((type) => ({ type, contentId: t.id, genres: t.genres, durationSec, positionSec: type === 'play' ? 0 : durationSec, device: 'tv' as const }));
-});
+const EVENTS = finishedTitleEvents(2);
 
 /** The host page that imports the SDK and the preference centre as ES modules from the endpoint. */
 const MODULE_PAGE = `<!doctype html>
@@ -105,13 +104,7 @@ async function expectSegmentAndReport(path: string, more: (page: import('playwri
     // The chunks came from the endpoint, cross-origin, with CORS and immutable caching.
     const fetched = sdkResponses.map((r) => new URL(r.url()).pathname);
     for (const p of SDK_VERIFY) expect(fetched).toContain(p);
-    for (const r of sdkResponses) {
-      expect(r.status(), r.url()).toBe(200);
-      const headers = await r.allHeaders();
-      expect(headers['access-control-allow-origin'], r.url()).toBe('*');
-      expect(headers['cache-control'], r.url()).toMatch(/\bimmutable\b/);
-      expect(headers['cache-control'], r.url()).toMatch(/max-age=\d{6,}/);
-    }
+    await expectServedCrossOrigin(sdkResponses);
     await more(page);
   } finally {
     await browser.close();
