@@ -6,7 +6,7 @@ import { bucketIn, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { selectorOf, type BatchSelector } from '../../round/close.ts';
 import { fieldVectorToBase64 } from '../../round/wire.ts';
 import { ledgerPayload, ledgerRelease, type LedgerPayload, type LedgerRelease } from './ledger.ts';
-import { helperPolicyFromVars, mergePolicy, parseSigma2, reviewRound, type HelperPolicy, type HelperPolicyVars, type RoundRule } from './policy.ts';
+import { helperPolicyFromVars, mergePolicy, parseSigma2, reviewRound, roundCharge, type HelperPolicy, type HelperPolicyVars, type RoundRule } from './policy.ts';
 import { decideRelease, type ReleaseRule } from './release.ts';
 import type { HelperShard } from './shard.ts';
 
@@ -173,8 +173,9 @@ export class HelperCoordinator extends DurableObject<HelperCoordinatorEnv> {
       return { ok: true, round_id: descriptor.round_id, digest, sigma2: existing.sigma2 };
     }
     const acceptedRounds = this.ctx.storage.sql
-      .exec<{ round_id: string; kind: RoundDescriptor['kind']; epsilon: number; closes_at: number }>(`SELECT round_id, kind, epsilon, closes_at FROM ${TABLE_ROUNDS}`)
-      .toArray();
+      .exec<RoundRow>(`SELECT record FROM ${TABLE_ROUNDS}`)
+      .toArray()
+      .map((row) => roundCharge((JSON.parse(row.record) as HelperRound).descriptor));
     const review = reviewRound(descriptor, statedSigma2, this.policy(), { nowS, ownHelperConfigs, acceptedRounds });
     if (!review.ok) return { ok: false, conflict: false, rule: review.rule, detail: review.detail };
     this.save({ descriptor, digest, sigma2: review.sigma2, verify_key: verifyKey, shards: HELPER_SHARDS, state: 'open', accepted_at: nowS });

@@ -1,7 +1,7 @@
 import type { HpkeConfig, RoundDescriptor } from '@edgeseg/shared';
-import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
+import { rhoForEpsilon, sigma2ForEpsilon, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HELPER_POLICY, BUDGET_WINDOW_S, formatSigma2, helperPolicyFromVars, mergePolicy, parseSigma2, POLICY_VARS, reviewRound, type AcceptedRoundCharge, type HelperPolicy, type ReviewContext } from './policy.ts';
+import { DEFAULT_HELPER_POLICY, BUDGET_WINDOW_S, formatSigma2, helperPolicyFromVars, mergePolicy, parseSigma2, POLICY_VARS, reviewRound, roundCharge, type AcceptedRoundCharge, type HelperPolicy, type ReviewContext } from './policy.ts';
 
 const NOW = 1_800_000_000;
 const HELPER: HpkeConfig = { config_id: 2, kem_id: 16, kdf_id: 1, aead_id: 1, public_key: 'helper-public-key' };
@@ -116,23 +116,52 @@ describe('reviewRound', () => {
     }
   });
 
-  it('charges the 30-day budget per kind of round', () => {
-    const d = kmeans({ round_id: 'r-3', epsilon: 1 });
-    const earlier = (round_id: string, kind: RoundDescriptor['kind'], closes_at: number): AcceptedRoundCharge => ({ round_id, kind, epsilon: 1, closes_at });
-    // One training round in the window: 1 + 1 = 2, within the default budget of 2.
-    expect(reviewRound(d, honestSigma2(d), POLICY, ctx([earlier('r-1', 'kmeans', NOW - 86_400)])).ok).toBe(true);
-    // Two: over budget.
-    const over = reviewRound(d, honestSigma2(d), POLICY, ctx([earlier('r-1', 'kmeans', NOW - 86_400), earlier('r-2', 'kmeans', NOW - 2 * 86_400)]));
+  it('charges the 30-day budget per kind of round, composed as the device composes (smaller of Σ ε and zCDP)', () => {
+    const d = kmeans({ round_id: 'r-new', epsilon: 1 });
+    const earlier = (round_id: string, kind: RoundDescriptor['kind'], closes_at: number): AcceptedRoundCharge => roundCharge(kind === 'kmeans' ? kmeans({ round_id, closes_at }) : counts({ round_id, closes_at, period: round_id }));
+    // How many ε = 1 training rounds one device can be in within 2 ε, composed under zCDP at δ = 1e-9.
+    const fit = Array.from({ length: 10 }, (_, n) => n + 1).filter((n) => Math.min(n, zcdpToEpsilon(n * rhoForEpsilon(1, 1e-9), 1e-9)) <= 2 + 1e-9).length;
+    expect(fit).toBeGreaterThanOrEqual(2); // plain Σ ε would stop at 2
+    const rounds = (n: number) => Array.from({ length: n }, (_, i) => earlier(`r-${i}`, 'kmeans', NOW - (i + 1) * 86_400));
+    expect(reviewRound(d, honestSigma2(d), POLICY, ctx(rounds(fit - 1))).ok).toBe(true);
+    const over = reviewRound(d, honestSigma2(d), POLICY, ctx(rounds(fit)));
     expect(over).toMatchObject({ ok: false, rule: 'budget' });
+    if (!over.ok) expect(over.detail).toMatch(/zCDP/);
     // Counts rounds charge the other budget; rounds closed 30 days or more before do not count.
-    expect(reviewRound(d, honestSigma2(d), POLICY, ctx([earlier('c-1', 'counts', NOW), earlier('c-2', 'counts', NOW), earlier('r-1', 'kmeans', d.closes_at - BUDGET_WINDOW_S)])).ok).toBe(true);
-    // A round accepted earlier that closes later shares a window with this one too.
-    const later = reviewRound(d, honestSigma2(d), POLICY, ctx([earlier('r-1', 'kmeans', d.closes_at + 10 * 86_400), earlier('r-2', 'kmeans', d.closes_at + 20 * 86_400)]));
-    expect(later).toMatchObject({ ok: false, rule: 'budget' });
+    expect(reviewRound(d, honestSigma2(d), POLICY, ctx([...rounds(fit - 2), earlier('2026-W40', 'counts', NOW), earlier('2026-W41', 'counts', NOW), earlier('r-old', 'kmeans', d.closes_at - BUDGET_WINDOW_S)])).ok).toBe(true);
+    // Rounds accepted earlier that close later share a window with this one too.
+    const later = Array.from({ length: fit }, (_, i) => earlier(`r-l${i}`, 'kmeans', d.closes_at + (i + 1) * 86_400));
+    expect(reviewRound(d, honestSigma2(d), POLICY, ctx(later))).toMatchObject({ ok: false, rule: 'budget' });
+  });
+
+  it('fits five weeks of segment, lifecycle and impression counts rounds (0.4, 0.3, 0.3) in the default 2 ε per 30 days', () => {
+    const WEEK = 7 * 86_400;
+    const weeks = ['2026-W44', '2026-W45', '2026-W46', '2026-W47'];
+    const accepted = weeks.flatMap((period, w) =>
+      (['segment', 'lifecycle', 'impressions'] as const).map((measure) =>
+        roundCharge(counts({ round_id: `c-${period}-v1-${measure}`, period, epsilon: measure === 'segment' ? 0.4 : 0.3, closes_at: NOW - (4 - w) * WEEK + 3600, ...(measure === 'segment' ? {} : { measure }) })),
+      ),
+    );
+    for (const [measure, epsilon] of [['segment', 0.4], ['lifecycle', 0.3], ['impressions', 0.3]] as const) {
+      const d = counts({ round_id: `c-2026-W48-v1-${measure}`, epsilon, ...(measure === 'segment' ? {} : { measure }) });
+      expect(reviewRound(d, honestSigma2(d), POLICY, ctx(accepted)).ok).toBe(true);
+    }
+    // By plain sums the same weeks would be 5 × 1.0 = 5 ε: the budget counts the composition.
+    expect(accepted.reduce((sum, r) => sum + r.epsilon, 0) + 0.4).toBeGreaterThan(POLICY.budget_measurement);
+  });
+
+  it('charges the counts rounds of one week and measure once, whatever the model version (a device joins one)', () => {
+    const policy = { ...POLICY, budget_measurement: 1 };
+    const versions = [1, 2, 3, 4, 5].map((v) => roundCharge(counts({ round_id: `c-2026-W48-v${v}`, model_version: v, epsilon: 1 })));
+    const d = counts({ round_id: 'c-2026-W48-v6', model_version: 6, epsilon: 1 });
+    expect(reviewRound(d, honestSigma2(d), policy, ctx(versions)).ok).toBe(true);
+    // Another measure of the same week is another release.
+    const stages = counts({ round_id: 'c-2026-W48-v6-lifecycle', model_version: 6, epsilon: 1, measure: 'lifecycle' });
+    expect(reviewRound(stages, honestSigma2(stages), policy, ctx(versions))).toMatchObject({ ok: false, rule: 'budget' });
   });
 
   it('does not charge a round against itself (the same round id asked again)', () => {
     const d = kmeans({ epsilon: 1 });
-    expect(reviewRound(d, honestSigma2(d), { ...POLICY, budget_training: 1 }, ctx([{ round_id: d.round_id, kind: 'kmeans', epsilon: 1, closes_at: d.closes_at }])).ok).toBe(true);
+    expect(reviewRound(d, honestSigma2(d), { ...POLICY, budget_training: 1 }, ctx([roundCharge(d)])).ok).toBe(true);
   });
 });

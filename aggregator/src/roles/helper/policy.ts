@@ -3,8 +3,8 @@
  * leader asks the helper to serve (DAP helpers' task configuration checks and their
  * `opt_out_reason`): the helper computes σ² itself and serves no round outside policy.
  */
-import type { HpkeConfig, RoundDescriptor } from '@edgeseg/shared';
-import { reduceRational, sigma2ForEpsilon, type Rational } from '@edgeseg/shared/dp';
+import { BUDGET_DELTA, type CountsMeasure, type HpkeConfig, type RoundDescriptor } from '@edgeseg/shared';
+import { reduceRational, rhoForEpsilon, sigma2ForEpsilon, zcdpToEpsilon, type Rational } from '@edgeseg/shared/dp';
 import { MAX_ENCODING_BOUND, sameHpkeConfig } from '@edgeseg/shared/secure';
 
 /** What the helper's operator allows. Flat, so a partial JSON patch names fields directly. */
@@ -15,9 +15,9 @@ export interface HelperPolicy {
   max_epsilon: number;
   /** Largest δ of one round. */
   max_delta: number;
-  /** ε of k-means rounds whose close falls in any 30 days. */
+  /** ε of k-means rounds whose close falls in any 30 days (composed: see {@link reviewRound}). */
   budget_training: number;
-  /** ε of counts rounds whose close falls in any 30 days. */
+  /** ε of counts rounds whose close falls in any 30 days (composed: see {@link reviewRound}). */
   budget_measurement: number;
   max_groups: number;
   max_slices: number;
@@ -49,7 +49,21 @@ export interface AcceptedRoundCharge {
   round_id: string;
   kind: RoundDescriptor['kind'];
   epsilon: number;
+  delta: number;
   closes_at: number;
+  /** Counts rounds: the week counted and what is counted (a device joins one such round per pair). */
+  period?: string;
+  measure?: CountsMeasure;
+}
+
+/**
+ * What a round charges the budget, from its descriptor.
+ *
+ * @example
+ * const charges = storedRounds.map((r) => roundCharge(r.descriptor));
+ */
+export function roundCharge(d: RoundDescriptor): AcceptedRoundCharge {
+  return { round_id: d.round_id, kind: d.kind, epsilon: d.epsilon, delta: d.delta, closes_at: d.closes_at, ...(d.kind === 'counts' && d.period ? { period: d.period, measure: d.measure ?? 'segment' } : {}) };
 }
 
 /** What a review needs besides the descriptor: the helper's clock, keys and earlier rounds. */
@@ -210,19 +224,49 @@ function encodingProblem(d: RoundDescriptor): string | null {
 }
 
 /**
- * ε already charged in each 30-day window the new round falls in: every window ending at
- * the new round's close or at the close of a later accepted round of the same kind that
- * is less than 30 days after it (a round accepted earlier but closing later must not be
- * pushed over budget by this one either). Returns the worst window.
+ * Which releases one device can be part of at most once: each k-means round, and one
+ * counts round per (measure, week) whatever the model version (the device marks the week
+ * per measure, and its own ledger charges any further one), so several versions' rounds
+ * of one week compose in parallel.
  */
-function worstWindow(d: RoundDescriptor, accepted: readonly AcceptedRoundCharge[]): { end: number; spent: number } {
+function releaseKey(r: AcceptedRoundCharge): string {
+  return r.kind === 'counts' && r.period ? `counts:${r.measure ?? 'segment'}:${r.period}` : `round:${r.round_id}`;
+}
+
+/**
+ * ε of `rounds` for one device: per release key the largest ε and ρ, then the smaller of
+ * Σ ε and the zCDP composition of Σ ρ at δ = BUDGET_DELTA, as the device's own ledger
+ * counts. ρ of a round is that of the discrete Gaussian calibrated for its (ε, δ), δ
+ * charged at no less than BUDGET_DELTA.
+ */
+function composedEpsilon(rounds: readonly AcceptedRoundCharge[]): number {
+  const byKey = new Map<string, { epsilon: number; rho: number }>();
+  for (const r of rounds) {
+    const rho = rhoForEpsilon(r.epsilon, Math.min(0.5, Math.max(r.delta, BUDGET_DELTA)));
+    const seen = byKey.get(releaseKey(r));
+    byKey.set(releaseKey(r), { epsilon: Math.max(seen?.epsilon ?? 0, r.epsilon), rho: Math.max(seen?.rho ?? 0, rho) });
+  }
+  const parts = [...byKey.values()];
+  const epsilon = parts.reduce((sum, p) => sum + p.epsilon, 0);
+  return parts.length ? Math.min(epsilon, zcdpToEpsilon(parts.reduce((sum, p) => sum + p.rho, 0), BUDGET_DELTA)) : 0;
+}
+
+/**
+ * The worst 30-day window the new round falls in, with the new round charged: every window
+ * ending at its close or at the close of a later accepted round of the same budget kind
+ * less than 30 days after it (a round accepted earlier but closing later must not be
+ * pushed over budget by this one either). `before` is that window without the new round.
+ */
+function worstWindow(d: RoundDescriptor, accepted: readonly AcceptedRoundCharge[]): { end: number; before: number; after: number } {
   const kind = budgetKindOf(d.kind);
   const same = accepted.filter((r) => r.round_id !== d.round_id && budgetKindOf(r.kind) === kind);
   const ends = [d.closes_at, ...same.map((r) => r.closes_at).filter((c) => c > d.closes_at && c - BUDGET_WINDOW_S < d.closes_at)];
-  let worst = { end: d.closes_at, spent: -1 };
+  const charge = roundCharge(d);
+  let worst = { end: d.closes_at, before: 0, after: -1 };
   for (const end of ends) {
-    const spent = same.filter((r) => r.closes_at > end - BUDGET_WINDOW_S && r.closes_at <= end).reduce((s, r) => s + r.epsilon, 0);
-    if (spent > worst.spent) worst = { end, spent };
+    const inWindow = same.filter((r) => r.closes_at > end - BUDGET_WINDOW_S && r.closes_at <= end);
+    const after = composedEpsilon([...inWindow, charge]);
+    if (after > worst.after) worst = { end, before: composedEpsilon(inWindow), after };
   }
   return worst;
 }
@@ -231,6 +275,8 @@ function worstWindow(d: RoundDescriptor, accepted: readonly AcceptedRoundCharge[
  * Reviews a round the leader asks the helper to serve, against the helper's policy, its
  * clock, its own keys and its 30-day budget, and computes the helper's own σ² from
  * (ε, δ, encoding.bound). The first rule broken is named, with the numbers in `detail`.
+ * The budget counts what one device can have spent in any 30 days of the round's kind:
+ * the smaller of Σ ε and the zCDP composition, one counts round per (measure, week).
  *
  * @example
  * const review = reviewRound(descriptor, '9/2', policy, { nowS, ownHelperConfigs, acceptedRounds });
@@ -265,8 +311,8 @@ export function reviewRound(d: RoundDescriptor, statedSigma2: string, policy: He
   const kind = budgetKindOf(d.kind);
   const budget = kind === 'training' ? policy.budget_training : policy.budget_measurement;
   const window = worstWindow(d, ctx.acceptedRounds);
-  if (window.spent + d.epsilon > budget + BUDGET_TOLERANCE) {
-    return refuse('budget', `${kind} ε in the 30 days to ${window.end} would be ${window.spent} + ${d.epsilon} = ${window.spent + d.epsilon}, over the helper's budget of ${budget}`);
+  if (window.after > budget + BUDGET_TOLERANCE) {
+    return refuse('budget', `${kind} ε in the 30 days to ${window.end} would be ${window.after.toFixed(3)} with this round (${window.before.toFixed(3)} without it; the smaller of Σ ε and zCDP at δ = ${BUDGET_DELTA}), over the helper's budget of ${budget}`);
   }
   return { ok: true, sigma2: formatSigma2(own) };
 }
