@@ -9,7 +9,7 @@
 import type { KvValues, LedgerEntry, Store } from './store.ts';
 
 /** The `kv` keys that survive erase: what was released, never what the viewer did. */
-const RELEASE_MARKS: readonly (keyof KvValues)[] = ['reportedPeriod', 'lifecyclePeriod', 'impressionPeriod', 'countedPeriod', 'contributedRound', 'model'];
+const RELEASE_MARKS: readonly (keyof KvValues)[] = ['reportedPeriod', 'lifecyclePeriod', 'impressionPeriod', 'countedPeriod', 'lifecycleCountedPeriod', 'impressionCountedPeriod', 'contributedRound', 'model'];
 
 const FLOOR_WINDOW_MS = 365 * 86_400_000;
 

@@ -1,8 +1,9 @@
 /**
  * Release scheduling: when something may leave the device, and what. Under
- * measurement, once per ISO week, the segment report (GRR, or a secret-shared one-hot
- * to the week's counts round when the model counts securely) and the lifecycle report;
- * once per finished week the impression report; under model_improvement one
+ * measurement, once per ISO week, the segment and lifecycle reports and, for the
+ * finished week, the impression report: randomized (GRR) on a single operator, or, when
+ * the model counts securely, a secret-shared one-hot to each measure's weekly counts
+ * round (and no randomized report at all); under model_improvement one
  * contribution per open round. Each is queued once and charged to the ledger in one
  * transaction (release.ts); the sender delivers it. Every decision not to release is
  * said through `log` (the `debug` option). Randomized (GRR) values are memoised
@@ -13,6 +14,8 @@
  */
 import {
   BUDGET_DELTA,
+  COUNTS_MEASURES,
+  countsPeriod,
   featureVector,
   impressionEpsilon,
   impressionTruth,
@@ -21,6 +24,7 @@ import {
   standardise,
   LIFECYCLE_STAGES,
   DAY_MS,
+  type CountsMeasure,
   type FeatureState,
   type HpkeConfig,
   type ModelManifest,
@@ -38,6 +42,12 @@ import { queueOnce, unfit, type Mark, type Release } from './release.ts';
 import type { GrrMemoKey } from './release/grr-memo.ts';
 import { fetchRoundHead, type RoundHead } from './rounds.ts';
 import { readKv, type Store } from './store.ts';
+
+/** Why no randomized report is sent: the model's counts rounds count it instead (count()). */
+const SECURE = 'the model counts securely';
+/** Per counts measure: the ledger's words and the `kv` mark that makes it once a week. */
+const COUNT_LABELS: Record<CountsMeasure, string> = { segment: 'counts', lifecycle: 'lifecycle counts', impressions: 'impression counts' };
+const COUNT_MARKS: Record<CountsMeasure, Mark> = { segment: 'countedPeriod', lifecycle: 'lifecycleCountedPeriod', impressions: 'impressionCountedPeriod' };
 
 /** What the scheduler reads of the segmenter, and what it may do. */
 export interface ReleaseContext {
@@ -64,11 +74,15 @@ export interface ReleaseContext {
 }
 
 export interface ReleaseScheduler {
-  /** This week's segment and lifecycle reports, once each. */
+  /** This week's randomized segment and lifecycle reports, once each (none when the model counts securely). */
   report(): Promise<void>;
-  /** Last week's impression report, once. */
+  /** Last week's randomized impression report, once (none when the model counts securely). */
   impressions(): Promise<void>;
-  /** This week's secure count, once (`retry`: look for the round again even if already asked this week). */
+  /**
+   * When the model counts securely: this week's segment and lifecycle counts and last
+   * week's impression count, once each, one after another (`retry`: look for the rounds
+   * again even if already asked this week).
+   */
   count(retry?: boolean): Promise<void>;
   /** A contribution to the open k-means round, once per round (`fetchRound`: ask the server which round is open). */
   contribute(fetchRound: boolean): Promise<void>;
@@ -90,8 +104,8 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
   let round: RoundHead | null = null;
   /** Contribution checks (rounds and counts) run one after another; flush() waits for them. */
   let contributing: Promise<void> = Promise.resolve();
-  /** The ISO week whose counts round was last looked for: asked again only after a model fetch or a day. */
-  let countsAsked = '';
+  /** Per measure, the ISO week whose counts round was last looked for: asked again only after a model fetch or a day. */
+  let countsAsked: Partial<Record<CountsMeasure, string>> = {};
   /** Whether the missing helper pin was reported: once per segmenter, then only logged. */
   let pinMissingSaid = false;
 
@@ -125,9 +139,9 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
   }
 
   /** The open round of `kind`, or null; a failed request is `request-failed`. */
-  async function openRound(kind: 'counts' | 'kmeans'): Promise<RoundHead | null> {
+  async function openRound(kind: 'counts' | 'kmeans', measure?: CountsMeasure): Promise<RoundHead | null> {
     try {
-      return await fetchRoundHead(ctx.fetch, ctx.endpoint, kind);
+      return await fetchRoundHead(ctx.fetch, ctx.endpoint, kind, measure);
     } catch (err) {
       throw new EdgesegError('request-failed', 'contribute', String(err), err);
     }
@@ -169,7 +183,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       const db = ctx.store();
       const m = ctx.model();
       const s = ctx.segment();
-      const why = noMeasurement(m) || (!s ? 'no segment yet' : null);
+      const why = noMeasurement(m) || (m && m.measurement === 'secure' ? SECURE : !s ? 'no segment yet' : null);
       if (!db || !m || !s || why) return why ? ctx.log(`no weekly report: ${why}`) : undefined;
       const nowMs = ctx.now();
       const period = isoWeekPeriod(nowMs);
@@ -182,7 +196,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
       };
       try {
         const modelVersion = m.version;
-        if (m.measurement !== 'secure') add('reportedPeriod', 'report', { kind: 'report', modelVersion, k: m.k, epsilon: m.epsilon.report, truth: s.id });
+        add('reportedPeriod', 'report', { kind: 'report', modelVersion, k: m.k, epsilon: m.epsilon.report, truth: s.id });
         if (s.lifecycle) add('lifecyclePeriod', 'lifecycle', { kind: 'lifecycle', modelVersion, k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(m), truth: LIFECYCLE_STAGES.indexOf(s.lifecycle) }, 'lifecycle');
         await release(db, reports, nowMs);
       } catch (err) {
@@ -193,7 +207,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
     async impressions() {
       const db = ctx.store();
       const m = ctx.model();
-      const why = noMeasurement(m) || (m && !(m.campaigns && m.campaigns.length) ? 'the model has no campaigns' : null);
+      const why = noMeasurement(m) || (m && !(m.campaigns && m.campaigns.length) ? 'the model has no campaigns' : m && m.measurement === 'secure' ? SECURE : null);
       if (!db || !m || why) return why ? ctx.log(`no impression report: ${why}`) : undefined;
       const nowMs = ctx.now();
       const period = isoWeekPeriod(nowMs - 7 * DAY_MS); // a week is reported once it is over
@@ -210,23 +224,35 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
     },
 
     count(retry = false) {
-      if (retry) countsAsked = '';
-      return serially(async () => {
-        const db = ctx.store();
-        const m = ctx.model();
-        const c = ctx.consent();
-        const nowMs = ctx.now();
-        const period = isoWeekPeriod(nowMs);
-        const segment = ctx.segment();
-        // Without personalization the device counts as "no segment"; with it, it waits for one.
-        if (!db || !m || m.measurement !== 'secure' || !c.measurement || (c.personalization && !segment) || countsAsked === period) return;
-        countsAsked = period;
-        if (!ctx.helper) return helperMissing(`counts ${period}`);
-        if ((await readKv(db, 'countedPeriod')) === period) return ctx.log(`counts ${period}: already contributed`);
-        const r = await openRound('counts');
-        if (!r || r.period !== period) return ctx.log(`counts ${period}: no counts round open for this week yet`);
-        await joinRound(db, m, r, 'countedPeriod', period, `counts ${period}`, { kind: 'counts', x: null, counts: { period, segment: segment && segment.id } }, () => ctx.consent().measurement, nowMs);
+      if (retry) countsAsked = {};
+      let done = contributing;
+      // One task per measure, so a failed request for one round does not skip the others.
+      COUNTS_MEASURES.forEach((measure) => {
+        done = serially(async () => {
+          const db = ctx.store();
+          const m = ctx.model();
+          const c = ctx.consent();
+          const nowMs = ctx.now();
+          const period = countsPeriod(measure, nowMs);
+          const s = ctx.segment();
+          const campaigns = (m && m.campaigns) || [];
+          // Without personalization the device counts as "none"; with it, segment and stage wait for a segment.
+          if (!db || !m || m.measurement !== 'secure' || !c.measurement || (measure !== 'impressions' && c.personalization && !s) || countsAsked[measure] === period) return;
+          countsAsked[measure] = period;
+          const label = `${COUNT_LABELS[measure]} ${period}`;
+          if (measure === 'impressions' && !campaigns.length) return ctx.log(`${label}: the model has no campaigns`);
+          if (!ctx.helper) return helperMissing(label);
+          const mark = COUNT_MARKS[measure];
+          if ((await readKv(db, mark)) === period) return ctx.log(`${label}: already contributed`);
+          const r = await openRound('counts', measure);
+          if (!r || r.period !== period || (r.measure || 'segment') !== measure) return ctx.log(`${label}: no counts round open for it yet`);
+          // The entry counted; null (or impressionTruth's campaigns.length) is "none", so every device that granted measurement sends one each week.
+          const value =
+            measure === 'impressions' ? impressionTruth(campaigns, ((await readKv(db, 'shown')) || {})[period] || []) : measure === 'segment' ? s && s.id : s && s.lifecycle ? LIFECYCLE_STAGES.indexOf(s.lifecycle) : null;
+          await joinRound(db, m, r, mark, period, label, { kind: 'counts', x: null, counts: { period, measure, value } }, () => ctx.consent().measurement, nowMs);
+        });
       });
+      return done;
     },
 
     contribute(fetchRound) {
@@ -249,7 +275,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
 
     reset() {
       round = null;
-      countsAsked = '';
+      countsAsked = {};
     },
   };
 }

@@ -12,7 +12,7 @@ import { grrMemoId, recallGrr, type GrrMemoKey } from './release/grr-memo.ts';
 import type { EdgesegDB, GrrMemo, KvValues, LedgerEntry, OutboxItem, Store } from './store.ts';
 
 /** The `kv` keys that remember what was released last (a period or a round id). */
-export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'lifecyclePeriod' | 'contributedRound' | 'countedPeriod';
+export type Mark = 'reportedPeriod' | 'impressionPeriod' | 'lifecyclePeriod' | 'contributedRound' | 'countedPeriod' | 'lifecycleCountedPeriod' | 'impressionCountedPeriod';
 
 /** One thing to release once: the outbox item, what it spends, and the mark that makes it once-only. */
 export interface Release {

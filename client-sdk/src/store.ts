@@ -103,6 +103,10 @@ export interface KvValues {
    * week, as the randomized report it replaces, so also at most once per round).
    */
   countedPeriod: string;
+  /** The last ISO week whose secure lifecycle-stage counts round this device contributed to (instead of the randomized lifecycle report). */
+  lifecycleCountedPeriod: string;
+  /** The last finished ISO week whose secure impression counts round this device contributed to (instead of the randomized impression report). */
+  impressionCountedPeriod: string;
   /** The last ISO week an impression report was created for (each week's report goes out the week after). */
   impressionPeriod: string;
   /** The last ISO week a lifecycle report was created for (one a week, beside the segment report). */

@@ -1,4 +1,4 @@
-import { type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
+import { LIFECYCLE_STAGES, type Campaign, type CountsMeasure, type ModelManifest, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
 import {
   CONTRIBUTION_INFO,
   SUMVEC_OFFSET,
@@ -86,14 +86,14 @@ async function joinWith(
   chunk: typeof source,
   roundValue: unknown,
   x: Float32Array | null,
-  opts: { keys?: typeof pinned | undefined; version?: number; nowMs?: number; helper?: typeof pinned.helper; kind?: source.RoundJob['kind']; counts?: source.RoundJob['counts'] } = {},
+  opts: { keys?: typeof pinned | undefined; version?: number; nowMs?: number; helper?: typeof pinned.helper; kind?: source.RoundJob['kind']; counts?: source.RoundJob['counts']; campaigns?: Campaign[] } = {},
 ): Promise<Queued[]> {
   const queued: Queued[] = [];
   await chunk.join({
     kind: opts.kind ?? 'kmeans',
     counts: opts.counts,
     round: roundValue,
-    model: modelPinning('keys' in opts ? opts.keys : pinned, opts.version),
+    model: { ...modelPinning('keys' in opts ? opts.keys : pinned, opts.version), ...(opts.campaigns ? { campaigns: opts.campaigns } : {}) },
     x,
     helper: opts.helper,
     nowMs: opts.nowMs ?? 1_800_000_000_000,
@@ -215,7 +215,7 @@ function countsRound(): RoundDescriptor {
 }
 
 describe.each(chunks)('join a counts round, %s', (_name, load) => {
-  const counts = (segment: number | null, period = WEEK) => ({ kind: 'counts' as const, counts: { period, segment }, nowMs: IN_WEEK_MS });
+  const counts = (value: number | null, period = WEEK, measure: CountsMeasure = 'segment') => ({ kind: 'counts' as const, counts: { period, measure, value }, nowMs: IN_WEEK_MS });
 
   it('seals the one-hot of the segment (or "no segment") under measurement; both aggregators together read one device there', async () => {
     const chunk = await load();
@@ -236,19 +236,58 @@ describe.each(chunks)('join a counts round, %s', (_name, load) => {
   it('refuses a counts round of another week, another k or model, other keys than the pinned ones, or without the segment', async () => {
     const chunk = await load();
     const r = countsRound();
-    await expect(joinWith(chunk, { ...r, period: '2027-W01' }, null, counts(1))).rejects.toThrow(/does not count this week's 3 segments; nothing was sent/);
-    await expect(joinWith(chunk, r, null, counts(1, '2027-W03'))).rejects.toThrow(/does not count this week's/);
-    await expect(joinWith(chunk, { ...r, k: K + 1, slices: [[[], [], [], []]] }, null, counts(1))).rejects.toThrow(/does not count this week's 3 segments/);
+    await expect(joinWith(chunk, { ...r, period: '2027-W01' }, null, counts(1))).rejects.toThrow(/does not count the 3 segment categories of 2027-W02; nothing was sent/);
+    await expect(joinWith(chunk, r, null, counts(1, '2027-W03'))).rejects.toThrow(/does not count the 3 segment categories of 2027-W03/);
+    await expect(joinWith(chunk, { ...r, k: K + 1, slices: [[[], [], [], []]] }, null, counts(1))).rejects.toThrow(/does not count the 3 segment categories/);
     await expect(joinWith(chunk, r, null, { ...counts(1), version: r.model_version + 1 })).rejects.toThrow(/for model v3, not v4/);
     await expect(joinWith(chunk, { ...r, hpke: { ...r.hpke, helper: { ...r.hpke.helper, public_key: otherKey } } }, null, counts(1))).rejects.toThrow(/pinned in the signed model/);
     await expect(joinWith(chunk, r, null, { ...counts(1), helper: { ...pinned.helper, public_key: otherKey } })).rejects.toThrow(/the app pins/);
     await expect(joinWith(chunk, r, null, { ...counts(1), keys: undefined })).rejects.toThrow(/pinned/);
-    await expect(joinWith(chunk, r, null, { kind: 'counts', nowMs: IN_WEEK_MS })).rejects.toThrow(/does not count this week's/);
+    await expect(joinWith(chunk, r, null, { kind: 'counts', nowMs: IN_WEEK_MS })).rejects.toThrow(/does not count the 3 segment categories of the week asked for/);
     await expect(joinWith(chunk, r, null, { ...counts(1), nowMs: r.closes_at * 1000 })).rejects.toThrow(/is closed/);
     // A k-means round offered where a counts round was asked for, and the other way round.
     await expect(joinWith(chunk, round, null, counts(1))).rejects.toThrow(/secure kmeans round, not a secure counts round/);
     await expect(joinWith(chunk, r, Float32Array.from([0, 1, 0, 0]), { nowMs: IN_WEEK_MS })).rejects.toThrow(/secure counts round, not a secure kmeans round/);
     expect(await joinWith(chunk, r, null, counts(1))).toHaveLength(1); // and the unchanged round still goes through
+  });
+
+  const CAMPAIGNS: Campaign[] = ['spring-drama', 'kids-row'].map((id) => ({ id, segment: 0, kind: 'message', title: id }));
+  /** The week's round of `measure` as the leader plans it: k is the number of that measure's categories. */
+  const measureRound = (measure: 'lifecycle' | 'impressions', k: number): RoundDescriptor => ({ ...countsRound(), round_id: `c-${WEEK}-${measure}-v3`, measure, k, slices: [Array.from({ length: k }, () => [])] });
+
+  it('seals the one-hot of the lifecycle stage, or of the campaign shown (impressionTruth\'s campaigns.length and null both "none")', async () => {
+    const chunk = await load();
+    const cases: ['lifecycle' | 'impressions', number, number | null, number][] = [
+      ['lifecycle', LIFECYCLE_STAGES.length, LIFECYCLE_STAGES.indexOf('at_risk'), LIFECYCLE_STAGES.indexOf('at_risk')],
+      ['lifecycle', LIFECYCLE_STAGES.length, null, LIFECYCLE_STAGES.length],
+      ['impressions', CAMPAIGNS.length, 1, 1],
+      ['impressions', CAMPAIGNS.length, CAMPAIGNS.length, CAMPAIGNS.length],
+      ['impressions', CAMPAIGNS.length, null, CAMPAIGNS.length],
+    ];
+    for (const [measure, k, value, entry] of cases) {
+      const r = measureRound(measure, k);
+      const [[item, validated]] = (await joinWith(chunk, JSON.parse(JSON.stringify(r)), null, { ...counts(value, WEEK, measure), campaigns: CAMPAIGNS })) as [Queued];
+      expect(item.purpose).toBe('measurement');
+      expect(validated).toEqual(r);
+      const sums = await recombine(item.contribution as SecureContribution, validated);
+      expect(Array.from(decodeCountAggregate(sums, k, 1)), `${measure} ${value}`).toEqual(Array.from({ length: k + 1 }, (_, i) => (i === entry ? 1 : 0)));
+    }
+  });
+
+  it('refuses a counts round of another measure than the one asked for, or whose k is not that measure\'s number of categories', async () => {
+    const chunk = await load();
+    const withCampaigns = { campaigns: CAMPAIGNS };
+    const lifecycle = measureRound('lifecycle', LIFECYCLE_STAGES.length);
+    const impressions = measureRound('impressions', CAMPAIGNS.length);
+    // The segment round offered for the lifecycle stage, and the lifecycle round for the segment or impressions.
+    await expect(joinWith(chunk, countsRound(), null, counts(1, WEEK, 'lifecycle'))).rejects.toThrow(/does not count the 4 lifecycle categories of 2027-W02/);
+    await expect(joinWith(chunk, lifecycle, null, counts(1))).rejects.toThrow(/does not count the 3 segment categories/);
+    await expect(joinWith(chunk, lifecycle, null, { ...counts(1, WEEK, 'impressions'), ...withCampaigns })).rejects.toThrow(/does not count the 2 impressions categories/);
+    // A k other than the signed model's: a stage or campaign more or fewer, or campaigns the model does not have.
+    await expect(joinWith(chunk, { ...lifecycle, k: 3, slices: [[[], [], []]] }, null, counts(1, WEEK, 'lifecycle'))).rejects.toThrow(/does not count the 4 lifecycle categories/);
+    await expect(joinWith(chunk, { ...impressions, k: 3, slices: [[[], [], []]] }, null, { ...counts(1, WEEK, 'impressions'), ...withCampaigns })).rejects.toThrow(/does not count the 2 impressions categories/);
+    await expect(joinWith(chunk, impressions, null, counts(1, WEEK, 'impressions'))).rejects.toThrow(/does not count the 0 impressions categories/);
+    expect(await joinWith(chunk, impressions, null, { ...counts(0, WEEK, 'impressions'), ...withCampaigns })).toHaveLength(1); // the right round still goes through
   });
 });
 

@@ -6,6 +6,7 @@
  * and checks that this device has not contributed to it yet; this chunk validates the
  * round against the signed model, builds and seals the contribution, and hands it back.
  */
+import { countsCategories, measureOf } from '@edgeseg/shared';
 import { buildSecureContribution, buildSecureCountContribution, sameHpkeConfig } from '@edgeseg/shared/secure';
 import { randomId } from '../ids.ts';
 import { checkRound, refuse, type JoinRound, type RoundJob } from './job.ts';
@@ -19,7 +20,8 @@ export type { ContributionItem, RoundJob } from './job.ts';
  * shares), or other than the helper key the app itself pins (`job.helper`, so that a
  * leader signing its own key into the model as the helper's is refused too). A k-means
  * round: clips, quantises and encodes the feature vector for its nearest centroid of the
- * round's slice. A counts round (the model's k, this week): the one-hot of `job.counts.segment`.
+ * round's slice. A counts round (of the measure and week the core asked for, with one entry
+ * per category the signed model gives that measure, plus "none"): the one-hot of `job.counts.value`.
  * Either vector is sharded into a Prio3 report with its validity proof (counts: a
  * histogram, so a report adds exactly 1 to one entry; k-means: a vector of 8-bit
  * entries, so a report moves each entry of a sum by at most 128), each input share
@@ -38,8 +40,11 @@ export const join: JoinRound = async (job: RoundJob) => {
   if (job.helper && !sameHpkeConfig(r.hpke.helper, job.helper)) refuse(r, 'and the model name a helper key other than the one the app pins');
   const c = job.counts;
   if (r.kind === 'counts') {
-    if (!c || r.period !== c.period || r.k !== job.model.k) refuse(r, `does not count this week's ${job.model.k} segments`);
-    const body = await buildSecureCountContribution(r, c.segment, randomId());
+    const measure = c ? c.measure : 'segment';
+    const k = countsCategories(measure, job.model).length;
+    // A round of another measure, week or k would file this device's value under the wrong categories.
+    if (!c || measureOf(r) !== measure || r.period !== c.period || r.k !== k || !k) refuse(r, `does not count the ${k} ${measure} categories of ${c ? c.period : 'the week asked for'}`);
+    const body = await buildSecureCountContribution(r, c.value === k ? null : c.value, randomId()); // entry k is "none" too
     return job.queue({ id: body.id, purpose: 'measurement', createdAt: job.nowMs, contribution: body }, r);
   }
   if (!job.x) throw new Error(`contribute: round ${r.round_id} needs the device's features`);

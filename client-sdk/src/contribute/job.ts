@@ -5,7 +5,7 @@
  * k-selection or new-k round differs from the model's k); only the model version, and
  * through the feature vector's length d, must match.
  */
-import type { HpkeConfig, ModelManifest, RoundDescriptor, RoundKind } from '@edgeseg/shared';
+import type { CountsMeasure, HpkeConfig, ModelManifest, RoundDescriptor, RoundKind } from '@edgeseg/shared';
 import { parseRoundDescriptor } from '@edgeseg/shared/secure';
 import type { OutboxItem } from '../store.ts';
 
@@ -23,10 +23,12 @@ export interface RoundJob {
   /** k-means rounds: the device's standardised feature vector. */
   x: Float32Array | null;
   /**
-   * Counts rounds: the ISO week the device is in now (the round must count it) and the
-   * segment it holds (null: none, the round's "no segment" entry).
+   * Counts rounds: what the device counts (`measure`: its segment, lifecycle stage or a
+   * campaign it was shown), the ISO week it reports (the round must count that measure
+   * of that week: countsPeriod) and its entry (an index into countsCategories; null, or
+   * that list's length, as impressionTruth says it: the round's last, "none" entry).
    */
-  counts?: { period: string; segment: number | null } | undefined;
+  counts?: { period: string; measure: CountsMeasure; value: number | null } | undefined;
   /**
    * The helper's key as the app itself pins it (`SegmenterOptions.aggregators.helper`):
    * when given, a round or model naming another helper key is refused, so a leader that

@@ -28,8 +28,12 @@ export interface FakeEdge {
   publish(manifest: ModelManifest): Promise<void>;
   /** What the fake answers to the ETag header (a server could pick anything). */
   etagHeader: string | null;
-  /** The open round of each kind, served as is at `GET /v1/rounds/current` (404 when none). */
-  rounds: Partial<Record<RoundKind, unknown>>;
+  /**
+   * The open round of each kind, served as is at `GET /v1/rounds/current` (404 when
+   * none); counts rounds of lifecycle stages and impressions under `counts:<measure>`
+   * (`?kind=counts&measure=<measure>`).
+   */
+  rounds: Partial<Record<RoundKind | 'counts:lifecycle' | 'counts:impressions', unknown>>;
   fetch: SegmenterDeps['fetch'];
 }
 
@@ -66,7 +70,8 @@ export async function fakeEdge(manifest: ModelManifest = { ...testModel(2, 1, un
       }
       if (url.pathname === '/.well-known/jwks.json') return Response.json({ keys: [jwk] });
       if (url.pathname === '/v1/rounds/current') {
-        const open = edge.rounds[url.searchParams.get('kind') === 'counts' ? 'counts' : 'kmeans'];
+        const measure = url.searchParams.get('measure');
+        const open = url.searchParams.get('kind') !== 'counts' ? edge.rounds.kmeans : measure === 'lifecycle' || measure === 'impressions' ? edge.rounds[`counts:${measure}`] : measure === null ? edge.rounds.counts : undefined;
         return open ? Response.json(open) : new Response(null, { status: 404 });
       }
       if (init.method === 'POST' && url.pathname === '/v1/contributions') return Response.json({ accepted: 1 }, { status: 202 }); // one contribution, answered as a whole
