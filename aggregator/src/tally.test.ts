@@ -1,6 +1,6 @@
 import { grrDebias } from '@edgeseg/shared';
 import { describe, expect, it } from 'vitest';
-import { lifecycleRelease, summariseTally } from './tally.ts';
+import { lifecycleRelease, summariseSecureCounts, summariseTally } from './tally.ts';
 
 describe('summariseTally', () => {
   const epsilon = Math.log(3); // k = 4 → p = 1/2, q = 1/6
@@ -45,6 +45,16 @@ describe('lifecycleRelease', () => {
     expect(lo).toBeCloseTo((summary.segments[1]?.ci95?.[0] ?? NaN) / 1000, 10);
     expect(hi).toBeCloseTo((summary.segments[1]?.ci95?.[1] ?? NaN) / 1000, 10);
     expect(release.stages[3]).toEqual({ stage: 'lapsed', count: null, ci95: null, share: null, share_ci95: null, suppressed: true });
+  });
+
+  it('reads a secure lifecycle counts round: shares of the valid contributions ("none" included), its mechanism and noise', () => {
+    // 4 stages then "none"; both aggregators' noise, variance 2 × 18.4².
+    const summary = summariseSecureCounts({ noisy: [120, 610, 180, 12, 78], noiseVariance: 2 * 18.4 ** 2, epsilon: 0.3, kThreshold: 50, labels: stages, contributions: 1000 });
+    const release = lifecycleRelease(summary);
+    expect(release).toMatchObject({ reports: 1000, mechanism: 'secure-counts', epsilon: 0.3, kThreshold: 50 });
+    expect(release.stages.map((s) => s.count)).toEqual([120, 610, 180, null]);
+    expect(release.stages[1]?.share).toBeCloseTo(0.61, 10);
+    expect(summary.noise_sd).toBeCloseTo(Math.sqrt(2) * 18.4, 10);
   });
 
   it('keeps shares and intervals within [0, 1]', () => {

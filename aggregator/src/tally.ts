@@ -22,6 +22,11 @@ export interface TallySummary {
   epsilon: number;
   kThreshold: number;
   segments: SegmentCount[];
+  /**
+   * Secure counts only: the standard deviation of the noise in every count (both
+   * aggregators' discrete Gaussians together); public anyway through ε, δ and the ledger.
+   */
+  noise_sd?: number;
 }
 
 const Z_95 = 1.959964;
@@ -64,7 +69,7 @@ export function summariseSecureCounts(input: { noisy: ArrayLike<number>; noiseVa
     if (est < kThreshold) return { segment, label, count: null, ci95: null, suppressed: true };
     return { segment, label, count: Math.round(est), ci95: [Math.max(0, Math.round(est - half)), Math.round(est + half)], suppressed: false };
   });
-  return { reports: contributions, mechanism: 'secure-counts', epsilon, kThreshold, segments };
+  return { reports: contributions, mechanism: 'secure-counts', epsilon, kThreshold, segments, noise_sd: Math.sqrt(noiseVariance) };
 }
 
 /** One lifecycle stage's published line: the debiased count and its share of the period's reports. Nulls when suppressed. */
@@ -78,11 +83,14 @@ export interface LifecycleShare {
   suppressed: boolean;
 }
 
-/** A period's lifecycle shares, from weekly GRR lifecycle reports (never from one device's stage). */
+/** A period's lifecycle shares, from weekly GRR lifecycle reports or a secure lifecycle counts round (never from one device's stage). */
 export interface LifecycleRelease {
-  /** Lifecycle reports received: exact, and the denominator of every share. */
+  /**
+   * Lifecycle reports received (GRR), or valid contributions to the counts round (secure,
+   * devices without a stage included as "none"): exact, and the denominator of every share.
+   */
   reports: number;
-  mechanism: 'grr';
+  mechanism: TallySummary['mechanism'];
   epsilon: number;
   kThreshold: number;
   stages: LifecycleShare[];
@@ -90,8 +98,9 @@ export interface LifecycleRelease {
 
 /**
  * Lifecycle shares from a lifecycle tally's release (summariseTally over the four stages,
- * in LIFECYCLE_STAGES order). GRR's debiased counts sum to the number of reports, so a
- * share is a count over that exact total, and its interval the count's interval over it.
+ * in LIFECYCLE_STAGES order) or a secure lifecycle counts round's (summariseSecureCounts,
+ * a fifth "none" line after them). A share is a count over the exact number of reports,
+ * and its interval the count's interval over it.
  *
  * @example
  * lifecycleRelease(summariseTally({ counts: [200, 500, 200, 100], epsilon: 1, kThreshold: 50, labels: LIFECYCLE_STAGES })).stages[1].share
@@ -104,5 +113,5 @@ export function lifecycleRelease(summary: TallySummary): LifecycleRelease {
     if (!line || line.suppressed || line.count === null || line.ci95 === null) return { stage, count: null, ci95: null, share: null, share_ci95: null, suppressed: true };
     return { stage, count: line.count, ci95: line.ci95, share: ratio(line.count), share_ci95: [ratio(line.ci95[0]), ratio(line.ci95[1])], suppressed: false };
   });
-  return { reports, mechanism: 'grr', epsilon, kThreshold, stages };
+  return { reports, mechanism: summary.mechanism, epsilon, kThreshold, stages };
 }

@@ -87,6 +87,20 @@ describe('estimateImpressions', () => {
     expect(a.ci95![1] - a.ci95![0]).toBeGreaterThan(single.ci95![1] - single.ci95![0]); // variances add
   });
 
+  it('adds a secure round’s noisy counts and noise variance to a GRR tally’s, per campaign', () => {
+    const grr = { campaignIds: ['a'], counts: simulate(['a'], [800], 4000, 2, 31), epsilon: 2 };
+    const secure = { campaignIds: ['b', 'a'], estimate: [300, 650], variance: [2 * 18.4 ** 2, 2 * 18.4 ** 2] };
+    const [grrOnly] = estimateImpressions([grr], 50);
+    const out = estimateImpressions([grr, secure], 50);
+    const a = out.find((o) => o.id === 'a')!;
+    expect(a.estimate! - grrOnly!.estimate!).toBeGreaterThanOrEqual(649); // rounding of the GRR part
+    expect(a.estimate! - grrOnly!.estimate!).toBeLessThanOrEqual(651);
+    expect(a.ci95![1] - a.ci95![0]).toBeGreaterThan(grrOnly!.ci95![1] - grrOnly!.ci95![0]);
+    const b = estimateImpressions([secure], 50).find((o) => o.id === 'b')!;
+    const half = 1.959964 * Math.sqrt(2 * 18.4 ** 2);
+    expect(b).toEqual({ id: 'b', estimate: 300, ci95: [Math.round(300 - half), Math.round(300 + half)], suppressed: false });
+  });
+
   it('gives the same numbers for the same counts', () => {
     const t = [{ campaignIds: ['a', 'b'], counts: [500, 300, 1200], epsilon: 1 }];
     expect(estimateImpressions(t, 10)).toEqual(estimateImpressions(t, 10));

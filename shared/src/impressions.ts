@@ -98,6 +98,17 @@ export interface ImpressionTally {
   epsilon: number;
 }
 
+/**
+ * Impressions already estimated, per campaign of one model version: a secure impressions
+ * counts round's noisy counts (a negative noisy count enters as 0) and the variance of
+ * its noise.
+ */
+export interface ImpressionPart {
+  campaignIds: readonly string[];
+  estimate: readonly number[];
+  variance: readonly number[];
+}
+
 /** One campaign's published line. `estimate` and `ci95` are null when suppressed. */
 export interface ImpressionEstimate {
   id: string;
@@ -108,21 +119,28 @@ export interface ImpressionEstimate {
 
 const Z_95 = 1.959964;
 
+/** A GRR tally's debiased estimates and their variances. */
+function grrPart(t: ImpressionTally): ImpressionPart {
+  const { estimate, stdError } = grrDebias(t.counts, t.epsilon);
+  return { campaignIds: t.campaignIds, estimate, variance: stdError.map((e) => e * e) };
+}
+
 /**
- * Debiases each tally (GRR), sums estimates and variances per campaign id across model
- * versions, and suppresses any campaign whose estimate is under `kThreshold`.
+ * Debiases each GRR tally, takes each secure part as it is, sums estimates and variances
+ * per campaign id across model versions (and mechanisms, when a deployment changed
+ * between them), and suppresses any campaign whose estimate is under `kThreshold`.
  *
  * @example
  * estimateImpressions([{ campaignIds: ['a'], counts: [400, 600], epsilon: 2 }], 50)
  * // [{ id: 'a', estimate: …, ci95: [lo, hi], suppressed: false }]
  */
-export function estimateImpressions(tallies: readonly ImpressionTally[], kThreshold: number): ImpressionEstimate[] {
+export function estimateImpressions(tallies: readonly (ImpressionTally | ImpressionPart)[], kThreshold: number): ImpressionEstimate[] {
   const sums = new Map<string, { est: number; variance: number }>();
   for (const t of tallies) {
-    const { estimate, stdError } = grrDebias(t.counts, t.epsilon);
-    t.campaignIds.forEach((id, i) => {
+    const part = 'counts' in t ? grrPart(t) : t;
+    part.campaignIds.forEach((id, i) => {
       const s = sums.get(id) ?? { est: 0, variance: 0 };
-      sums.set(id, { est: s.est + (estimate[i] as number), variance: s.variance + (stdError[i] as number) ** 2 });
+      sums.set(id, { est: s.est + (part.estimate[i] as number), variance: s.variance + (part.variance[i] as number) });
     });
   }
   return [...sums].map(([id, { est, variance }]) => {

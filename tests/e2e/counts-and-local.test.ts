@@ -1,11 +1,12 @@
 /**
  * The two paths besides secure k-means rounds, through the real API of a two-aggregator
- * stack: secure per-week segment counts (a secret-shared one-hot vector per device, when
- * the signed model says `measurement: 'secure'`), and local-mode rounds for single-operator
+ * stack: secure per-week counts of segments, lifecycle stages and campaign impressions (a
+ * secret-shared one-hot vector per device and measure, when the signed model says
+ * `measurement: 'secure'`), and local-mode rounds for single-operator
  * deployments (each device adds its own noise; no helper involved).
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { flattenCentroids, isoWeekPeriod, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { countsCloseMs, flattenCentroids, isoWeekPeriod, LIFECYCLE_STAGES, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
 import { buildSecureContribution, buildSecureCountContribution, encodeKmeansContribution } from '@edgeseg/shared/secure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,59 @@ describe('secure per-week segment counts', () => {
     // Nothing of the open week is answered to marketers either.
     const seg = await fetch(`${stack.baseUrl}/v1/segments?period=${round.period}`, { headers: { authorization: `Bearer ${marketer}` } });
     expect(seg.status).toBe(409);
+  });
+});
+
+describe('secure per-week lifecycle and impression counts', () => {
+  const current = (query: string) => fetch(`${stack.baseUrl}/v1/rounds/current?${query}`);
+
+  it('opens the week’s lifecycle round (4 stages and "none") beside the segment round, at its own ε', { timeout: 60_000 }, async () => {
+    const manifest = await verifiedModel();
+    const res = await current('kind=counts&measure=lifecycle');
+    expect(res.status).toBe(200);
+    const round = (await res.json()) as RoundDescriptor;
+    const period = isoWeekPeriod(Date.now());
+    // wrangler.toml COUNTS_EPSILON "0.4" sets the segment rounds; lifecycle and impressions keep 0.3.
+    expect(round).toMatchObject({ round_id: `c-${period}-v${manifest.version}-lifecycle`, kind: 'counts', measure: 'lifecycle', mode: 'secure', model_version: manifest.version, k: LIFECYCLE_STAGES.length, d: 0, period, epsilon: 0.3 });
+    expect(round.closes_at * 1000).toBe(countsCloseMs('lifecycle', period));
+    expect(round.hpke).toEqual(manifest.aggregators);
+    // Devices of every stage, and one without a stage ("none"), each proved one-hot.
+    const statuses = await Promise.all([0, 1, 2, 3, null].map(async (stage, i) => (await post(await buildSecureCountContribution(round, stage, deviceId(500 + i)))).status));
+    expect(statuses).toEqual([202, 202, 202, 202, 202]);
+    const close = await fetch(`${stack.baseUrl}/v1/admin/rounds/${round.round_id}/close`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    expect(close.status).toBe(409);
+    expect((await rounds()).find((r) => r.round_id === round.round_id)).toMatchObject({ kind: 'counts', state: 'open' });
+  });
+
+  it('counts last week’s impressions only once the model has campaigns, and refuses a measure it does not know', { timeout: 60_000 }, async () => {
+    const none = await current('kind=counts&measure=impressions');
+    expect(none.status).toBe(404);
+    expect(none.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(((await none.json()) as { detail: string }).detail).toMatch(/no campaigns/);
+    for (const query of ['kind=counts&measure=ratings', 'kind=kmeans&measure=lifecycle', 'measure=segment']) {
+      const bad = await current(query);
+      expect(bad.status, query).toBe(422);
+      expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    }
+
+    const created = await fetch(`${stack.baseUrl}/v1/campaigns`, { method: 'POST', headers: { authorization: `Bearer ${marketer}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'welcome-back', segment: 0, kind: 'message', title: 'Welcome back' }) });
+    expect(created.status).toBe(201);
+    const manifest = await verifiedModel();
+    expect(manifest.campaigns?.map((c) => c.id)).toEqual(['welcome-back']);
+    const res = await current('kind=counts&measure=impressions');
+    expect(res.status).toBe(200);
+    const round = (await res.json()) as RoundDescriptor;
+    const lastWeek = isoWeekPeriod(Date.now() - 7 * 86_400_000);
+    expect(round).toMatchObject({ round_id: `c-${lastWeek}-v${manifest.version}-impressions`, measure: 'impressions', model_version: manifest.version, k: 1, period: lastWeek, epsilon: 0.3 });
+    // Reported during the week after it, so it closes a week later than that week's segment round.
+    expect(round.closes_at * 1000).toBe(countsCloseMs('impressions', lastWeek));
+    const statuses = await Promise.all([0, null, 0].map(async (shown, i) => (await post(await buildSecureCountContribution(round, shown, deviceId(600 + i)))).status));
+    expect(statuses).toEqual([202, 202, 202]);
+    const close = await fetch(`${stack.baseUrl}/v1/admin/rounds/${round.round_id}/close`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    expect(close.status).toBe(409);
+    // Nothing of it is answered to marketers before the round releases.
+    const early = await fetch(`${stack.baseUrl}/v1/campaigns/impressions?period=${isoWeekPeriod(Date.now())}`, { headers: { authorization: `Bearer ${marketer}` } });
+    expect(early.status).toBe(409);
   });
 });
 

@@ -11,6 +11,7 @@ import { mintToken } from '../support/keys.ts';
 import { verifiedModel } from '../support/model.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 import { DEVICE_BUDGET } from '@edgeseg/shared';
+import { countsEpsilonOf } from '../../worker/src/counts-epsilon.ts';
 import { perDevice } from '../../worker/src/per-device.ts';
 import type { TallyLedgerEntry } from '../../worker/src/tally-ledger.ts';
 
@@ -31,10 +32,10 @@ async function ledgerOf(vars: Record<string, string>): Promise<{ ledger: Ledger;
 }
 
 describe('GET /v1/privacy-ledger per_device', () => {
-  it('two aggregators: secure counts by default, and per_device is what the configuration allows, within the device budget', async () => {
+  it('two aggregators: secure counts of segments, lifecycle stages and impressions by default (wrangler.toml COUNTS_EPSILON sets the segment rounds), and per_device is what the configuration allows, within the device budget', async () => {
     const { ledger, measurement, grr } = await ledgerOf({});
     expect(measurement).toBe('secure');
-    const expected = perDevice({ measurement: 'secure', counts: { epsilon: 0.4, delta: 1e-9 }, grr, training: { epsilon: DEFAULT_TRAINING.round.epsilon, delta: DEFAULT_TRAINING.round.delta } });
+    const expected = perDevice({ measurement: 'secure', counts: { epsilon: countsEpsilonOf('0.4'), delta: 1e-9 }, grr, training: { epsilon: DEFAULT_TRAINING.round.epsilon, delta: DEFAULT_TRAINING.round.delta } });
     expect(ledger.per_device).toEqual(expected);
     expect(ledger.per_device.measurement_30d).toBeLessThanOrEqual(DEVICE_BUDGET.measurement + 1e-9);
     expect(ledger.per_device.model_improvement_30d).toBeLessThanOrEqual(DEVICE_BUDGET.model_improvement);

@@ -101,13 +101,11 @@ export function bootstrapManifest(nowS: number, epsilon?: ModelManifest['epsilon
     scaling: { mean: MEAN, scale: SCALE },
     labels: LABELS,
     lifecycle: { new_days: 14, at_risk_days: 10, lapsed_days: 30 },
-    // GRR ε. Lifecycle stages and campaign impressions are randomized reports in every
-    // deployment; the segment report only in single-operator ones (two aggregators count
-    // segments in secure rounds at COUNTS_EPSILON). Memoised GRR charges a device only for
-    // a new answer; the worst case, a device whose values all change every week, draws
-    // each weekly, and 5 weeks fall in any 30 days. Single operator: 5 × (0.2 + 0.05 +
-    // 0.05) = 1.5 ε. Two aggregators: 5 × (0.4 + 0.05 + 0.05) = 2.5 by plain sums, but
-    // 1.3 composed under zCDP (the device counts the smaller): within the 2 ε cap either way.
+    // GRR ε, used by single-operator deployments only (two aggregators count segments,
+    // lifecycle stages and impressions in secure rounds at COUNTS_EPSILON). Memoised GRR
+    // charges a device only for a new answer; the worst case, a device whose values all
+    // change every week, draws each weekly, and 5 weeks fall in any 30 days:
+    // 5 × (0.2 + 0.05 + 0.05) = 1.5 ε, within the 2 ε cap.
     epsilon: epsilon ?? { report: 0.2, impression: 0.05, lifecycle: 0.05 },
     report_period: 'week',
     issued_at: nowS,

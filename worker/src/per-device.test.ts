@@ -2,12 +2,13 @@ import { sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgese
 import { describe, expect, it } from 'vitest';
 import { bootstrapManifest } from './bootstrap-model.ts';
 import { DEVICE_BUDGET } from '@edgeseg/shared';
+import { DEFAULT_COUNTS_EPSILON } from './counts-epsilon.ts';
 import { perDevice, type PerDevicePlan } from './per-device.ts';
 
 const grr = bootstrapManifest(0).epsilon;
 const plan: PerDevicePlan = {
   measurement: 'secure',
-  counts: { epsilon: 0.4, delta: 1e-9 },
+  counts: { epsilon: DEFAULT_COUNTS_EPSILON, delta: 1e-9 },
   grr: { report: grr.report, lifecycle: grr.lifecycle ?? grr.report, impression: grr.impression ?? grr.report },
   training: { epsilon: 1, delta: 1e-9 },
 };
@@ -30,20 +31,21 @@ describe('per_device: the most ε one device can spend, from configuration', () 
     expect(perDevice({ ...plan, measurement: 'grr' }).measurement_30d).toBeCloseTo(5 * (plan.grr.report + plan.grr.lifecycle + plan.grr.impression), 12);
   });
 
-  it('two aggregators: five weekly counts rounds and lifecycle and impression reports fit 2 ε per 30 days, composed', () => {
-    // By plain sums 5 × (0.4 + 0.05 + 0.05) = 2.5 would stop the fourth week's count;
-    // composed under zCDP the five weeks cost about 1.3, so no weekly count is silenced.
-    const week = rhoOf(0.4) + (plan.grr.lifecycle ** 2 + plan.grr.impression ** 2) / 2;
+  it('two aggregators: five weeks of segment, lifecycle and impression counts rounds fit 2 ε per 30 days, composed', () => {
+    // By plain sums 5 × (0.4 + 0.3 + 0.3) = 5 would stop the third week;
+    // composed under zCDP the five weeks cost about 1.38, so no weekly count is silenced.
+    const week = rhoOf(0.4) + 2 * rhoOf(0.3);
     const d = perDevice(plan);
     expect(d.measurement_30d).toBeCloseTo(zcdpToEpsilon(5 * week, 1e-9), 12);
     expect(d.measurement_30d).toBeLessThan(DEVICE_BUDGET.measurement);
+    expect(d.total_365d).toBeLessThan(DEVICE_BUDGET.total_365d); // a year of weeks fits too: no count is cut off late in the year
   });
 
   it('follows the plan below the caps and the caps above it', () => {
-    // A small counts ε and GRR ε: the plan binds (5 weeks), not the cap.
-    const small = perDevice({ ...plan, counts: { epsilon: 0.1, delta: 1e-9 }, grr: { report: 0.05, lifecycle: 0.05, impression: 0.05 } });
-    // Five weeks of the secure count and two GRR reports, the smaller of Σ ε and the zCDP composition.
-    const composed = zcdpToEpsilon(5 * (rhoOf(0.1) + 2 * (0.05 * 0.05) / 2), 1e-9);
+    // Small counts ε: the plan binds (5 weeks), not the cap.
+    const small = perDevice({ ...plan, counts: { epsilon: { segment: 0.1, lifecycle: 0.05, impressions: 0.05 }, delta: 1e-9 } });
+    // Five weeks of three secure counts, the smaller of Σ ε and the zCDP composition.
+    const composed = zcdpToEpsilon(5 * (rhoOf(0.1) + 2 * rhoOf(0.05)), 1e-9);
     expect(small.measurement_30d).toBeCloseTo(Math.min(5 * (0.1 + 0.05 + 0.05), composed), 12);
     expect(small.measurement_30d).toBeLessThan(5 * (0.1 + 0.05 + 0.05)); // many small Gaussian releases compose below Σ ε
     // The old model (GRR 2 + 1 + 1 a week, 20 per 30 days): the cap binds.
@@ -53,9 +55,9 @@ describe('per_device: the most ε one device can spend, from configuration', () 
   });
 
   it('composes the 30-day total under zCDP from the rounds’ calibrated ρ', () => {
-    const d = perDevice({ ...plan, grr: { report: 0.2, lifecycle: 0.01, impression: 0.01 } });
-    // Measurement: the cap (2) is reached by 5 weeks of 0.4 + 0.01 + 0.01 only partly; its ρ is at most 5 weeks' worth.
-    const weekRho = rhoOf(0.4) + 2 * (0.01 * 0.01) / 2;
+    const d = perDevice(plan);
+    // Measurement: 5 weeks of 0.4 + 0.3 + 0.3 stay under the cap (2); its ρ is at most 5 weeks' worth.
+    const weekRho = rhoOf(0.4) + 2 * rhoOf(0.3);
     const trainingRho = Math.max(2 * rhoOf(1), rhoOf(2));
     expect(d.total_30d).toBeLessThanOrEqual(zcdpToEpsilon(5 * weekRho + trainingRho, 1e-9) + 1e-9);
     expect(d.total_30d).toBeGreaterThan(zcdpToEpsilon(trainingRho, 1e-9));

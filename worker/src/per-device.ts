@@ -4,10 +4,11 @@
  *
  * What a device can spend is the smaller of what the plan releases and what its own
  * budget lets it (DEVICE_BUDGET, which the SDK enforces):
- * - measurement, each week: the segment count (a secure counts round at COUNTS_EPSILON,
- *   or, single operator, a GRR report at the model's ε), plus the lifecycle and the
- *   impression reports at the model's GRR ε. Memoised GRR charges only new answers; the
- *   worst case, a device whose values change every week, is assumed here.
+ * - measurement, each week: the segment, lifecycle and impression counts, either in
+ *   three secure counts rounds at COUNTS_EPSILON's ε each (two aggregators), or, single
+ *   operator, as GRR reports at the model's ε. Memoised GRR charges only new answers; the
+ *   worst case, a device whose values change every week, is assumed here. Impressions
+ *   are counted whether or not the model has campaigns now: one can be added any day.
  * - model improvement: training rounds. Drift-triggered retraining and admin rounds can
  *   open at any time, so the plan does not bound it: the device's cap does.
  * Weekly releases are 7 days apart, so at most 5 fall in any 30 days and 53 in any 365;
@@ -18,13 +19,14 @@
  */
 import { BUDGET_DELTA as PER_DEVICE_DELTA, DEVICE_BUDGET } from '@edgeseg/shared';
 import { rhoForEpsilon, sigma2ForEpsilon, zcdpOfDiscreteGaussian, zcdpToEpsilon } from '@edgeseg/shared/dp';
+import type { CountsEpsilon } from './counts-epsilon.ts';
 
 
 export interface PerDevicePlan {
-  /** How the weekly segment count is measured. */
+  /** How the weekly counts are measured. */
   measurement: 'secure' | 'grr';
-  /** ε and δ of each weekly counts round (secure). */
-  counts: { epsilon: number; delta: number };
+  /** ε of each measure's weekly counts rounds, and their δ (secure). */
+  counts: { epsilon: CountsEpsilon; delta: number };
   /** The current model's GRR ε per report kind (lifecycle and impression default to report's). */
   grr: { report: number; lifecycle: number; impression: number };
   /** ε and δ of a scheduled training round. */
@@ -79,14 +81,15 @@ function compose(parts: readonly Release[]): number {
  * any 365 days in total, under `plan`.
  *
  * @example
- * perDevice({ measurement: 'secure', counts: { epsilon: 0.4, delta: 1e-9 }, grr: { report: 0.2, lifecycle: 0.05, impression: 0.05 }, training: { epsilon: 1, delta: 1e-9 } })
- * // { measurement_30d: ≈1.32, model_improvement_30d: 2, total_30d: ≈2.44, total_365d: ≈9.5 }
+ * perDevice({ measurement: 'secure', counts: { epsilon: DEFAULT_COUNTS_EPSILON, delta: 1e-9 }, grr: { report: 0.2, lifecycle: 0.05, impression: 0.05 }, training: { epsilon: 1, delta: 1e-9 } })
+ * // { measurement_30d: ≈1.38, model_improvement_30d: 2, total_30d: ≈2.47, total_365d: ≈9.64 }
  */
 export function perDevice(plan: PerDevicePlan): PerDevice {
   const caps = plan.caps ?? DEVICE_BUDGET;
   const pure = (epsilon: number): Release => ({ epsilon, rho: (epsilon * epsilon) / 2 });
-  const count = plan.measurement === 'secure' ? { epsilon: plan.counts.epsilon, rho: gaussianRho(plan.counts.epsilon, plan.counts.delta) } : pure(plan.grr.report);
-  const week = [count, pure(plan.grr.lifecycle), pure(plan.grr.impression)];
+  const gaussian = (epsilon: number): Release => ({ epsilon, rho: gaussianRho(epsilon, plan.counts.delta) });
+  const { segment, lifecycle, impressions } = plan.counts.epsilon;
+  const week = plan.measurement === 'secure' ? [gaussian(segment), gaussian(lifecycle), gaussian(impressions)] : [pure(plan.grr.report), pure(plan.grr.lifecycle), pure(plan.grr.impression)];
   // Training is bounded by the cap only (see the file comment); its ρ is the worst case of
   // spending the cap in rounds of the schedule's ε or one round of the whole cap.
   const roundsInCap = Math.max(1, Math.floor(caps.model_improvement / plan.training.epsilon + 1e-9));

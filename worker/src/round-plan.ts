@@ -4,7 +4,7 @@
  * is asked to accept.
  */
 import { padCandidate, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
-import { cryptoRandom, periodStart, REPORT_GRACE_MS, type ContributionEncoding, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
+import { countsCategories, countsCloseMs, cryptoRandom, type ContributionEncoding, type CountsMeasure, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 import { bytesToBase64url, newVerifyKey } from '@edgeseg/shared/secure';
 
@@ -128,26 +128,30 @@ function candidateSlices(p: RoundPlanInput, d: number): number[][][] {
 export const COUNTS_ENCODING: ContributionEncoding = { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } };
 
 /**
- * The id of the counts round of one (period, model version): deterministic, so the
- * leader, the helper and concurrent requests all name the same round.
+ * The id of the counts round of one (period, model version, measure): deterministic, so
+ * the leader, the helper and concurrent requests all name the same round. Segment rounds
+ * keep the id they had before lifecycle stages and impressions were counted securely.
  *
  * @example
  * countsRoundId('2026-W48', 3) // 'c-2026-W48-v3'
+ * countsRoundId('2026-W48', 3, 'lifecycle') // 'c-2026-W48-v3-lifecycle'
  */
-export function countsRoundId(period: Period, modelVersion: number): string {
-  return `c-${period}-v${modelVersion}`;
+export function countsRoundId(period: Period, modelVersion: number, measure: CountsMeasure = 'segment'): string {
+  return `c-${period}-v${modelVersion}${measure === 'segment' ? '' : `-${measure}`}`;
 }
 
 export interface CountsPlanInput {
   manifest: ModelManifest;
+  /** What the round counts (counts-measure.ts in shared): segments, lifecycle stages or impressions. */
+  measure: CountsMeasure;
+  /** The week counted (for impressions, the week before the one devices report in). */
   period: Period;
   nowS: number;
   /** Minimum contributions the round's one bucket needs to be released. */
   minBatch: number;
   /**
-   * ε each weekly round charges. Weekly rounds close 7 days apart, so at most five close
-   * in any 30 days: 0.4 keeps a device within 2 ε per 30 days of measurement, the helper's
-   * default budget and maximum per round.
+   * ε the round charges (counts-epsilon.ts): each measure's weekly rounds close 7 days
+   * apart, so at most five of each close in any 30 days.
    */
   epsilon: number;
   kThreshold: number;
@@ -157,39 +161,43 @@ export interface CountsPlanInput {
 }
 
 /**
- * The record of a period's secure counts round: devices contribute the one-hot of their
- * segment under `measurement`, charged `p.epsilon`; it closes once the week and
- * its grace period are over, so an open week is never released. Each aggregator adds the
- * full σ² for (ε, δ) at L2 sensitivity 1 (one device added or removed).
+ * The record of a period's secure counts round of one measure: devices under
+ * `measurement` contribute the one-hot of their segment, lifecycle stage or one campaign
+ * shown (or the last, "none" entry), charged `p.epsilon`; it closes once the week it is
+ * reported in and the grace period are over, so an open week is never released. Each
+ * aggregator adds the full σ² for (ε, δ) at L2 sensitivity 1 (one device added or
+ * removed). Throws when the model has nothing to count (impressions without campaigns).
  *
  * @example
- * const record = planCountsRound({ manifest, period: '2026-W48', nowS, minBatch: 100, epsilon: 0.4, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
+ * const record = planCountsRound({ manifest, measure: 'segment', period: '2026-W48', nowS, minBatch: 100, epsilon: 0.4, kThreshold: 50, delta: 1e-9, shards: 8, hpke });
  */
 export function planCountsRound(p: CountsPlanInput): RoundRecord {
-  const { manifest, epsilon } = p;
+  const { manifest, epsilon, measure } = p;
+  const labels = countsCategories(measure, manifest);
+  if (labels.length === 0) throw new RangeError(`planCountsRound: model v${manifest.version} has nothing to count for ${measure}`);
   const sigma2 = sigma2ForEpsilon(epsilon, p.delta, COUNTS_ENCODING.bound);
-  const closesAt = Math.ceil((periodStart(p.period) + 7 * 86_400_000 + REPORT_GRACE_MS) / 1000);
   return {
     descriptor: {
-      round_id: countsRoundId(p.period, manifest.version),
+      round_id: countsRoundId(p.period, manifest.version, measure),
       kind: 'counts',
       mode: 'secure',
       model_version: manifest.version,
-      k: manifest.k,
+      k: labels.length,
       d: 0,
-      slices: [manifest.centroids.map(() => [])],
+      slices: [labels.map(() => [])],
       groups: 1,
       encoding: COUNTS_ENCODING,
       epsilon,
       delta: p.delta,
       opens_at: p.nowS,
-      closes_at: closesAt,
+      closes_at: Math.ceil(countsCloseMs(measure, p.period) / 1000),
       min_batch: p.minBatch,
       period: p.period,
+      ...(measure === 'segment' ? {} : { measure }),
       hpke: p.hpke,
     },
     ...openState(p, sigma2),
-    counts: { k_threshold: p.kThreshold, labels: [...manifest.labels] },
+    counts: { k_threshold: p.kThreshold, labels },
     summary: null,
   };
 }

@@ -4,15 +4,17 @@
  * which devices pick up at their next model fetch and apply on their own. No route here
  * learns or stores which device matched a campaign.
  */
-import { campaignListErrors, estimateImpressions, impressionEpsilon, isImpressionReleasable, isPeriod, MAX_CAMPAIGNS, parseCampaign, parseManifest, periodStart, REPORT_GRACE_MS, type Campaign, type ImpressionTally, type ModelManifest } from '@edgeseg/shared';
+import { campaignListErrors, estimateImpressions, impressionEpsilon, isImpressionReleasable, isPeriod, MAX_CAMPAIGNS, parseCampaign, parseManifest, periodStart, REPORT_GRACE_MS, type Campaign, type ImpressionPart, type ImpressionTally, type ModelManifest } from '@edgeseg/shared';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
+import { countsSummary } from '../counts-release.ts';
 import { currentModel, manifestOf, publishModel } from '../models.ts';
 import { ProblemError } from '../problem.ts';
 import { recordTallyReleases } from '../record-tally-release.ts';
 import { impressionsEntry } from '../tally-ledger.ts';
+import { countsRoundId } from '../round-plan.ts';
 import { impressionTallyStub } from './impressions.ts';
 
 /** A campaign is at most ~1.7 KB of JSON (20 item ids of 64 chars, 280-char body); 8 KB leaves room for escapes. */
@@ -48,23 +50,47 @@ async function republish(env: Env, change: (current: ModelManifest) => Campaign[
   throw new ProblemError('internal', 'the model kept changing while publishing; try again');
 }
 
-/** The tallies of every model version that could have taken impression reports for `period`. */
-async function talliesOf(env: Env, period: string): Promise<(ImpressionTally & { version: number })[]> {
+/** What was measured of `period`'s impressions, per model version: GRR tallies, and secure counts rounds' parts. */
+interface PeriodImpressions {
+  grr: (ImpressionTally & { version: number })[];
+  secure: ImpressionPart[];
+  /** Secure rounds of the period that exist but have not released yet (closing after the week). */
+  pending: string[];
+}
+
+/**
+ * The impressions of every model version that could have measured `period`: a model
+ * that counts securely from its impressions counts round (countsRoundId(…, 'impressions'),
+ * noisy counts and the noise's variance; a negative noisy count enters as 0), any other
+ * from its GRR tally, which releasing freezes (it refuses reports from then on), so the
+ * counts read next, and every estimate computed from them, never change again.
+ */
+async function impressionsOf(env: Env, period: string): Promise<PeriodImpressions> {
   const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
   const versions = await registry.versionsWithCampaigns(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS);
-  const tallies: (ImpressionTally & { version: number })[] = [];
+  const coordinator = env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
+  const out: PeriodImpressions = { grr: [], secure: [], pending: [] };
   for (const version of versions) {
     const manifest = await manifestOf(env, version);
     if (!manifest?.campaigns?.length) continue;
+    const campaignIds = manifest.campaigns.map((c) => c.id);
+    if (manifest.measurement === 'secure') {
+      const roundId = countsRoundId(period, version, 'impressions');
+      const summary = await countsSummary(env, roundId);
+      if (summary) out.secure.push({ campaignIds, estimate: summary.segments.map((line) => line.count ?? 0), variance: summary.segments.map(() => (summary.noise_sd ?? 0) ** 2) });
+      else {
+        const round = await coordinator.get(roundId);
+        if (round && round.state !== 'abandoned') out.pending.push(roundId);
+      }
+      continue;
+    }
     const tally = impressionTallyStub(env, version, period);
-    const values = manifest.campaigns.length + 1;
+    const values = campaignIds.length + 1;
     const epsilon = impressionEpsilon(manifest);
-    // Releasing freezes the tally (it refuses reports from then on), so the counts read
-    // next, and every estimate computed from them, never change again.
-    await tally.release({ k: values, epsilon, kThreshold: 0, labels: [...manifest.campaigns.map((c) => c.id), 'none'] });
-    tallies.push({ version, campaignIds: manifest.campaigns.map((c) => c.id), counts: await tally.counts(values), epsilon });
+    await tally.release({ k: values, epsilon, kThreshold: 0, labels: [...campaignIds, 'none'] });
+    out.grr.push({ version, campaignIds, counts: await tally.counts(values), epsilon });
   }
-  return tallies;
+  return out;
 }
 
 /**
@@ -100,10 +126,12 @@ export const campaignRoutes: Hono<AppEnv> = new Hono<AppEnv>()
       throw new ProblemError('period-open', `${period} impressions are reported during the week after it and released from ${new Date(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS).toISOString()}`);
     }
     const kThreshold = Number(c.env.K_THRESHOLD ?? '50');
-    const tallies = await talliesOf(c.env, period);
-    const campaigns = estimateImpressions(tallies, kThreshold);
-    const spent = tallies.map((t) => ({ version: t.version, epsilon: t.epsilon, reports: t.counts.reduce((a, b) => a + b, 0) }));
-    await recordTallyReleases(c.env, [impressionsEntry(period, spent, campaigns, kThreshold, Math.floor(Date.now() / 1000))]);
+    const measured = await impressionsOf(c.env, period);
+    if (measured.pending.length) throw new ProblemError('period-open', `${period} impressions are counted by secure rounds that are closing (${measured.pending.join(', ')}); try again shortly`);
+    const campaigns = estimateImpressions([...measured.grr, ...measured.secure], kThreshold);
+    // The tally ledger lists GRR releases; secure rounds are in the ledger's `releases`.
+    const spent = measured.grr.map((t) => ({ version: t.version, epsilon: t.epsilon, reports: t.counts.reduce((a, b) => a + b, 0) }));
+    await recordTallyReleases(c.env, [impressionsEntry(period, spent, estimateImpressions(measured.grr, kThreshold), kThreshold, Math.floor(Date.now() / 1000))]);
     c.header('cache-control', 'private, no-store');
     return c.json({ period, campaigns });
   })

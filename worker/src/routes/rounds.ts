@@ -1,10 +1,11 @@
 import { openOnHelper, publicRound, type HelperOpening, type RoundRecord, type TrainingSettings } from '@edgeseg/aggregator';
-import { impressionEpsilon, isIntIn, isNumberIn, isObject, isoWeekPeriod, isPeriod, isReleasable, lifecycleEpsilon, MAX_SEGMENTS, unknownKeys, type RoundDescriptor } from '@edgeseg/shared';
+import { COUNTS_MEASURES, countsCategories, countsCloseMs, countsPeriod, impressionEpsilon, isIntIn, isNumberIn, isObject, isPeriod, lifecycleEpsilon, MAX_SEGMENTS, measureOf, unknownKeys, type CountsMeasure, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
+import { countsEpsilonOf } from '../counts-epsilon.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { perDevice, type PerDevice } from '../per-device.ts';
@@ -67,7 +68,7 @@ async function perDeviceNow(env: Env): Promise<PerDevice> {
   const { round } = schedule.settings;
   return perDevice({
     measurement: manifest.measurement === 'secure' && manifest.aggregators ? 'secure' : 'grr',
-    counts: { epsilon: Number(env.COUNTS_EPSILON ?? '0.4'), delta: COUNTS_DELTA },
+    counts: { epsilon: countsEpsilonOf(env.COUNTS_EPSILON), delta: COUNTS_DELTA },
     grr: { report: manifest.epsilon.report, lifecycle: lifecycleEpsilon(manifest), impression: impressionEpsilon(manifest) },
     training: { epsilon: round.epsilon, delta: round.delta },
   });
@@ -81,29 +82,32 @@ const refusedCountsRounds = new Map<string, { until: number; why: string }>();
 const REFUSED_RETRY_MS = 60_000;
 
 /**
- * The counts round of this week for the current model, opened on first demand when the
+ * The counts round of `measure` that devices report in now for the current model (this
+ * week's segments or stages, last week's impressions), opened on first demand when the
  * signed model asks devices to count securely; otherwise why there is none (the model
- * counts by GRR, the round is closed, or the helper refused it).
+ * counts by GRR, has nothing to count, the round is closed, or the helper refused it).
  */
-async function currentCountsRound(env: Env): Promise<RoundDescriptor | { none: string }> {
-  const grr = { none: 'this deployment counts segments by randomized reports; no counts round is open' };
+async function currentCountsRound(env: Env, measure: CountsMeasure): Promise<RoundDescriptor | { none: string }> {
   const manifest = await manifestOf(env, (await currentModel(env)).version);
-  if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return grr;
+  if (!manifest || manifest.measurement !== 'secure' || !manifest.aggregators) return { none: 'this deployment counts by randomized reports; no counts round is open' };
+  if (countsCategories(measure, manifest).length === 0) return { none: `model v${manifest.version} has no campaigns: there are no impressions to count` };
   const nowMs = Date.now();
-  const period = isoWeekPeriod(nowMs);
-  const roundId = countsRoundId(period, manifest.version);
+  const period = countsPeriod(measure, nowMs);
+  const roundId = countsRoundId(period, manifest.version, measure);
   const existing = await coordinator(env).get(roundId);
   if (existing) return existing.state === 'open' ? existing.descriptor : { none: `the counts round ${roundId} is ${existing.state}` };
   const refused = refusedCountsRounds.get(roundId);
   if (refused && refused.until > nowMs) return { none: refused.why };
-  const kThreshold = Number(env.K_THRESHOLD ?? '50');
   const record = planCountsRound({
     manifest,
+    measure,
     period,
     nowS: Math.floor(nowMs / 1000),
     minBatch: Number(env.MIN_BATCH ?? '100'),
-    epsilon: Number(env.COUNTS_EPSILON ?? '0.4'),
-    kThreshold,
+    epsilon: countsEpsilonOf(env.COUNTS_EPSILON)[measure],
+    // Impressions are summed per campaign across model versions before the k-threshold
+    // applies (routes/campaigns.ts), so their round keeps every line.
+    kThreshold: measure === 'impressions' ? 0 : Number(env.K_THRESHOLD ?? '50'),
     delta: COUNTS_DELTA,
     shards: Number(env.ROUND_SHARDS ?? '8'),
     hpke: manifest.aggregators,
@@ -128,8 +132,12 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   .get('/v1/rounds/current', async (c) => {
     const kind = c.req.query('kind') ?? 'kmeans';
     if (kind !== 'kmeans' && kind !== 'counts') throw new ProblemError('invalid-body', "kind: must be 'kmeans' or 'counts'");
+    const measure = c.req.query('measure');
+    if (measure !== undefined && (kind !== 'counts' || !(COUNTS_MEASURES as readonly string[]).includes(measure))) {
+      throw new ProblemError('invalid-body', `measure: a counts round counts one of ${COUNTS_MEASURES.join(', ')} (kind=counts only)`);
+    }
     if (kind === 'counts') {
-      const counts = await currentCountsRound(c.env);
+      const counts = await currentCountsRound(c.env, (measure ?? 'segment') as CountsMeasure);
       if ('none' in counts) throw new ProblemError('no-open-round', counts.none);
       c.header('cache-control', 'no-store');
       return c.json(counts);
@@ -212,9 +220,12 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
   })
   .post('/v1/admin/rounds/:id/close', requireRole('admin'), async (c) => {
     const existing = (await coordinator(c.env).get(c.req.param('id'))) as RoundRecord | null;
-    const period = existing?.descriptor.kind === 'counts' ? existing.descriptor.period : undefined;
-    // A counts round releases its week's counts: never while that week can still change.
-    if (period && isPeriod(period) && !isReleasable(period, Date.now())) throw new ProblemError('period-open', `round ${existing?.descriptor.round_id} counts ${period}, which is not over yet; it closes by itself afterwards`);
+    const counted = existing?.descriptor.kind === 'counts' ? existing.descriptor : undefined;
+    // A counts round releases its week's counts: never while that week (or, for
+    // impressions, the week devices report it in) can still change.
+    if (counted?.period && isPeriod(counted.period) && Date.now() < countsCloseMs(measureOf(counted), counted.period)) {
+      throw new ProblemError('period-open', `round ${counted.round_id} counts ${counted.period}, which devices can still report; it closes by itself afterwards`);
+    }
     const r = (await coordinator(c.env).closeNow(c.req.param('id'))) as RoundRecord | null;
     if (!r) throw new ProblemError('not-found', `no round ${c.req.param('id')}`);
     return c.json({ round: publicRound(r) }, 202);

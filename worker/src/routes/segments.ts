@@ -6,6 +6,8 @@ import type { AppEnv, Env } from '../env.ts';
 import { currentModel, manifestOf } from '../models.ts';
 import { ProblemError } from '../problem.ts';
 import { recordTallyReleases } from '../record-tally-release.ts';
+import { countsEpsilonOf } from '../counts-epsilon.ts';
+import { countsSummary } from '../counts-release.ts';
 import { countsRoundId } from '../round-plan.ts';
 import { lifecycleEntry, segmentsEntry } from '../tally-ledger.ts';
 import { lifecycleTallyStub, tallyStub } from './reports.ts';
@@ -22,15 +24,19 @@ export interface PeriodRelease extends TallySummary {
 }
 
 /**
- * The period's lifecycle shares, from the weekly GRR lifecycle reports of devices on
- * models with this model's lifecycle rules and ε (in both measurement modes: a stage is
- * one of four values, well served by randomized response). Released once, like segments.
+ * The period's lifecycle shares from the weekly GRR lifecycle reports of devices on
+ * models with this model's lifecycle rules and ε. Released once, like segments.
  */
-async function lifecycleOf(env: Env, manifest: ModelManifest, period: Period, kThreshold: number): Promise<LifecycleRelease> {
+async function grrLifecycleOf(env: Env, manifest: ModelManifest, period: Period, kThreshold: number): Promise<LifecycleRelease> {
   const tally = await lifecycleTallyStub(env, manifest, period);
   const release = lifecycleRelease((await tally.release({ k: LIFECYCLE_STAGES.length, epsilon: lifecycleEpsilon(manifest), kThreshold, labels: LIFECYCLE_STAGES })) as TallySummary);
   await recordTallyReleases(env, [lifecycleEntry(manifest.version, period, release, nowS())]);
   return release;
+}
+
+/** Every stage suppressed: a week whose secure lifecycle round has not released (or was abandoned). */
+function suppressedLifecycle(epsilon: number, kThreshold: number): LifecycleRelease {
+  return { reports: 0, mechanism: 'secure-counts', epsilon, kThreshold, stages: LIFECYCLE_STAGES.map((stage) => ({ stage, count: null, ci95: null, share: null, share_ci95: null, suppressed: true })) };
 }
 
 const nowS = (): number => Math.floor(Date.now() / 1000);
@@ -46,24 +52,26 @@ async function modelFor(c: Context<AppEnv>): Promise<ModelManifest> {
 
 /**
  * The release of a closed period, by the mechanism the model's devices used: the GRR
- * reports' release (computed once by its SegmentTally, then stored), or the secure
- * counts round's (noise drawn once at its close). A counts round that has not closed yet
- * answers `null` (`wait`), or, when `wait` is false, a fully suppressed line, as does a
- * period without any round or with an abandoned one.
+ * reports' releases (computed once by their SegmentTally, then stored), or the secure
+ * segment and lifecycle counts rounds' (noise drawn once at each close). A segment counts
+ * round that has not closed yet answers `null` (`wait`), or, when `wait` is false, a fully
+ * suppressed line, as does a period without any round or with an abandoned one.
  */
 export async function releaseOf(env: Env, manifest: ModelManifest, period: Period, wait: boolean): Promise<PeriodRelease | null> {
   const kThreshold = Number(env.K_THRESHOLD ?? '50');
   if (manifest.measurement === 'secure') {
-    const release = (await coordinator(env).countsRelease(countsRoundId(period, manifest.version))) as { summary: TallySummary } | { abandoned: string } | null;
-    if (!release && wait && (await coordinator(env).get(countsRoundId(period, manifest.version)))) return null;
-    const lifecycle = await lifecycleOf(env, manifest, period, kThreshold);
-    if (release && 'summary' in release) return { period, model_version: manifest.version, ...release.summary, lifecycle };
+    const segmentsRound = countsRoundId(period, manifest.version);
+    const [summary, stages] = await Promise.all([countsSummary(env, segmentsRound), countsSummary(env, countsRoundId(period, manifest.version, 'lifecycle'))]);
+    if (!summary && wait && (await coordinator(env).get(segmentsRound))) return null;
+    const epsilon = countsEpsilonOf(env.COUNTS_EPSILON);
+    const lifecycle = stages ? lifecycleRelease(stages) : suppressedLifecycle(epsilon.lifecycle, kThreshold);
+    if (summary) return { period, model_version: manifest.version, ...summary, lifecycle };
     const segments = manifest.labels.map((label, segment): SegmentCount => ({ segment, label, count: null, ci95: null, suppressed: true }));
-    return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: manifest.epsilon.report, kThreshold, segments, lifecycle };
+    return { period, model_version: manifest.version, reports: 0, mechanism: 'secure-counts', epsilon: epsilon.segment, kThreshold, segments, lifecycle };
   }
   const summary = (await (await tallyStub(env, manifest, period)).release({ k: manifest.k, epsilon: manifest.epsilon.report, kThreshold, labels: manifest.labels })) as TallySummary;
   await recordTallyReleases(env, [segmentsEntry(manifest.version, period, summary, nowS())]);
-  return { period, model_version: manifest.version, ...summary, lifecycle: await lifecycleOf(env, manifest, period, kThreshold) };
+  return { period, model_version: manifest.version, ...summary, lifecycle: await grrLifecycleOf(env, manifest, period, kThreshold) };
 }
 
 const CSV_HEADER = 'period,model_version,segment,label,count,ci95_low,ci95_high,suppressed,mechanism,epsilon';
