@@ -16,7 +16,6 @@ import {
   BUDGET_DELTA,
   COUNTS_MEASURES,
   countsPeriod,
-  featureVector,
   impressionEpsilon,
   impressionTruth,
   isoWeekPeriod,
@@ -25,7 +24,6 @@ import {
   LIFECYCLE_STAGES,
   DAY_MS,
   type CountsMeasure,
-  type FeatureState,
   type HpkeConfig,
   type ModelManifest,
 } from '@edgeseg/shared';
@@ -64,7 +62,11 @@ export interface ReleaseContext {
   store: () => Store | null;
   model: () => ModelManifest | null;
   segment: () => SegmentInfo | null;
-  features: () => FeatureState;
+  /**
+   * The device's raw feature vector at a time (shared's featureVector over the event
+   * log), or null before any event: computed by the core, which has the code anyway.
+   */
+  features: (nowMs: number) => Float32Array | null;
   consent: () => ConsentState;
   /** Sends the outbox. */
   deliver: () => Promise<void>;
@@ -96,7 +98,7 @@ export interface ReleaseScheduler {
  * Creates the scheduler over `ctx`.
  *
  * @example
- * const releases = createReleaseScheduler({ endpoint, fetch, now: Date.now, caps, store: () => db, model: () => model, segment: () => current, features: () => log.features, consent, deliver, fail, log });
+ * const releases = createReleaseScheduler({ endpoint, fetch, now: Date.now, caps, store: () => db, model: () => model, segment: () => current, features: (t) => featureVector(log.features, t), consent, deliver, fail, log });
  * await releases.report();
  */
 export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
@@ -264,7 +266,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
         if (fetchRound) round = await openRound('kmeans');
         const r = round;
         const nowMs = ctx.now();
-        const raw = featureVector(ctx.features(), nowMs);
+        const raw = ctx.features(nowMs);
         if (!r || !raw) return; // no round, or no features yet: the round waits for the next burst of events
         round = null;
         await joinRound(db, m, r, 'contributedRound', r.round_id, `round ${r.round_id}`, { kind: 'kmeans', x: standardise(raw, m.scaling.mean, m.scaling.scale) }, ok, nowMs);

@@ -166,7 +166,7 @@ export function startSegmenter(options: SegmenterOptions, deps: SegmenterDeps): 
       loadReleaseChunk().then(
         ({ createReleaseScheduler, createSender }) => {
           const sender = createSender({ endpoint, lockName: `${dbName}:send`, store: () => db, allowed: (item) => consentNow()[item.purpose], fail: fail('send-refused', 'send'), fetch: deps.fetch });
-          const releases = createReleaseScheduler({ endpoint, fetch: deps.fetch, now, caps, helper: o.aggregators && o.aggregators.helper, store: () => db, model: () => model, segment: () => current, features: () => events.features, consent: consentNow, deliver: () => sender.deliver(), fail: report, log: say });
+          const releases = createReleaseScheduler({ endpoint, fetch: deps.fetch, now, caps, helper: o.aggregators && o.aggregators.helper, store: () => db, model: () => model, segment: () => current, features: (t) => featureVector(events.features, t), consent: consentNow, deliver: () => sender.deliver(), fail: report, log: say });
           return { releases, sender };
         },
         (err: unknown) => {
