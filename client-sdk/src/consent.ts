@@ -2,7 +2,11 @@
 export interface ConsentState {
   /** On-device use of the segment (nothing leaves the device). */
   personalization: boolean;
-  /** Weekly segment counts: a randomized report, or where the signed model says so a secret-shared one-hot to the week's counts round. */
+  /**
+   * Weekly counts of the segment, the lifecycle stage and last week's campaign
+   * impressions: randomized reports, or where the signed model says so a secret-shared
+   * one-hot to each measure's counts round.
+   */
   measurement: boolean;
   /** Contributions to federated model training. */
   model_improvement: boolean;
