@@ -152,6 +152,36 @@ describe('a secure model counts segment, lifecycle stage and impressions in secu
     await seg.shutdown();
   });
 
+  it('erasing keeps the marks of what was counted: re-granted in the same week, nothing is counted again, and withdrawal drops what is queued', async () => {
+    const { model, helper, rounds } = await secureSetup(CAMPAIGNS);
+    await edge.publish(model);
+    edge.rounds = { counts: rounds.segment, 'counts:lifecycle': rounds.lifecycle, 'counts:impressions': rounds.impressions };
+    const seg = startSegmenter({ endpoint: edge.endpoint, appId: appId(), debug: true, aggregators: { helper } }, testDeps(edge));
+    await seg.consent.set({ measurement: true });
+    seg.track(play('a'));
+    await seg.flush();
+    expect(posts('/v1/contributions')).toHaveLength(3);
+    await seg.eraseData();
+    await seg.consent.set({ measurement: true });
+    seg.track(play('b'));
+    await seg.flush();
+    expect(posts('/v1/contributions')).toHaveLength(3);
+    expect((await seg.exportData())?.privacyLedger.entries.map((e) => e.release)).toEqual(['erased', 'erased', 'erased']);
+    await seg.shutdown();
+
+    // Another device, offline: its three contributions wait in the outbox until measurement is withdrawn.
+    const offline = startSegmenter({ endpoint: edge.endpoint, appId: appId(), aggregators: { helper } }, testDeps(edge, { fetch: (input, init) => (init && init.method === 'POST' ? Promise.reject(new TypeError('offline')) : edge.fetch(input, init)) }));
+    await offline.consent.set({ measurement: true });
+    offline.track(play('a'));
+    await offline.flush();
+    const queued = await offline.exportData();
+    expect(queued?.privacyLedger.entries).toHaveLength(3);
+    expect(queued?.outbox.map((item) => item.purpose)).toEqual(['measurement', 'measurement', 'measurement']);
+    await offline.consent.set({ measurement: false });
+    expect((await offline.exportData())?.outbox).toEqual([]);
+    await offline.shutdown();
+  });
+
   it('a round of another measure than the one asked for is not joined (the core compares the head before loading the chunk)', async () => {
     const { model, helper, rounds } = await secureSetup(CAMPAIGNS);
     await edge.publish(model);
