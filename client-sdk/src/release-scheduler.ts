@@ -23,6 +23,7 @@ import {
   standardise,
   LIFECYCLE_STAGES,
   DAY_MS,
+  type Campaign,
   type CountsMeasure,
   type HpkeConfig,
   type ModelManifest,
@@ -46,6 +47,22 @@ const SECURE = 'the model counts securely';
 /** Per counts measure: the ledger's words and the `kv` mark that makes it once a week. */
 const COUNT_LABELS: Record<CountsMeasure, string> = { segment: 'counts', lifecycle: 'lifecycle counts', impressions: 'impression counts' };
 const COUNT_MARKS: Record<CountsMeasure, Mark> = { segment: 'countedPeriod', lifecycle: 'lifecycleCountedPeriod', impressions: 'impressionCountedPeriod' };
+
+/**
+ * The entry this device counts for `measure` in `period`: its segment, its lifecycle
+ * stage, or one campaign shown to it that week (impressionTruth), as an index into the
+ * measure's categories (countsCategories); null is the round's "none" entry, so every
+ * device that granted measurement sends one each week whatever it holds or saw.
+ *
+ * @example
+ * await countedEntry(db, 'lifecycle', segment, [], '2026-W49') // 1 for 'active'
+ */
+async function countedEntry(db: Store, measure: CountsMeasure, s: SegmentInfo | null, campaigns: readonly Campaign[], period: string): Promise<number | null> {
+  if (measure === 'segment') return s && s.id;
+  if (measure === 'lifecycle') return s && s.lifecycle ? LIFECYCLE_STAGES.indexOf(s.lifecycle) : null;
+  const shown = impressionTruth(campaigns, ((await readKv(db, 'shown')) || {})[period] || []);
+  return shown < campaigns.length ? shown : null; // impressionTruth says "none" as campaigns.length
+}
 
 /** What the scheduler reads of the segmenter, and what it may do. */
 export interface ReleaseContext {
@@ -248,9 +265,7 @@ export function createReleaseScheduler(ctx: ReleaseContext): ReleaseScheduler {
           if ((await readKv(db, mark)) === period) return ctx.log(`${label}: already contributed`);
           const r = await openRound('counts', measure);
           if (!r || r.period !== period || (r.measure || 'segment') !== measure) return ctx.log(`${label}: no counts round open for it yet`);
-          // The entry counted; null (or impressionTruth's campaigns.length) is "none", so every device that granted measurement sends one each week.
-          const value =
-            measure === 'impressions' ? impressionTruth(campaigns, ((await readKv(db, 'shown')) || {})[period] || []) : measure === 'segment' ? s && s.id : s && s.lifecycle ? LIFECYCLE_STAGES.indexOf(s.lifecycle) : null;
+          const value = await countedEntry(db, measure, s, campaigns, period);
           await joinRound(db, m, r, mark, period, label, { kind: 'counts', x: null, counts: { period, measure, value } }, () => ctx.consent().measurement, nowMs);
         });
       });

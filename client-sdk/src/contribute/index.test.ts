@@ -255,13 +255,12 @@ describe.each(chunks)('join a counts round, %s', (_name, load) => {
   /** The week's round of `measure` as the leader plans it: k is the number of that measure's categories. */
   const measureRound = (measure: 'lifecycle' | 'impressions', k: number): RoundDescriptor => ({ ...countsRound(), round_id: `c-${WEEK}-${measure}-v3`, measure, k, slices: [Array.from({ length: k }, () => [])] });
 
-  it('seals the one-hot of the lifecycle stage, or of the campaign shown (impressionTruth\'s campaigns.length and null both "none")', async () => {
+  it('seals the one-hot of the lifecycle stage, or of the campaign shown (null: "none"), and refuses an entry past the categories', async () => {
     const chunk = await load();
     const cases: ['lifecycle' | 'impressions', number, number | null, number][] = [
       ['lifecycle', LIFECYCLE_STAGES.length, LIFECYCLE_STAGES.indexOf('at_risk'), LIFECYCLE_STAGES.indexOf('at_risk')],
       ['lifecycle', LIFECYCLE_STAGES.length, null, LIFECYCLE_STAGES.length],
       ['impressions', CAMPAIGNS.length, 1, 1],
-      ['impressions', CAMPAIGNS.length, CAMPAIGNS.length, CAMPAIGNS.length],
       ['impressions', CAMPAIGNS.length, null, CAMPAIGNS.length],
     ];
     for (const [measure, k, value, entry] of cases) {
@@ -272,6 +271,8 @@ describe.each(chunks)('join a counts round, %s', (_name, load) => {
       const sums = await recombine(item.contribution as SecureContribution, validated);
       expect(Array.from(decodeCountAggregate(sums, k, 1)), `${measure} ${value}`).toEqual(Array.from({ length: k + 1 }, (_, i) => (i === entry ? 1 : 0)));
     }
+    // "none" is null, never the index k: a value past the categories is refused, nothing queued.
+    await expect(joinWith(chunk, measureRound('impressions', CAMPAIGNS.length), null, { ...counts(CAMPAIGNS.length, WEEK, 'impressions'), campaigns: CAMPAIGNS })).rejects.toThrow(/not in \[0, 2\)/);
   });
 
   it('refuses a counts round of another measure than the one asked for, or whose k is not that measure\'s number of categories', async () => {

@@ -44,7 +44,7 @@ export const join: JoinRound = async (job: RoundJob) => {
     const k = countsCategories(measure, job.model).length;
     // A round of another measure, week or k would file this device's value under the wrong categories.
     if (!c || measureOf(r) !== measure || r.period !== c.period || r.k !== k || !k) refuse(r, `does not count the ${k} ${measure} categories of ${c ? c.period : 'the week asked for'}`);
-    const body = await buildSecureCountContribution(r, c.value === k ? null : c.value, randomId()); // entry k is "none" too
+    const body = await buildSecureCountContribution(r, c.value, randomId());
     return job.queue({ id: body.id, purpose: 'measurement', createdAt: job.nowMs, contribution: body }, r);
   }
   if (!job.x) throw new Error(`contribute: round ${r.round_id} needs the device's features`);

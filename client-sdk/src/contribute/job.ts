@@ -25,8 +25,8 @@ export interface RoundJob {
   /**
    * Counts rounds: what the device counts (`measure`: its segment, lifecycle stage or a
    * campaign it was shown), the ISO week it reports (the round must count that measure
-   * of that week: countsPeriod) and its entry (an index into countsCategories; null, or
-   * that list's length, as impressionTruth says it: the round's last, "none" entry).
+   * of that week: countsPeriod) and its entry (an index into countsCategories; null:
+   * the round's last, "none" entry).
    */
   counts?: { period: string; measure: CountsMeasure; value: number | null } | undefined;
   /**
