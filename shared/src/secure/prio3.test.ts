@@ -138,6 +138,22 @@ describe('report ids', () => {
     expect(await reportGroup(key, 'abcdefghijklmnop', 8)).toBe(await reportGroup(key, 'abcdefghijklmnop', 8));
     expect(await reportGroup(key, 'abcdefghijklmnop', 1)).toBe(0);
   });
+
+  it('derive each group with its own round key, however many rounds share the imported-key cache', async () => {
+    // HMAC-SHA256(key, label ‖ id), first 4 bytes big-endian, mod groups: computed here with a fresh import each time.
+    const plain = async (key: Uint8Array, id: string, groups: number) => {
+      const hmac = await crypto.subtle.importKey('raw', key.slice(), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      return new DataView(await crypto.subtle.sign('HMAC', hmac, new TextEncoder().encode(`edgeseg/v3 group\0${id}`))).getUint32(0) % groups;
+    };
+    // More round keys than the cache keeps, visited twice (the second pass re-imports the evicted ones).
+    const keys = Array.from({ length: 40 }, () => newVerifyKey());
+    for (const pass of [0, 1]) {
+      for (const [i, key] of keys.entries()) {
+        const id = `pass${pass}-round${String(i).padStart(12, '0')}`;
+        expect(await reportGroup(key, id, 1000)).toBe(await plain(key, id, 1000));
+      }
+    }
+  });
 });
 
 describe('Field128 vectors', () => {

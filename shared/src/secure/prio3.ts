@@ -137,10 +137,25 @@ export async function reportNonce(roundId: string, id: string): Promise<Uint8Arr
 export async function reportGroup(verifyKey: Uint8Array, id: string, groups: number): Promise<number> {
   if (!Number.isInteger(groups) || groups < 1) throw new RangeError(`reportGroup: bad groups ${groups}`);
   if (groups === 1) return 0;
-  const api = subtle();
-  const key = await api.importKey('raw', verifyKey.slice(), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new DataView(await api.sign('HMAC', key, utf8(`edgeseg/v3 group\0${id}`)));
+  const mac = new DataView(await subtle().sign('HMAC', await groupKey(verifyKey), utf8(`edgeseg/v3 group\0${id}`)));
   return mac.getUint32(0) % groups;
+}
+
+/** Verify keys whose imported HMAC key is kept: a few open rounds at a time. */
+const GROUP_KEYS_KEPT = 16;
+/** Imported HMAC keys by verify key (hex), oldest first: every report of a round names the same key, so it is imported once per round, not per report. */
+const groupKeys = new Map<string, Promise<CryptoKey>>();
+
+function groupKey(verifyKey: Uint8Array): Promise<CryptoKey> {
+  const name = Array.from(verifyKey, (b) => b.toString(16).padStart(2, '0')).join('');
+  let key = groupKeys.get(name);
+  if (!key) {
+    key = subtle().importKey('raw', verifyKey.slice(), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    key.catch(() => groupKeys.delete(name));
+    groupKeys.set(name, key);
+    if (groupKeys.size > GROUP_KEYS_KEPT) groupKeys.delete(groupKeys.keys().next().value as string);
+  }
+  return key;
 }
 
 /**
