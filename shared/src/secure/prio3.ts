@@ -28,7 +28,7 @@ import { cryptoRandom, type RandomSource } from '../random.ts';
 import type { RoundKind } from '../rounds.ts';
 import { utf8 } from './bytes.ts';
 import { FIELD, FIELD_ELEMENT_BYTES, decodeFieldVector } from './field.ts';
-import { subtle } from './webcrypto.ts';
+import { subtle, type CryptoKeyLike } from './webcrypto.ts';
 
 /** Bits per entry of a k-means `Prio3SumVec`: entries are proved to lie in [0, 256). */
 export const SUMVEC_BITS = 8;
@@ -144,9 +144,9 @@ export async function reportGroup(verifyKey: Uint8Array, id: string, groups: num
 /** Verify keys whose imported HMAC key is kept: a few open rounds at a time. */
 const GROUP_KEYS_KEPT = 16;
 /** Imported HMAC keys by verify key (hex), oldest first: every report of a round names the same key, so it is imported once per round, not per report. */
-const groupKeys = new Map<string, Promise<CryptoKey>>();
+const groupKeys = new Map<string, Promise<CryptoKeyLike>>();
 
-function groupKey(verifyKey: Uint8Array): Promise<CryptoKey> {
+function groupKey(verifyKey: Uint8Array): Promise<CryptoKeyLike> {
   const name = Array.from(verifyKey, (b) => b.toString(16).padStart(2, '0')).join('');
   let key = groupKeys.get(name);
   if (!key) {
