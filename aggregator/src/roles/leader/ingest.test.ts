@@ -141,6 +141,18 @@ describe('leader ingest and helper verification of a Prio3 report', () => {
     expect(await ingestSecureReport({ ...record(), descriptor: other }, body, leaderKey)).toMatchObject({ ok: false, problem: 'undecryptable' });
   });
 
+  it('opens many reports with one record object (its digest made once), and hashes again when the record names another descriptor', async () => {
+    const kept = record();
+    for (const id of ['kept-record-device-0001', 'kept-record-device-0002']) {
+      expect((await ingestSecureReport(kept, await sealSecureVector(round, encodeCountContribution(0, K, 1), id), leaderKey)).ok).toBe(true);
+    }
+    const body = await sealSecureVector(round, encodeCountContribution(3, K, 1), 'kept-record-device-0003');
+    kept.descriptor = { ...round, min_batch: 101 };
+    expect(await ingestSecureReport(kept, body, leaderKey)).toMatchObject({ ok: false, problem: 'undecryptable' });
+    kept.descriptor = round;
+    expect((await ingestSecureReport(kept, body, leaderKey)).ok).toBe(true);
+  });
+
   it('stores a local contribution as field elements in the group derived from its id', async () => {
     const item = await localShardItem({ ...record(), descriptor: { ...round, mode: 'local' } }, { round_id: round.round_id, id: 'local-device-000000001', slice: 0, noised: [3, -2, 0, 1, -7] });
     const p = FIELD.modulus;

@@ -33,6 +33,27 @@ export interface LeaderShardItem extends ShardItem {
 /** The outcome of a secure report's arrival: a pending shard item, or the problem to answer. */
 export type LeaderIngest = { ok: true; item: LeaderShardItem } | { ok: false; problem: 'undecryptable' | 'invalid-body'; detail: string };
 
+/** What every report of a round is opened and grouped with: the descriptor's digest and the verify key's bytes. */
+interface RoundKeys {
+  digest: Uint8Array;
+  verifyKey: Uint8Array;
+}
+
+/**
+ * Per record object: a caller that keeps a round's record (the route, per isolate) hashes
+ * its descriptor once, not once per report. Kept with the descriptor object and verify key
+ * they were made from, so a record given another of either is hashed again.
+ */
+const keysOfRecord = new WeakMap<object, { descriptor: object; verifyKey: string; keys: Promise<RoundKeys> }>();
+
+function roundKeys(record: Pick<RoundRecord, 'descriptor' | 'verify_key'>): Promise<RoundKeys> {
+  const kept = keysOfRecord.get(record);
+  if (kept && kept.descriptor === record.descriptor && kept.verifyKey === record.verify_key) return kept.keys;
+  const keys = roundDigest(record.descriptor).then((digest) => ({ digest, verifyKey: base64urlToBytes(record.verify_key) }));
+  keysOfRecord.set(record, { descriptor: record.descriptor, verifyKey: record.verify_key, keys });
+  return keys;
+}
+
 /**
  * Opens and prepares a secure report (already parsed with the round's exact lengths).
  *
@@ -42,11 +63,11 @@ export type LeaderIngest = { ok: true; item: LeaderShardItem } | { ok: false; pr
  */
 export async function ingestSecureReport(record: Pick<RoundRecord, 'descriptor' | 'verify_key'>, body: SecureContribution, privateKey: HpkeRecipientKey): Promise<LeaderIngest> {
   const d = record.descriptor;
-  const verifyKey = base64urlToBytes(record.verify_key);
+  const { digest, verifyKey } = await roundKeys(record);
   let prepared: PreparedReport;
   try {
     // Sealed to the digest of the descriptor devices were shown: the one this leader stores.
-    prepared = await openAndPrepare(d, await roundDigest(d), verifyKey, 'leader', privateKey, { ...body, sealed: body.leader });
+    prepared = await openAndPrepare(d, digest, verifyKey, 'leader', privateKey, { ...body, sealed: body.leader });
   } catch (err) {
     if (err instanceof ShareOpenError) return { ok: false, problem: 'undecryptable', detail: "the leader share does not open with this round's configuration, id, slice and public share" };
     if (!(err instanceof RangeError)) throw err;
