@@ -6,6 +6,7 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
 import { checkHelperConfigId, shareOpeningKey } from '../hpke-key.ts';
 import { ProblemError } from '../problem.ts';
+import { roundRecordCache, type RoundRecordCache } from './round-record-cache.ts';
 import { coordinator } from './rounds.ts';
 
 /** A secure report's leader input share carries the measurement and proof shares: up to 160 KB for the largest round shape. */
@@ -25,7 +26,7 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
   if (isObject(raw) && 'noised' in raw) return addLocal(c.env, raw);
   const parsed = parseSecureContribution(raw);
   if (!parsed.ok) throw new ProblemError('invalid-body', parsed.errors[0], parsed.errors);
-  const record = (await coordinator(c.env).get(parsed.value.round_id)) as RoundRecord | null;
+  const record = await roundRecords(c.env).get(parsed.value.round_id);
   if (!record) throw new ProblemError('round-not-open', `no round ${parsed.value.round_id}`);
   const round = record.descriptor;
   checkOpen(record, parsed.value);
@@ -43,6 +44,19 @@ export const contributionRoutes = new Hono<AppEnv>().post('/v1/contributions', a
   return store(c.env, record, ingested.item);
 });
 
+/** Per coordinator binding (one per isolate in production), like the other per-isolate caches. */
+const recordCaches = new WeakMap<object, RoundRecordCache<RoundRecord>>();
+
+/** The coordinator's round records, reused for a moment (round-record-cache.ts says why that refuses nothing late). */
+function roundRecords(env: Env): RoundRecordCache<RoundRecord> {
+  let cache = recordCaches.get(env.ROUND_COORDINATOR);
+  if (!cache) {
+    cache = roundRecordCache(async (roundId) => (await coordinator(env).get(roundId)) as RoundRecord | null);
+    recordCaches.set(env.ROUND_COORDINATOR, cache);
+  }
+  return cache;
+}
+
 /** Refuses a contribution to a round that is not open, or to a slice it does not have. */
 function checkOpen(record: RoundRecord, body: { slice: number }): void {
   const round = record.descriptor;
@@ -56,7 +70,7 @@ function checkOpen(record: RoundRecord, body: { slice: number }): void {
  * on the clean vector impossible, which the robust combiner (median of group means) covers.
  */
 async function addLocal(env: Env, raw: Record<string, unknown>): Promise<Response> {
-  const record = typeof raw.round_id === 'string' ? ((await coordinator(env).get(raw.round_id)) as RoundRecord | null) : null;
+  const record = typeof raw.round_id === 'string' ? await roundRecords(env).get(raw.round_id) : null;
   if (!record) throw new ProblemError('round-not-open', `no round ${String(raw.round_id)}`);
   const round = record.descriptor;
   const parsed = parseLocalContribution(raw, vectorLength(round.kind, round.k, round.d));
@@ -75,8 +89,11 @@ async function store(env: Env, record: RoundRecord, item: LeaderShardItem): Prom
   try {
     result = await shard.add(round.round_id, length, [item]);
   } catch (err) {
-    // The round closed between the check above and this write: refused, not lost.
-    if (isRoundSealedError(err)) throw new ProblemError('round-not-open', err.message);
+    // The round closed between the check above (or the record kept from a moment ago) and this write: refused, not lost.
+    if (isRoundSealedError(err)) {
+      roundRecords(env).forget(round.round_id);
+      throw new ProblemError('round-not-open', err.message);
+    }
     throw err;
   }
   if (result.accepted === 0) throw new ProblemError('replayed', `contribution ${item.id} was already accepted`);
