@@ -19,6 +19,12 @@ const META_ROUND_ID = 'round_id';
 const META_INGEST_CLOSED = 'ingest_closed';
 const RELAY_RETRY_MS = 5000;
 /**
+ * How long after its first pending report a shard relays: the reports that arrive
+ * meanwhile go in the same batch (each batch is a request to the helper, with its own
+ * fixed cost on both aggregators), and the verdict is needed only by the close.
+ */
+const RELAY_DELAY_MS = 1000;
+/**
  * Reports relayed per request to the helper: the helper prepares and verifies each
  * (about 0.1 s of CPU for a k = 8, d = 31 k-means report), so a batch stays a few seconds.
  */
@@ -58,6 +64,13 @@ interface PendingRow {
  */
 export class RoundShard extends DurableObject<RelayEnv> {
   private readonly store: ShardStore<LeaderShardItem>;
+  /**
+   * Kept in memory, since only this object writes its storage: whether the shard takes no
+   * more reports (once true, it stays true), and the round id its first report stored.
+   * Undefined until read; each report then costs no meta lookups.
+   */
+  private closed: boolean | undefined;
+  private storedRoundId: string | null | undefined;
 
   constructor(ctx: DurableObjectState, env: RelayEnv) {
     super(ctx, env);
@@ -80,6 +93,18 @@ export class RoundShard extends DurableObject<RelayEnv> {
     this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_LEADER_META} (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, key, value);
   }
 
+  /** True once `seal`, the close's `closeSummary` or `purge` ran: no more reports. */
+  private ingestClosed(): boolean {
+    this.closed ??= this.meta(META_INGEST_CLOSED) !== undefined || this.store.sealed();
+    return this.closed;
+  }
+
+  /** The round of this shard's reports (the first report's), or null before any. */
+  private roundId(): string | null {
+    if (this.storedRoundId === undefined) this.storedRoundId = this.meta(META_ROUND_ID) ?? null;
+    return this.storedRoundId;
+  }
+
   private count(table: string): number {
     return this.ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n;
   }
@@ -98,10 +123,13 @@ export class RoundShard extends DurableObject<RelayEnv> {
    * await shard.add('r-1', 272, [item]) // { accepted: 1, duplicates: 0 }
    */
   async add(roundId: string, vectorLength: number, items: LeaderShardItem[]): Promise<AddResult> {
-    if (this.meta(META_INGEST_CLOSED) !== undefined || this.store.sealed()) throw new RoundSealedError(roundId);
+    if (this.ingestClosed()) throw new RoundSealedError(roundId);
     const bytes = vectorLength * FIELD_ELEMENT_BYTES;
     for (const it of items) if (it.share.byteLength !== bytes) throw new RangeError(`share of ${it.share.byteLength} bytes, expected ${bytes}`);
-    this.setMeta(META_ROUND_ID, roundId);
+    if (this.roundId() === null) {
+      this.setMeta(META_ROUND_ID, roundId);
+      this.storedRoundId = roundId;
+    }
     const local = items.filter((it) => it.relay === null);
     let accepted = 0;
     let duplicates = 0;
@@ -120,7 +148,7 @@ export class RoundShard extends DurableObject<RelayEnv> {
       accepted += r.accepted;
       duplicates += r.duplicates;
     }
-    if (accepted > local.length && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 500);
+    if (accepted > local.length && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + RELAY_DELAY_MS);
     return { accepted, duplicates };
   }
 
@@ -133,6 +161,7 @@ export class RoundShard extends DurableObject<RelayEnv> {
    */
   seal(): void {
     this.setMeta(META_INGEST_CLOSED, '1');
+    this.closed = true;
   }
 
   /**
@@ -147,6 +176,7 @@ export class RoundShard extends DurableObject<RelayEnv> {
     const rejected = this.count(TABLE_REJECTED);
     if (pending > 0) return { buckets: {}, pending, rejected };
     this.store.seal();
+    this.closed = true;
     return { buckets: this.store.summary(vectorLength), pending: 0, rejected };
   }
 
@@ -161,6 +191,8 @@ export class RoundShard extends DurableObject<RelayEnv> {
     await this.store.purge(); // drops the whole database, the pending and rejected tables with it
     this.createTables();
     this.setMeta(META_INGEST_CLOSED, '1');
+    this.closed = true;
+    this.storedRoundId = undefined;
   }
 
   /**
@@ -196,16 +228,19 @@ export class RoundShard extends DurableObject<RelayEnv> {
    * await shard.settle({ verified: ['id1'], rejected: ['id2'] });
    */
   async settle(answer: { verified: string[]; rejected: string[] }): Promise<void> {
-    const roundId = this.meta(META_ROUND_ID);
+    const roundId = this.roundId();
     if (!roundId) return;
-    const rows = answer.verified.flatMap((id) => this.ctx.storage.sql.exec<PendingRow>(`SELECT * FROM ${TABLE_PENDING} WHERE id = ?`, id).toArray());
+    // One statement for the batch's verified ids (a JSON array of them), not one per id.
+    const rows = answer.verified.length
+      ? this.ctx.storage.sql.exec<PendingRow>(`SELECT * FROM ${TABLE_PENDING} WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(answer.verified)).toArray()
+      : [];
     if (rows.length) {
       const length = (rows[0] as PendingRow).share.byteLength / FIELD_ELEMENT_BYTES;
       const items = rows.map((r) => ({ id: r.id, slice: r.slice, group: r.grp, digest: new Uint8Array(r.digest), share: new Uint8Array(r.share), relay: null }));
       await this.store.add(roundId, length, items);
     }
     this.ctx.storage.transactionSync(() => {
-      for (const r of rows) this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_PENDING} WHERE id = ?`, r.id);
+      if (rows.length) this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_PENDING} WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(rows.map((r) => r.id)));
       for (const id of answer.rejected) {
         const cursor = this.ctx.storage.sql.exec(`DELETE FROM ${TABLE_PENDING} WHERE id = ?`, id);
         if (cursor.rowsWritten > 0) this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_REJECTED} (id) VALUES (?) ON CONFLICT(id) DO NOTHING`, id);
@@ -223,7 +258,7 @@ export class RoundShard extends DurableObject<RelayEnv> {
    * await shard.relayNow();
    */
   async relayNow(): Promise<boolean> {
-    const roundId = this.meta(META_ROUND_ID);
+    const roundId = this.roundId();
     if (!roundId) return true;
     if (!this.env.HELPER_URL) return this.count(TABLE_PENDING) === 0;
     for (;;) {
