@@ -17,6 +17,8 @@ export interface SealedReport {
   /** base64url, as the device sent it (the aad binds this text). */
   public_share: string;
   sealed: SealedShare;
+  /** The bytes of `public_share`, when the caller already decoded them (the helper's relay check does), so they are not decoded twice. */
+  publicShareBytes?: Uint8Array;
 }
 
 /**
@@ -39,5 +41,5 @@ export async function openAndPrepare(
   const binding = { round_id: report.round_id, id: report.id, slice: report.slice, public_share: report.public_share };
   const inputShare = await openShare(key, report.sealed, CONTRIBUTION_INFO, contributionAad(binding, role, digest));
   const vdaf = vdafFor(round.kind, round.k, round.d);
-  return prepareReport(vdaf, verifyKey, role === 'leader' ? 0 : 1, await reportNonce(report.round_id, report.id), base64urlToBytes(report.public_share), inputShare);
+  return prepareReport(vdaf, verifyKey, role === 'leader' ? 0 : 1, await reportNonce(report.round_id, report.id), report.publicShareBytes ?? base64urlToBytes(report.public_share), inputShare);
 }

@@ -41,7 +41,14 @@ export async function decideRelayedReport(raw: unknown, index: number, ctx: Help
   if (!item) return { id, verified: false };
   try {
     const key = await ctx.openingKey(item.sealed.config_id);
-    const mine = await openAndPrepare(d, ctx.digest, ctx.verifyKey, 'helper', key, { round_id: d.round_id, id: item.id, slice: item.slice, public_share: item.public_share, sealed: item.sealed });
+    const mine = await openAndPrepare(d, ctx.digest, ctx.verifyKey, 'helper', key, {
+      round_id: d.round_id,
+      id: item.id,
+      slice: item.slice,
+      public_share: item.public_share,
+      publicShareBytes: item.publicShare, // decoded by checkRelayItem from the same text
+      sealed: item.sealed,
+    });
     if (!(await verifyReport(vdafFor(d.kind, d.k, d.d), item.prepShare, mine.prepShare, item.jointRandSeed, mine.jointRandSeed))) return { id, verified: false };
     const group = await reportGroup(ctx.verifyKey, item.id, d.groups);
     return { id, verified: true, item: { id: item.id, slice: item.slice, group, digest: await idDigest(item.id), share: encodeFieldVector(mine.outputShare) } };
