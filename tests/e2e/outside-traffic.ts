@@ -9,7 +9,7 @@ import type { RoundDescriptor } from '@edgeseg/shared';
 import type { BrowserContext, Request, Response } from 'playwright-core';
 import { expect } from 'vitest';
 import { SDK_BASE } from '../support/built-sdk.ts';
-import { expectAllowedContributionBody, expectAllowedReportBody } from './demo-page.ts';
+import { expectAllowedContributionBody } from './demo-page.ts';
 
 /** One request as it left the browser, and its answer's status once {@link OutsideTraffic.settle} ran. */
 export interface SeenRequest {
@@ -81,14 +81,13 @@ export function contributionsOf(traffic: OutsideTraffic): (SeenRequest & { contr
  * the endpoint, GETs of the SDK's built files (only when `sdkFromEndpoint`), the model and
  * its keys, and the week's counts rounds (never a k-means round: model improvement is not
  * granted); a `POST /v1/contributions` whose body is exactly a contribution to a round the
- * endpoint handed out; a `POST /v1/reports` of allowed randomized reports (no segment
- * report: the model counts segments securely; `k` is its number of segments). Nothing
- * to any other origin.
+ * endpoint handed out. No randomized report of any kind (the model counts segments,
+ * lifecycle stages and impressions securely) and nothing to any other origin.
  *
  * @example
- * expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: true, k: manifest.k });
+ * expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: true });
  */
-export function expectOnlyCountsTraffic(traffic: OutsideTraffic, where: { app: string; endpoint: string; sdkFromEndpoint: boolean; k: number }): void {
+export function expectOnlyCountsTraffic(traffic: OutsideTraffic, where: { app: string; endpoint: string; sdkFromEndpoint: boolean }): void {
   const endpoint = new URL(where.endpoint).origin;
   for (const r of traffic.requests) {
     const what = `${r.method} ${r.url.href}`;
@@ -107,15 +106,11 @@ export function expectOnlyCountsTraffic(traffic: OutsideTraffic, where: { app: s
       continue;
     }
     expect(r.method, what).toBe('POST');
-    if (r.url.pathname === '/v1/contributions') {
-      const roundId = (JSON.parse(r.body ?? 'null') as { round_id?: string } | null)?.round_id ?? '';
-      const round = traffic.rounds.get(roundId);
-      expect(round, `${what}: a contribution to round ${roundId}, which the endpoint did not hand out`).toBeDefined();
-      expectAllowedContributionBody(r.body ?? '', round as RoundDescriptor);
-    } else {
-      expect(r.url.pathname, `unexpected ${what}`).toBe('/v1/reports');
-      expectAllowedReportBody(r.body ?? '', where.k, { segment: false });
-    }
+    expect(r.url.pathname, `unexpected ${what}: a secure model's device sends only contributions`).toBe('/v1/contributions');
+    const roundId = (JSON.parse(r.body ?? 'null') as { round_id?: string } | null)?.round_id ?? '';
+    const round = traffic.rounds.get(roundId);
+    expect(round, `${what}: a contribution to round ${roundId}, which the endpoint did not hand out`).toBeDefined();
+    expectAllowedContributionBody(r.body ?? '', round as RoundDescriptor);
   }
 }
 

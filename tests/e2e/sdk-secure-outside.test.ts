@@ -144,7 +144,7 @@ describe('secure counts from apps on other origins', () => {
       const fetched = sdkResponses.map((r) => new URL(r.url()).pathname);
       for (const p of SDK_CONTRIBUTE) expect(fetched).toContain(p);
       await expectServedCrossOrigin(sdkResponses);
-      expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: true, k: manifest.k });
+      expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: true });
       await expectContributedAndVerified(traffic);
     } finally {
       await browser.close();
@@ -176,7 +176,7 @@ describe('secure counts from apps on other origins', () => {
       expect(await page.evaluate(() => (window as unknown as ThrowawayAppWindow).app.errors)).toEqual([]);
       expect(errors).toEqual([]);
       for (const chunk of contributeChunks) expect(host.requested, 'the contribution chunk, from the app’s own origin').toContain(chunk);
-      expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: false, k: manifest.k });
+      expectOnlyCountsTraffic(traffic, { app: host.origin, endpoint: stack.baseUrl, sdkFromEndpoint: false });
       await expectContributedAndVerified(traffic);
     } finally {
       await browser.close();
