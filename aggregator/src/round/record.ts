@@ -2,7 +2,7 @@
  * A round as the leader's coordinator keeps it: the public descriptor devices see (and
  * the helper accepted), plus the leader's settings and outcome. Pure types and helpers.
  */
-import type { RoundDescriptor } from '@edgeseg/shared';
+import { measureOf, type CountsMeasure, type RoundDescriptor } from '@edgeseg/shared';
 import type { TallySummary } from '../tally.ts';
 import type { KCandidate } from './k-select.ts';
 
@@ -63,6 +63,9 @@ export interface RoundRecord {
 export interface PublicRound {
   round_id: string;
   kind: RoundDescriptor['kind'];
+  /** Counts rounds: what they count (segment, lifecycle or impressions) and the ISO week; null for k-means rounds. */
+  measure: CountsMeasure | null;
+  period: string | null;
   mode: RoundDescriptor['mode'];
   state: RoundState;
   model_version: number;
@@ -144,6 +147,8 @@ export function publicRound(r: RoundRecord): PublicRound {
   return {
     round_id: d.round_id,
     kind: d.kind,
+    measure: d.kind === 'counts' ? measureOf(d) : null,
+    period: d.period ?? null,
     mode: d.mode,
     state: r.state,
     model_version: d.model_version,

@@ -11,7 +11,7 @@
 /**
  * One release as either ledger states it. Fields a ledger does not state are null.
  *
- * @typedef {{ round_id: string, kind: string, mode: string | null, epsilon: number, delta: number, sigma2: string | null, buckets: Record<string, number> | null, contributions: number | null, released_at: number | null }} LedgerRelease
+ * @typedef {{ round_id: string, kind: string, measure: string | null, mode: string | null, epsilon: number, delta: number, sigma2: string | null, buckets: Record<string, number> | null, contributions: number | null, released_at: number | null }} LedgerRelease
  */
 /**
  * What can differ between the ledgers, per round: a release on one side only (a local
@@ -67,6 +67,7 @@ export function readReleases(ledger, name) {
     return {
       round_id: r.round_id,
       kind: r.kind,
+      measure: typeof r.measure === 'string' ? r.measure : null,
       mode: /** @type {string | undefined} */ (r.mode) ?? null,
       epsilon: /** @type {number} */ (r.epsilon),
       delta: /** @type {number} */ (r.delta),

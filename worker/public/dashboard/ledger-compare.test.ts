@@ -112,8 +112,10 @@ describe('sameRational', () => {
 describe('readReleases', () => {
   it('reads a ledger and fills what it does not state with null', () => {
     const { mode: _mode, sigma2: _sigma2, buckets: _buckets, ...bare } = release('r-1');
-    expect(read({ releases: [bare] }, 'ledger')).toEqual([{ ...bare, mode: null, sigma2: null, buckets: null }]);
-    expect(read({ releases: [{ ...bare, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }] }, 'ledger')).toEqual([{ ...bare, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }]);
+    expect(read({ releases: [bare] }, 'ledger')).toEqual([{ ...bare, measure: null, mode: null, sigma2: null, buckets: null }]);
+    expect(read({ releases: [{ ...bare, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }] }, 'ledger')).toEqual([{ ...bare, measure: null, mode: null, sigma2: null, buckets: null, contributions: null, released_at: null }]);
+    // The leader names what a counts round counted; the helper's ledger need not.
+    expect(read({ releases: [{ ...bare, kind: 'counts', measure: 'lifecycle' }] }, 'ledger')[0]).toMatchObject({ kind: 'counts', measure: 'lifecycle' });
   });
 
   it('refuses, by name and field, what is not a ledger', () => {

@@ -71,7 +71,7 @@ function verdict(rows, compared) {
 function roundTable(row, compared, unchecked) {
   const { leader: l, helper: hp, flags } = row;
   const any = l ?? hp;
-  const kind = any ? `${any.kind}${l?.mode ? ` (${l.mode})` : ''}` : '';
+  const kind = any ? `${any.kind}${l?.measure ? ` of ${l.measure}` : ''}${l?.mode ? ` (${l.mode})` : ''}` : '';
   const state = !compared ? unchecked : flags.length ? `differs: ${flags.map((f) => FLAG_TEXT[f]).join('; ')}` : !hp ? 'leader only (local round)' : !l ? 'the helper released no bucket (each under its minimum batch)' : 'both ledgers agree';
   const helperCell = (/** @type {(r: LedgerRelease) => string} */ f) => (hp ? f(hp) : compared ? 'no release' : '–');
   const leaderCell = (/** @type {(r: LedgerRelease) => string} */ f) => (l ? f(l) : 'no release');

@@ -158,6 +158,8 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
       releases: releases.map((r) => ({
         round_id: r.round_id,
         kind: r.kind,
+        measure: r.measure,
+        period: r.period,
         mode: r.mode,
         released_at: r.closed_at,
         epsilon: r.epsilon,
