@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TRAINING_GROUPS } from '../../aggregator/src/training/index.ts';
 import { UsageError } from './data/errors.ts';
 import type { DatasetName } from './population.ts';
 import type { Mode } from './round.ts';
@@ -51,7 +52,8 @@ export const USAGE = `npm run simulate -- [options]
   --seed S                        seed of every draw (default 1)
   --dropout P                     share of devices missing from each round (default 0)
   --mode secure|local             two aggregators (default) or noise on each device
-  --groups G                      device groups per slice, combined by median (default 3: the fewest for which one device's garbage cannot move a centroid past the honest groups' means)
+  --groups G                      device groups per slice, combined by median (default ${TRAINING_GROUPS}, the Worker's: one sum per
+                                  slice, each report's influence bounded by its Prio3 proof)
   --candidates C                  candidate starts on disjoint slices (default 4; 1 with --rounds 1)
   --candidate-rounds R            rounds before the best candidate is kept (default 3)
   --round-growth W                each round gets W times the previous round's ρ (default 1.4: early rounds only need the clusters' rough place; the last ones set the released centroids)
@@ -100,7 +102,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     seed: 1,
     dropout: 0,
     mode: 'secure',
-    groups: 3,
+    groups: TRAINING_GROUPS,
     candidates: 4,
     candidateRounds: 3,
     roundGrowth: 1.4,

@@ -113,7 +113,7 @@ describe('k-means: 800 honest devices and crafted reports', () => {
   let closed: PublicRound;
 
   beforeAll(async () => {
-    round = await openRound(stack.baseUrl, admin, { k: 2, duration_s: ROUND_S, min_batch: 50, epsilon: 20, delta: 1e-9, groups: 8 });
+    round = await openRound(stack.baseUrl, admin, { k: 2, duration_s: ROUND_S, min_batch: 50, epsilon: 20, delta: 1e-9, groups: 1 }); // the training default (TRAINING_GROUPS): one sum per slice
     const c0 = round.slices[0]?.[0] as number[];
     const norm = Math.hypot(...c0);
     x = c0.map((v) => (norm > 4 ? (v * 4) / norm : v));
@@ -199,7 +199,8 @@ describe('k-means: 800 honest devices and crafted reports', () => {
     // verify key, not the device, places them), each moving the coordinate sum by at most
     // 128 units (128/s_coords real units) and the count by at most 128/s_count devices.
     // The group mean then moves by at most m·(a + b·|x|)/(n_g − m − m·b); the centroid is
-    // the median of the group means, so it moves by at most the largest of these. Noise:
+    // that mean (one group, the default), or with G groups their median, which moves by at
+    // most the largest of these. Noise:
     // both aggregators' σ² per entry, through the same ratio; rounding: 1/2 unit per device.
     const s = encodingScales(round.encoding, round.d);
     const a = SUMVEC_OFFSET / s.coords;

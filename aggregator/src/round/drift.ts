@@ -2,6 +2,7 @@
  * When to retrain: a drift score from what has already been released (no new ε), and
  * the cadence an operator set. Pure, so the schedule is tested without workerd.
  */
+import { TRAINING_GROUPS } from '../training/groups.ts';
 
 /**
  * How far the last training moved the centroids: the mean over centroids of their L2
@@ -60,7 +61,7 @@ export interface TrainingSettings {
 export const DEFAULT_TRAINING: TrainingSettings = {
   cadence_days: 0,
   drift_threshold: 0.5,
-  round: { duration_s: 86_400, min_batch: 125, epsilon: 1, delta: 1e-9, groups: 8, slices: 1 },
+  round: { duration_s: 86_400, min_batch: 125, epsilon: 1, delta: 1e-9, groups: TRAINING_GROUPS, slices: 1 },
 };
 
 /**

@@ -16,3 +16,4 @@ export {
   type TrainingState,
 } from './schedule.ts';
 export { TRAINING_ENCODING } from './encoding.ts';
+export { TRAINING_GROUPS } from './groups.ts';
