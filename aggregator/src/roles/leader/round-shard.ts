@@ -54,7 +54,6 @@ interface PendingRow {
   grp: number;
   digest: ArrayBuffer;
   share: ArrayBuffer;
-  relay: string;
   [key: string]: SqlStorageValue;
 }
 
@@ -232,7 +231,7 @@ export class RoundShard extends DurableObject<RelayEnv> {
     if (!roundId) return;
     // One statement for the batch's verified ids (a JSON array of them), not one per id.
     const rows = answer.verified.length
-      ? this.ctx.storage.sql.exec<PendingRow>(`SELECT * FROM ${TABLE_PENDING} WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(answer.verified)).toArray()
+      ? this.ctx.storage.sql.exec<PendingRow>(`SELECT id, slice, grp, digest, share FROM ${TABLE_PENDING} WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(answer.verified)).toArray()
       : [];
     if (rows.length) {
       const length = (rows[0] as PendingRow).share.byteLength / FIELD_ELEMENT_BYTES;
@@ -262,20 +261,21 @@ export class RoundShard extends DurableObject<RelayEnv> {
     if (!roundId) return true;
     if (!this.env.HELPER_URL) return this.count(TABLE_PENDING) === 0;
     for (;;) {
-      const items = this.pendingRelay();
-      if (items.length === 0) return true;
+      // The items as stored (each the JSON text of a RelayItem written at ingest), sent as they are: no parse and re-serialise per report.
+      const rows = this.ctx.storage.sql.exec<{ id: string; relay: string }>(`SELECT id, relay FROM ${TABLE_PENDING} ORDER BY rowid LIMIT ?`, RELAY_BATCH).toArray();
+      if (rows.length === 0) return true;
       let answer: { verified: string[]; rejected: string[] } | null;
       try {
         const res = await fetch(`${this.env.HELPER_URL}/internal/v1/shares`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${this.env.LEADER_TOKEN}` },
-          body: JSON.stringify({ round_id: roundId, items }),
+          body: `{"round_id":${JSON.stringify(roundId)},"items":[${rows.map((r) => r.relay).join(',')}]}`,
         });
         if (!res.ok) {
           await res.body?.cancel();
           return false;
         }
-        answer = parseRelayAnswer(await res.json(), new Set(items.map((i) => i.id)));
+        answer = parseRelayAnswer(await res.json(), new Set(rows.map((r) => r.id)));
       } catch {
         return false;
       }
