@@ -4,10 +4,15 @@
  * clock moves with the neighbours' load, the CPU time much less.
  */
 export interface StageClock {
-  /** Runs `fn` as stage `name`, adds its time, prints it; returns what fn returns. */
-  time<T>(name: string, fn: () => T): T;
+  /**
+   * Runs `fn` as stage `name`, adds its time, prints it; returns what fn returns. With
+   * `thisThread`, the CPU column counts this thread only (for a stage that runs while
+   * worker threads do other work).
+   */
+  time<T>(name: string, fn: () => T, opts?: { thisThread?: boolean }): T;
   timeAsync<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  add(name: string, seconds: number): void;
+  /** Records a stage timed elsewhere (e.g. on worker threads), with its CPU seconds when known. */
+  add(name: string, seconds: number, cpuSeconds?: number): void;
   readonly seconds: Record<string, number>;
   /** CPU seconds (user + system, all threads of this process) per stage. */
   readonly cpuSeconds: Record<string, number>;
@@ -26,8 +31,8 @@ export function stageClock(log: (message: string) => void): StageClock {
   const cpuSeconds: Record<string, number> = {};
   const start = performance.now();
   const stamp = (): string => `[${((performance.now() - start) / 1000).toFixed(1)} s]`;
-  const cpuNow = (): number => {
-    const u = process.cpuUsage();
+  const cpuNow = (thisThread = false): number => {
+    const u = thisThread ? process.threadCpuUsage() : process.cpuUsage();
     return (u.user + u.system) / 1e6;
   };
   const record = (name: string, s: number, cpu: number | null): void => {
@@ -38,13 +43,13 @@ export function stageClock(log: (message: string) => void): StageClock {
   return {
     seconds,
     cpuSeconds,
-    add: (name, s) => record(name, s, null),
+    add: (name, s, cpu) => record(name, s, cpu ?? null),
     note: (message) => log(`${stamp()} ${message}`),
-    time(name, fn) {
+    time(name, fn, opts) {
       const t = performance.now();
-      const c = cpuNow();
+      const c = cpuNow(opts?.thisThread);
       const out = fn();
-      record(name, (performance.now() - t) / 1000, cpuNow() - c);
+      record(name, (performance.now() - t) / 1000, cpuNow(opts?.thisThread) - c);
       return out;
     },
     async timeAsync(name, fn) {

@@ -4,6 +4,7 @@
  * worker threads (one per core) when the matrix is large enough to pay for them.
  */
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { KmeansResult } from '@edgeseg/shared';
 import { splitExact } from './centroids.ts';
 import { runRestart, type RestartJob } from './restarts.ts';
@@ -17,6 +18,8 @@ export interface BaselineOptions {
   maxIterations?: number;
   /** Worker threads (default: one per core, none below 20,000 rows). */
   threads?: number;
+  /** Told the worker threads' CPU seconds when they are done (not called without threads). */
+  cpu?: (seconds: number) => void;
 }
 
 /** Below this many rows, starting workers costs more than it saves. */
@@ -35,31 +38,30 @@ function bestPerSeed(jobs: readonly RestartJob[], fits: readonly KmeansResult[],
   });
 }
 
-async function inWorkers(matrix: Float32Array, d: number, k: number, jobs: readonly RestartJob[], maxIterations: number, threads: number): Promise<KmeansResult[]> {
-  const { Worker } = await import('node:worker_threads');
+async function inWorkers(matrix: Float32Array, d: number, k: number, jobs: readonly RestartJob[], maxIterations: number, threads: number, cpu?: (seconds: number) => void): Promise<KmeansResult[]> {
   const shared = new Float32Array(new SharedArrayBuffer(matrix.byteLength));
   shared.set(matrix);
+  // Workers claim jobs from this counter themselves (restarts differ a lot in length), so
+  // they keep going while the main thread is busy with something else.
+  const next = new SharedArrayBuffer(4);
   const fits: KmeansResult[] = new Array(jobs.length);
-  let next = 0;
+  let cpuSeconds = 0;
   await Promise.all(
     Array.from({ length: threads }, () => {
-      const worker = new Worker(new URL('./restart-worker.ts', import.meta.url), { workerData: { matrix: shared.buffer, d, k, maxIterations } });
+      const worker = new Worker(new URL('./restart-worker.ts', import.meta.url), { workerData: { matrix: shared.buffer, d, k, maxIterations, jobs, next } });
       return new Promise<void>((resolve, reject) => {
-        // Each worker takes the next job when it finishes one: restarts differ a lot in length.
-        const feed = (): void => {
-          const job = next < jobs.length ? jobs[next++] : undefined;
-          worker.postMessage(job ?? null);
-        };
-        worker.on('message', (m: { job: RestartJob; fit: KmeansResult }) => {
-          fits[jobs.findIndex((j) => j.seed === m.job.seed && j.restart === m.job.restart)] = m.fit;
-          feed();
+        worker.on('message', (m: { index: number; fit: KmeansResult } | { cpuSeconds: number }) => {
+          if ('cpuSeconds' in m) cpuSeconds += m.cpuSeconds;
+          else fits[m.index] = m.fit;
         });
         worker.on('error', reject);
         worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`k-means worker exited with ${code}`))));
-        feed();
       });
     }),
   );
+  const missing = jobs.findIndex((_, i) => !fits[i]);
+  if (missing >= 0) throw new Error(`baselineKmeans: no result for restart ${missing}`);
+  cpu?.(cpuSeconds);
   return fits;
 }
 
@@ -81,6 +83,6 @@ export async function baselineKmeans(matrix: Float32Array, d: number, k: number,
   if (!Number.isInteger(restarts) || restarts < 1) throw new RangeError(`baselineKmeans: restarts = ${restarts}`);
   const jobs = seeds.flatMap((seed) => Array.from({ length: restarts }, (_, restart) => ({ seed, restart })));
   const threads = Math.min(jobs.length, options.threads ?? (n >= THREADS_FROM ? availableParallelism() : 1));
-  const fits = threads > 1 ? await inWorkers(matrix, d, k, jobs, maxIterations, threads) : inline(matrix, d, k, jobs, maxIterations);
+  const fits = threads > 1 ? await inWorkers(matrix, d, k, jobs, maxIterations, threads, options.cpu) : inline(matrix, d, k, jobs, maxIterations);
   return bestPerSeed(jobs, fits, seeds);
 }
