@@ -19,6 +19,8 @@ export interface Movie {
   episode: number;
   /** Seeded-by-id running time in seconds (MovieLens has none). */
   durationSec: number;
+  /** `m<movieId>`, the events' contentId (made once: every device replaying the film reuses it). */
+  contentId: string;
 }
 
 export interface Rating {
@@ -86,7 +88,7 @@ export function loadMovieLens(dir: string): MovieLensData {
     if (r.length < 3 || !Number.isInteger(id) || id < 0) throw new UsageError(`${join(dir, 'movies.csv')}:${i + 2}: expected movieId,title,genres`);
     const title = r[1] as string;
     const genres = (r[2] as string).split('|').filter((g) => g !== '' && g !== '(no genres listed)');
-    movies.set(id, { title, genres, franchise: null, seriesId: null, episode: 0, durationSec: durationFor(id) });
+    movies.set(id, { title, genres, franchise: null, seriesId: null, episode: 0, durationSec: durationFor(id), contentId: `m${id}` });
     const key = franchiseKey(title);
     if (key.length >= 3) byKey.set(key, [...(byKey.get(key) ?? []), id]);
   });

@@ -92,7 +92,7 @@ export function replayUser(user: SourceUser, movies: ReadonlyMap<number, Movie>,
     }
     const positionSec = Math.round(fraction * durationSec);
     const end = Math.min(start + positionSec * 1000, Math.max(start, next - 1000));
-    const contentId = `m${r.movieId}`;
+    const contentId = movie.contentId;
     if (movie.seriesId === null) {
       emit({ type: 'play', contentId, genres: movie.genres, durationSec, device, positionSec: 0, at: start });
       emit({ type, contentId, genres: movie.genres, durationSec, device, positionSec, at: end });
