@@ -27,6 +27,23 @@ export interface HelperVerifyContext {
 /** The helper's decision on one item: verified (with the output share to store) or rejected. */
 export type RelayedReportDecision = { id: string; verified: true; item: ShardItem } | { id: string; verified: false };
 
+/** Per context (one per relayed batch): each config id's key looked up once, not once per report of the batch. */
+const keysOfContext = new WeakMap<HelperVerifyContext, Map<number, Promise<HpkeRecipientKey>>>();
+
+function openingKeyOnce(ctx: HelperVerifyContext, configId: number): Promise<HpkeRecipientKey> {
+  let keys = keysOfContext.get(ctx);
+  if (!keys) {
+    keys = new Map();
+    keysOfContext.set(ctx, keys);
+  }
+  let key = keys.get(configId);
+  if (!key) {
+    key = ctx.openingKey(configId);
+    keys.set(configId, key);
+  }
+  return key;
+}
+
 /**
  * Decides one relayed item (index `index` of its batch).
  *
@@ -40,7 +57,7 @@ export async function decideRelayedReport(raw: unknown, index: number, ctx: Help
   const item = checkRelayItem(raw, d);
   if (!item) return { id, verified: false };
   try {
-    const key = await ctx.openingKey(item.sealed.config_id);
+    const key = await openingKeyOnce(ctx, item.sealed.config_id);
     const mine = await openAndPrepare(d, ctx.digest, ctx.verifyKey, 'helper', key, {
       round_id: d.round_id,
       id: item.id,

@@ -153,6 +153,26 @@ describe('leader ingest and helper verification of a Prio3 report', () => {
     expect((await ingestSecureReport(kept, body, leaderKey)).ok).toBe(true);
   });
 
+  it('looks up the helper key of a config id once per batch context, and rejects every item of a batch whose key lookup fails', async () => {
+    const relays = [];
+    for (const id of ['batch-key-device-00001', 'batch-key-device-00002', 'batch-key-device-00003']) {
+      const ingested = await ingestSecureReport(record(), await sealSecureVector(round, encodeCountContribution(1, K, 1), id), leaderKey);
+      if (!ingested.ok) throw new Error(ingested.detail);
+      relays.push(JSON.parse(JSON.stringify(ingested.item.relay)) as unknown);
+    }
+    const lookups: number[] = [];
+    const ctx: HelperVerifyContext = { ...(await helperContext()), openingKey: async (configId) => {
+        lookups.push(configId);
+        return helperKey;
+      },
+    };
+    for (const [i, relay] of relays.entries()) expect((await decideRelayedReport(relay, i, ctx)).verified).toBe(true);
+    expect(lookups).toEqual([round.hpke.helper?.config_id]);
+
+    const refusing: HelperVerifyContext = { ...(await helperContext()), openingKey: async () => Promise.reject(new Error('no such key for this round')) };
+    for (const [i, relay] of relays.entries()) expect((await decideRelayedReport(relay, i, refusing)).verified).toBe(false);
+  });
+
   it('stores a local contribution as field elements in the group derived from its id', async () => {
     const item = await localShardItem({ ...record(), descriptor: { ...round, mode: 'local' } }, { round_id: round.round_id, id: 'local-device-000000001', slice: 0, noised: [3, -2, 0, 1, -7] });
     const p = FIELD.modulus;
