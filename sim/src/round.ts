@@ -3,10 +3,12 @@
  * the product's code:
  *
  * secure (the fast share path): each device `encodeKmeansContribution` against its
- *   slice's centroids, splits the vector into two additive shares mod 2^32 (standing for
- *   the Field128 output shares of a verified Prio3 report: both sum to the same vector;
- *   `--prio3-sample` in the CLI runs the real reports for a sample), each aggregator
- *   `addInto`s its shares per (slice, group) bucket, adds its own full discrete Gaussian
+ *   slice's centroids and its vector is `addInto` its (slice, group) bucket; each
+ *   bucket's sum is then split into two additive shares mod 2^32, a uniform one and its
+ *   complement (standing for the Field128 output shares of verified Prio3 reports; the
+ *   devices' own random splits, summed, have exactly this law, and a per-device split
+ *   cost a third of the round's time; `--prio3-sample` in the CLI runs the real reports
+ *   for a sample). Each aggregator adds its own full discrete Gaussian to its share
  *   (`addDiscreteGaussianNoise`), and the leader `combineShares`,
  *   `decodeKmeansAggregate`s and `updateCentroids` per slice, as closeKmeansRound does;
  * local: each device's vector carries its own N_Z(0, σ²) per entry; the server sums and
@@ -85,8 +87,6 @@ export function runRound(input: RoundInput): RoundOutput {
   const helperSums = Array.from({ length: buckets }, () => new Uint32Array(L));
   const counts = new Array<number>(buckets).fill(0);
   const flat = slices.map((s) => flattenCentroids(s));
-  const helperShare = new Uint32Array(L);
-  const leaderShare = new Uint32Array(L);
   const n = matrix.length / d;
   const t0 = performance.now();
   let contributions = 0;
@@ -96,16 +96,18 @@ export function runRound(input: RoundInput): RoundOutput {
     const group = groups === 1 ? 0 : randomBelow(groups, input.deviceRandom);
     const b = slice * groups + group;
     const { vector } = encodeKmeansContribution(matrix.subarray(i * d, i * d + d), flat[slice] as Float32Array, encoding, input.deviceRandom);
-    if (input.mode === 'secure') {
-      input.shareRandom(helperShare);
-      for (let j = 0; j < L; j++) leaderShare[j] = (vector[j] as number) - (helperShare[j] as number);
-      addInto(leaderSums[b] as Uint32Array, leaderShare);
-      addInto(helperSums[b] as Uint32Array, helperShare);
-    } else {
-      addInto(leaderSums[b] as Uint32Array, new Uint32Array(vector.buffer));
-    }
+    addInto(leaderSums[b] as Uint32Array, new Uint32Array(vector.buffer, vector.byteOffset, vector.length));
     counts[b] = (counts[b] as number) + 1;
     contributions++;
+  }
+  if (input.mode === 'secure') {
+    // Split each bucket's sum: the helper's share uniform, the leader's the rest (mod 2^32).
+    for (let b = 0; b < buckets; b++) {
+      const leader = leaderSums[b] as Uint32Array;
+      const helper = helperSums[b] as Uint32Array;
+      input.shareRandom(helper);
+      for (let j = 0; j < L; j++) leader[j] = ((leader[j] as number) - (helper[j] as number)) >>> 0;
+    }
   }
   const t1 = performance.now();
   const bySlice: DecodedAggregate[][] = Array.from({ length: S }, () => []);

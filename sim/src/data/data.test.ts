@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seededRandom, type PlaybackEvent } from '@edgeseg/shared';
+import { randomFraction, seededRandom, type PlaybackEvent } from '@edgeseg/shared';
 import { parseCsv } from './csv.ts';
 import { UsageError } from './errors.ts';
 import { loadMovieLens } from './movielens.ts';
+import { uniform } from './draw.ts';
 import { drawProfile, replayUser } from './replay.ts';
 
 function folder(files: Record<string, string>): string {
@@ -70,5 +71,13 @@ describe('replayUser', () => {
     // Whole weeks of shift keep the weekday and time of day of the original viewing.
     expect(((events[0]?.at as number) - 1_000_000_000) % (7 * 86_400_000)).toBe(0);
     expect(events[events.length - 1]?.at as number).toBeLessThan(now);
+  });
+});
+
+describe('uniform', () => {
+  it('draws exactly what lo + (hi − lo) · randomFraction would from the same stream', () => {
+    const ours = seededRandom(11);
+    const shared = seededRandom(11);
+    for (let i = 0; i < 1000; i++) expect(uniform(-60, 60, ours)).toBe(-60 + 120 * randomFraction(shared));
   });
 });
