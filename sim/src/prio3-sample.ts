@@ -211,7 +211,7 @@ function inWorker(shard: Prio3SampleShard): Promise<Prio3ShardResult> {
  * timing its own reports (so per-report times are not inflated by sharing a core).
  *
  * @example
- * result.prio3 = await runPrio3Sample({ devices: 1000, matrix, d, k, centroids, labels, groups: 8, encoding, epsilon: 1, delta: 1e-9, seed: 1 });
+ * result.prio3 = await runPrio3Sample({ devices: 1000, matrix, d, k, centroids, labels, groups: 1, encoding, epsilon: 1, delta: 1e-9, seed: 1 });
  */
 export async function runPrio3Sample(input: Prio3SampleInput, options: { threads?: number } = {}): Promise<Prio3Sample> {
   const { k, d } = input;

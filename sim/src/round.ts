@@ -75,7 +75,7 @@ export function addLocalNoise(sum: Uint32Array, sigma2: Rational, devices: numbe
  * Runs one round for every present device and returns the centroid update of each slice.
  *
  * @example
- * const { updates } = runRound({ mode: 'secure', matrix, d, slices, groups: 8, encoding, sigma2, minCount, present, ...randoms });
+ * const { updates } = runRound({ mode: 'secure', matrix, d, slices, groups: 1, encoding, sigma2, minCount, present, ...randoms });
  */
 export function runRound(input: RoundInput): RoundOutput {
   const { matrix, d, slices, groups, encoding, present } = input;

@@ -64,7 +64,7 @@ export interface TrainOutput {
  * Trains k centroids privately.
  *
  * @example
- * const out = trainPrivately({ mode: 'secure', matrix, d: 31, k: 8, epsilon: 1, delta: 1e-9, rounds: 10, groups: 8, candidates: 4, candidateRounds: 3, dropout: 0, seed: 1, encoding });
+ * const out = trainPrivately({ mode: 'secure', matrix, d: 31, k: 8, epsilon: 1, delta: 1e-9, rounds: 10, groups: 1, candidates: 4, candidateRounds: 3, dropout: 0, seed: 1, encoding });
  */
 export function trainPrivately(input: TrainInput): TrainOutput {
   const { matrix, d, k } = input;
