@@ -256,6 +256,7 @@ describe('bad input gets problem+json and changes no state', () => {
     ['a closed period', () => postReports({ reports: [report(0, { period: '2020-W01' })] }), 422, 'stale-period'],
     ['an empty batch', () => postReports({ reports: [] }), 422, 'invalid-body'],
     ['a non-JSON media type', () => postReports(null, { raw: 'value=1', contentType: 'application/x-www-form-urlencoded' }), 415, 'unsupported-media-type'],
+    ['a JSON text sequence (not one JSON value)', () => postReports(null, { raw: JSON.stringify({ reports: [report(0)] }), contentType: 'application/json-seq' }), 415, 'unsupported-media-type'],
     ['a 1 MB body', () => postReports(null, { raw: JSON.stringify({ reports: [report(0)], pad: 'x'.repeat(1024 * 1024) }) }), 413, 'body-too-large'],
   ];
   for (const [name, send, status, type] of cases) {

@@ -5,6 +5,19 @@
 import { ProblemError } from './problem.ts';
 
 /**
+ * Whether a Content-Type names JSON: `application/json` or a `+json` suffix type, with or
+ * without parameters. Not `application/json-seq` (records, not one value) or any other
+ * type that merely starts with the same letters.
+ *
+ * @example
+ * isJsonMediaType('application/json; charset=utf-8') // true
+ * isJsonMediaType('application/json-seq') // false
+ */
+export function isJsonMediaType(type: string): boolean {
+  return /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type.trim());
+}
+
+/**
  * Parses the request body as JSON, refusing non-JSON media types, bodies over
  * `maxBytes` (413) and malformed JSON (400).
  *
@@ -13,7 +26,7 @@ import { ProblemError } from './problem.ts';
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) throw new ProblemError('unsupported-media-type', `got ${type || 'no content-type'}`);
+  if (!isJsonMediaType(type)) throw new ProblemError('unsupported-media-type', `got ${type || 'no content-type'}`);
   const length = request.headers.get('content-length');
   const declared = Number(length ?? '0');
   if (declared > maxBytes) throw new ProblemError('body-too-large', `at most ${maxBytes} bytes`);
