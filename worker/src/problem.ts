@@ -10,6 +10,7 @@ const PROBLEM_BASE = 'https://edgeseg.dev/problems/';
 /** The stable problem types of the API and their HTTP status and title. */
 export const PROBLEMS = {
   'invalid-json': { status: 400, title: 'Body is not valid JSON' },
+  'bad-request': { status: 400, title: 'The request is malformed' },
   'invalid-body': { status: 422, title: 'Body does not match the schema' },
   'unknown-segment': { status: 422, title: 'Report names a segment the model does not have' },
   'unknown-model': { status: 422, title: 'Report names a model version that was never published' },

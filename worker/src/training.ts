@@ -114,7 +114,3 @@ export async function maybeScheduleTraining(env: Env, nowMs = Date.now()): Promi
   }
 }
 
-/** Test hook: forget the per-isolate throttle. */
-export function resetTrainingCheck(): void {
-  nextCheckAt = 0;
-}
