@@ -21,7 +21,7 @@ const common = ['--ip', HOST, '--show-interactive-dev-session=false', '--log-lev
 const children = [
   // Two wrangler dev processes need two devtools inspector ports.
   spawn('wrangler', ['dev', '-c', 'helper/wrangler.toml', '--port', String(HELPER_PORT), '--inspector-port', '9230', '--persist-to', '.wrangler/helper-state', ...common], { cwd: ROOT, stdio: 'inherit', env }),
-  spawn('wrangler', ['dev', '--port', String(PORT), '--inspector-port', '9229', '--var', `HELPER_URL:${HELPER}`, '--var', 'DEV_BACKFILL_WEEKS:12', ...common], { cwd: ROOT, stdio: 'inherit', env }),
+  spawn('wrangler', ['dev', '--port', String(PORT), '--inspector-port', '9229', '--var', `HELPER_URL:${HELPER}`, '--var', 'DEV_BACKFILL_WEEKS:12', '--var', 'DEV_UNLIMITED_LOCAL:true', ...common], { cwd: ROOT, stdio: 'inherit', env }),
 ];
 const stopAll = (signal) => children.forEach((c) => c.exitCode === null && c.kill(signal));
 for (const child of children) child.on('exit', (code) => { stopAll('SIGTERM'); process.exit(code ?? 0); });

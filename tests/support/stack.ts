@@ -121,7 +121,7 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     const helperArgs = ['dev', '-c', 'helper/wrangler.toml', '--port', String(helperPort), '--inspector-port', String(helperInspector), '--persist-to', join(dir, 'helper-state'), '--env-file', helperEnv, ...common];
     for (const [k, v] of Object.entries(helperVars)) helperArgs.push('--var', `${k}:${v}`);
     const helper = launch(helperArgs);
-    const leaderArgs = ['dev', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'state'), '--env-file', leaderEnv, '--var', `HELPER_URL:${helperUrl}`, ...common];
+    const leaderArgs = ['dev', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'state'), '--env-file', leaderEnv, '--var', `HELPER_URL:${helperUrl}`, '--var', 'DEV_UNLIMITED_LOCAL:true', ...common];
     for (const [k, v] of Object.entries(vars)) leaderArgs.push('--var', `${k}:${v}`);
     const leader = launch(leaderArgs);
     children = [helper, leader];

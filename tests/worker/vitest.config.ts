@@ -22,7 +22,7 @@ export default defineConfig({
       miniflare: {
         // GRR_EPSILON: the estimator tests need reports that carry signal at a few thousand
         // devices (the bootstrap default, 0.05 for lifecycle and impressions, needs far more).
-        bindings: { K_THRESHOLD: '5', GRR_EPSILON: '0.2,0.1,0.1', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK, HPKE_PRIVATE_JWK, LEADER_TOKEN: 'test-leader-token', ...LENIENT_TEST_HELPER_POLICY },
+        bindings: { K_THRESHOLD: '5', GRR_EPSILON: '0.2,0.1,0.1', MODEL_SIGNING_JWK, AUTH_SIGNING_JWK, HPKE_PRIVATE_JWK, LEADER_TOKEN: 'test-leader-token', DEV_UNLIMITED_LOCAL: 'true', ...LENIENT_TEST_HELPER_POLICY },
         durableObjects: { HELPER_COORDINATOR: { className: 'HelperCoordinator', useSQLite: true }, HELPER_SHARD: { className: 'HelperShard', useSQLite: true } },
       },
     }),

@@ -31,6 +31,12 @@ export interface Env {
   GRR_EPSILON?: string;
   /** Local development only (`npm start`): accept reports for this many closed, unreleased weeks, so simulated traffic fills the dashboard's history. Never set in production. */
   DEV_BACKFILL_WEEKS?: string;
+  /**
+   * Local development and tests only (`npm start`, the test stacks): `true` lets requests
+   * from loopback or with no `CF-Connecting-IP` skip the rate limits. Never set in
+   * production, where such a request is limited under one shared key instead.
+   */
+  DEV_UNLIMITED_LOCAL?: string;
   /** Minimum debiased count a segment needs before it is published (default 50). */
   K_THRESHOLD: string;
   /** `iss` of marketer/admin tokens. */

@@ -26,17 +26,25 @@ import { ProblemError } from './problem.ts';
  */
 export const RATE_LIMIT_PERIOD_S = { device: 10, api: 10 } as const;
 
+/** True for addresses no request through Cloudflare's edge can have (loopback, or none at all). */
+function isLocalClient(address: string | null): boolean {
+  return address === null || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
 /**
- * True for addresses no request through Cloudflare's edge can have (loopback, or none
- * at all): local development, the test harness and the local stack's own traffic,
- * which are not limited.
+ * The limiter key of a client address, or null when it is not limited: only a local
+ * client (isLocalClient) with `DEV_UNLIMITED_LOCAL = "true"` (development and tests) is
+ * exempt. Anywhere else a request without `CF-Connecting-IP`, which Cloudflare's edge
+ * always sets, shares one key: a deployment reached some other way is still limited.
  *
  * @example
- * isLocalClient(null) // true
- * isLocalClient('203.0.113.7') // false
+ * clientKey('203.0.113.7', {}) // 'ip:203.0.113.7'
+ * clientKey(null, {}) // 'ip:unknown'
+ * clientKey(null, { DEV_UNLIMITED_LOCAL: 'true' }) // null
  */
-export function isLocalClient(address: string | null): boolean {
-  return address === null || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+export function clientKey(address: string | null, env: Pick<Env, 'DEV_UNLIMITED_LOCAL'>): string | null {
+  if (env.DEV_UNLIMITED_LOCAL === 'true' && isLocalClient(address)) return null;
+  return `ip:${address ?? 'unknown'}`;
 }
 
 /** A 429 problem+json answer that says when to retry. */
@@ -67,24 +75,24 @@ const firstSightings = new DeferredCounts({ periodMs: RATE_LIMIT_PERIOD_S.device
 export const limitByClientAddress = createMiddleware<AppEnv>(async (c, next) => {
   const address = c.req.header('cf-connecting-ip') ?? null;
   const limiter = c.env.DEVICE_RATE_LIMIT;
-  if (c.req.method === 'POST' && limiter && !isLocalClient(address)) {
-    const key = `ip:${address}`;
+  const key = clientKey(address, c.env);
+  if (c.req.method === 'POST' && limiter && key) {
     const calls = firstSightings.callsFor(key, Date.now());
     const answers = calls === 0 ? [] : await Promise.all(Array.from({ length: calls }, () => limiter.limit({ key })));
-    if (answers.some((a) => !a.success)) throw new RateLimited(RATE_LIMIT_PERIOD_S.device, `too many requests from ${address}; retry after ${RATE_LIMIT_PERIOD_S.device} s`);
+    if (answers.some((a) => !a.success)) throw new RateLimited(RATE_LIMIT_PERIOD_S.device, `too many requests from ${address ?? 'an unknown address'}; retry after ${RATE_LIMIT_PERIOD_S.device} s`);
   }
   await next();
 });
 
 /**
  * Counts one request of a verified token subject and refuses it over the budget
- * (local clients, as for devices, are not limited).
+ * (local clients are exempt as for devices, with DEV_UNLIMITED_LOCAL only).
  *
  * @example
  * await limitBySubject(c.env, c.req.raw, payload.sub ?? `role:${role}`);
  */
 export async function limitBySubject(env: Env, request: Request, subject: string): Promise<void> {
-  if (!env.API_RATE_LIMIT || isLocalClient(request.headers.get('cf-connecting-ip'))) return;
+  if (!env.API_RATE_LIMIT || !clientKey(request.headers.get('cf-connecting-ip'), env)) return;
   const { success } = await env.API_RATE_LIMIT.limit({ key: `sub:${subject}` });
   if (!success) throw new RateLimited(RATE_LIMIT_PERIOD_S.api, `too many requests for ${subject}; retry after ${RATE_LIMIT_PERIOD_S.api} s`);
 }
