@@ -190,10 +190,10 @@ export class RoundShard extends DurableObject<RelayEnv> {
    * await shard.purge();
    */
   async purge(): Promise<void> {
+    this.closed = true; // before the await: no report may slip in while the database goes
     await this.store.purge(); // drops the whole database, the pending and rejected tables with it
     this.createTables();
     this.setMeta(META_INGEST_CLOSED, '1');
-    this.closed = true;
     this.storedRoundId = undefined;
   }
 
