@@ -1,4 +1,4 @@
-import { openOnHelper, publicRound, type HelperOpening, type RoundRecord, type TrainingSettings } from '@edgeseg/aggregator';
+import { openOnHelper, publicRound, TRAINING_GROUPS, type HelperOpening, type RoundRecord, type TrainingSettings } from '@edgeseg/aggregator';
 import { COUNTS_MEASURES, countsCategories, countsCloseMs, countsPeriod, impressionEpsilon, isIntIn, isNumberIn, isObject, isPeriod, lifecycleEpsilon, MAX_SEGMENTS, measureOf, unknownKeys, type CountsMeasure, type RoundDescriptor } from '@edgeseg/shared';
 import { vectorLength } from '@edgeseg/shared/secure';
 import { Hono } from 'hono';
@@ -178,7 +178,8 @@ export const roundRoutes: Hono<AppEnv> = new Hono<AppEnv>()
     const body = await readJsonBody(c.req.raw, ADMIN_ROUND_MAX_BYTES);
     if (!isObject(body)) throw new ProblemError('invalid-body', 'body: must be a JSON object');
     const errors = unknownKeys(body, ['duration_s', 'min_batch', 'epsilon', 'delta', 'groups', 'slices', 'mode', 'k', 'k_candidates']).map((k) => `${k}: unknown field`);
-    const { duration_s = 3600, min_batch = 100, epsilon = 1, delta = 1e-9, groups = 8, mode = 'secure', k, k_candidates } = body as Record<string, unknown>;
+    // One group by default, as the training schedule: every secure report's proof bounds what it adds (README, Robustness).
+    const { duration_s = 3600, min_batch = 100, epsilon = 1, delta = 1e-9, groups = TRAINING_GROUPS, mode = 'secure', k, k_candidates } = body as Record<string, unknown>;
     let { slices = 1 } = body as Record<string, unknown>;
     if (k !== undefined && !isIntIn(k, 2, MAX_SEGMENTS)) errors.push(`k: must be an integer in [2, ${MAX_SEGMENTS}]`);
     if (k_candidates !== undefined) {
