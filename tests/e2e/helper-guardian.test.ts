@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectorFor as selectorOfBuckets } from '../support/malicious-leader.ts';
 import { handBuiltReport, prepareAs, relayItemOf, type RelayItem } from '../support/prio3-device.ts';
+import { composedEpsilon } from '../support/helper-policy.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
 
 type SqliteModule = typeof import('node:sqlite');
@@ -30,6 +31,8 @@ const { DatabaseSync } = createRequire(import.meta.url)('node:sqlite') as Sqlite
 
 /** The helper's real default minimum batch (helper/wrangler.toml HELPER_MIN_BATCH). */
 const DEFAULT_MIN_BATCH = 100;
+/** The helper's default 30-day training budget (DEFAULT_TRAINING_BUDGET; README, Helper policy). */
+const DEFAULT_TRAINING_BUDGET = 2;
 /** Seconds a test round stays open: long enough to relay every seed, short enough to wait for. */
 const OPEN_FOR_S = 12;
 
@@ -234,12 +237,16 @@ describe('the helper reviews every round against its own policy', () => {
     await expectProblem(await internal('/internal/v1/rounds', { descriptor: other, sigma2: honestSigma2(other), verify_key: verifyKeyText }), 409, 'round-conflict');
   });
 
-  it('charges the 30-day training budget: once rounds of ε 0.5 fill its 2, the next is refused', async () => {
-    // The round above took 0.5 of the 2; three more at 0.5 fill it, a fifth is over.
-    for (let i = 0; i < 3; i++) {
+  it('charges the 30-day training budget as a device spends it: rounds of ε 0.5 until their composition would pass 2, then the next is refused', async () => {
+    // The round above took one ε 0.5 release. Composed under zCDP (δ = 1e-9) many more fit
+    // than the 4 a plain sum allows; the helper takes exactly those that do.
+    let accepted = 1;
+    while (composedEpsilon(new Array<number>(accepted + 1).fill(0.5)) <= DEFAULT_TRAINING_BUDGET) {
       const d = kmeansRound();
       expect((await internal('/internal/v1/rounds', { descriptor: d, sigma2: honestSigma2(d), verify_key: verifyKeyText })).status).toBe(201);
+      accepted += 1;
     }
+    expect(accepted * 0.5).toBeGreaterThan(DEFAULT_TRAINING_BUDGET); // Σ ε alone would have stopped earlier
     const over = kmeansRound();
     const body = await expectProblem(await internal('/internal/v1/rounds', { descriptor: over, sigma2: honestSigma2(over), verify_key: verifyKeyText }), 422, 'round-refused');
     expect(body.rule).toBe('budget');
