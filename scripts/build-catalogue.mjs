@@ -1,5 +1,5 @@
 // Builds the /demo catalogue (worker/public/demo/catalogue.json, committed) from the
-// MovieLens ml-latest-small dataset in the workplace folder: the most-rated titles of
+// MovieLens ml-latest-small copy in sim/data (the simulator's): the most-rated titles of
 // each genre family the features track, picked round-robin so every family has a row.
 // Run by hand when the selection should change; the product never reads the dataset
 // at run time. Usage: node scripts/build-catalogue.mjs [path/to/ml-latest-small]
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { GENRE_FAMILIES, genreFamily } from '../shared/src/features/schema.ts';
 import { ROOT } from './dev-keys.mjs';
 
-const DATASET = process.argv[2] ?? join(ROOT, '../shared/datasets/movielens-latest-small');
+const DATASET = process.argv[2] ?? join(ROOT, 'sim/data/movielens-latest-small');
 const PER_FAMILY = 10;
 /** MovieLens has no runtimes: every title plays for this nominal length, and the file says so. */
 const NOMINAL_MINUTES = 100;

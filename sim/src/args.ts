@@ -2,11 +2,9 @@
  * `npm run simulate -- [options]`: the options, their defaults and their checks. A bad
  * argument is a UsageError (one line on stderr, exit code 2).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TRAINING_GROUPS } from '../../aggregator/src/training/index.ts';
 import { UsageError } from './data/errors.ts';
+import { MOVIELENS_IN_REPO_DIR } from './data/movielens.ts';
 import type { DatasetName } from './population.ts';
 import type { Mode } from './round.ts';
 
@@ -41,9 +39,9 @@ export interface SimOptions {
 
 export const USAGE = `npm run simulate -- [options]
 
-  --dataset movielens|synthetic   source of the devices (default movielens; without --data-dir,
-                                  ../shared/datasets/movielens-latest-small beside the project)
-  --data-dir DIR                  MovieLens-format folder (ratings.csv, movies.csv; tags.csv optional)
+  --dataset movielens|synthetic   source of the devices (default movielens)
+  --data-dir DIR                  MovieLens-format folder (ratings.csv, movies.csv; tags.csv optional;
+                                  default sim/data/movielens-latest-small, shipped in the repository)
   --clients N                     simulated devices (default 10000)
   --k K                           segments (default 8)
   --epsilon E                     total ε per device for the whole training (default 1)
@@ -81,9 +79,6 @@ function number(name: string, raw: string, check: (x: number) => boolean, what: 
 
 const int = (lo: number, hi: number) => (x: number) => Number.isInteger(x) && x >= lo && x <= hi;
 
-/** The workplace's MovieLens set beside the project root, the default source when present. */
-const SHARED_MOVIELENS = fileURLToPath(new URL('../../../shared/datasets/movielens-latest-small', import.meta.url));
-
 /**
  * Parses the CLI arguments (after `--`).
  *
@@ -118,7 +113,6 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     help: false,
   };
   let candidatesGiven = false;
-  let datasetGiven = false;
   let roundsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -136,7 +130,6 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     switch (name) {
       case 'dataset':
-        datasetGiven = true;
         if (value !== 'movielens' && value !== 'synthetic') throw new UsageError(`--dataset: must be movielens or synthetic, got ${JSON.stringify(value)}`);
         o.dataset = value;
         break;
@@ -211,12 +204,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
         throw new UsageError(`unknown option --${name} (try --help)`);
     }
   }
-  if (o.dataset === 'movielens' && o.dataDir === null && !o.help) {
-    // Without --dataset and --data-dir, the shared MovieLens set beside the project is
-    // used when it is there (so `npm run simulate -- --via-http URL` just works here).
-    if (!datasetGiven && existsSync(join(SHARED_MOVIELENS, 'ratings.csv'))) o.dataDir = SHARED_MOVIELENS;
-    else throw new UsageError('--dataset movielens needs --data-dir DIR (a MovieLens-format folder)');
-  }
+  // The copy in the repository, so a fresh clone runs with nothing beside it.
+  if (o.dataset === 'movielens' && o.dataDir === null) o.dataDir = MOVIELENS_IN_REPO_DIR;
   // Over HTTP every device seals with HPKE and posts each round (about 10 ms a device
   // here): one round by default, so `--via-http URL --clients 5000` takes a minute, not ten.
   if (o.viaHttp !== null && !roundsGiven) o.rounds = 1;

@@ -1,8 +1,8 @@
 /**
- * The CLI end to end, as a user runs it: a small slice of MovieLens shipped with the
- * project (sim/fixtures/movielens-40-users: a clone has nothing beside it), and
- * synthetic data with known segments (ARI against the truth ≥ 0.9 at ε = 1); JSON shape,
- * exported files, and exit code 2 on bad input.
+ * The CLI end to end, as a user runs it: the MovieLens copy shipped in the repository
+ * (sim/data/movielens-latest-small, the default: a clone has nothing beside it) and a
+ * small slice of it, and synthetic data with known segments (ARI against the truth ≥ 0.9
+ * at ε = 1); JSON shape, exported files, and exit code 2 on bad input.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { FEATURE_NAMES_V1 } from '@edgeseg/shared';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
-/** MovieLens ml-latest-small's users 1–40 and the movies they rated, under the data set's license (its README.txt is beside them). */
-const MOVIELENS = join(ROOT, 'sim/fixtures/movielens-40-users');
+/** MovieLens ml-latest-small's ratings and movies, under the data set's license (its README.txt is beside them). */
+const MOVIELENS = join(ROOT, 'sim/data/movielens-latest-small');
 
 function simulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,7 +25,7 @@ function simulate(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-/** The first `users` (≤ 40) users' ratings of the MovieLens fixture, in a folder of their own. */
+/** The first `users` users' ratings of the in-repo MovieLens copy (all its movies), in a folder of their own. */
 function movielensSlice(users: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'edgeseg-ml-slice-'));
   writeFileSync(join(dir, 'movies.csv'), readFileSync(join(MOVIELENS, 'movies.csv')));
@@ -35,6 +35,16 @@ function movielensSlice(users: number): string {
 }
 
 describe('npm run simulate', () => {
+  it('without --data-dir reads the MovieLens copy in the repository, every user of it', async () => {
+    const users = new Set(readFileSync(join(MOVIELENS, 'ratings.csv'), 'utf8').split('\n').slice(1).filter((l) => l !== '').map((l) => l.split(',')[0]));
+    const r = await simulate(['--clients', '50', '--k', '2', '--rounds', '2', '--candidates', '1', '--restarts', '1', '--prio3-sample', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { dataset: string; users: number; clients: number };
+    expect(j.dataset).toBe('movielens');
+    expect(j.users).toBe(users.size);
+    expect(j.clients).toBe(50);
+  }, 120_000);
+
   it('on a MovieLens slice: the JSON has every field, the exports their shape', async () => {
     const dir = movielensSlice(40);
     const out = mkdtempSync(join(tmpdir(), 'edgeseg-sim-out-'));
@@ -132,7 +142,7 @@ describe('npm run simulate', () => {
       [['--clients', 'many', '--dataset', 'synthetic'], /--clients: must be an integer/],
       [['--mode', 'central', '--dataset', 'synthetic'], /--mode: must be secure or local/],
       [['--frobnicate'], /unknown option --frobnicate/],
-      [['--dataset', 'movielens'], /needs --data-dir/],
+      [['--data-dir', '/nonexistent/edgeseg'], /not a folder/],
       [['--dataset', 'movielens', '--data-dir', '/nonexistent/edgeseg'], /not a folder/],
       [['--dataset', 'movielens', '--data-dir', bad, '--clients', '50'], /ratings\.csv: header must start with userId,movieId,rating,timestamp/],
     ];

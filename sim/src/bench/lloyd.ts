@@ -16,6 +16,7 @@ import { elkanLloyd } from '../baseline/elkan.ts';
 import { baselineKmeans } from '../baseline/kmeans.ts';
 import { plainLloyd } from '../baseline/plain-lloyd.ts';
 import { restartStart } from '../baseline/restarts.ts';
+import { MOVIELENS_IN_REPO_DIR } from '../data/movielens.ts';
 import { buildPopulation, type Population } from '../population.ts';
 import { interleaved, median, type Benchmark, type BenchRow } from './harness.ts';
 
@@ -24,13 +25,11 @@ const K = 8;
 const SEED = 1;
 const RESTARTS = 10;
 const PYTHON = '/usr/bin/python3';
-const MOVIELENS = fileURLToPath(new URL('../../../../shared/datasets/movielens-latest-small', import.meta.url));
 /** The bound: our best-of-10 within 2× scikit-learn's. */
 const TARGET_RATIO = 2;
 
 async function population(): Promise<Population> {
-  const movielens = existsSync(join(MOVIELENS, 'ratings.csv'));
-  return buildPopulation({ dataset: movielens ? 'movielens' : 'synthetic', dataDir: movielens ? MOVIELENS : '', clients: CLIENTS, k: K, seed: SEED });
+  return buildPopulation({ dataset: 'movielens', dataDir: MOVIELENS_IN_REPO_DIR, clients: CLIENTS, k: K, seed: SEED });
 }
 
 async function lloydRow(pop: Population): Promise<BenchRow> {

@@ -5,8 +5,19 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseCsv } from './csv.ts';
 import { UsageError } from './errors.ts';
+
+/**
+ * The MovieLens ml-latest-small ratings and movies shipped in the repository
+ * (sim/data/movielens-latest-small, with the data set's README and license): the
+ * simulator's default `--data-dir`, so a fresh clone runs with nothing beside it.
+ *
+ * @example
+ * loadMovieLens(MOVIELENS_IN_REPO_DIR).users.length // 610
+ */
+export const MOVIELENS_IN_REPO_DIR = fileURLToPath(new URL('../../data/movielens-latest-small', import.meta.url));
 
 export interface Movie {
   title: string;
@@ -75,7 +86,7 @@ function durationFor(movieId: number): number {
  * Loads and checks a MovieLens folder.
  *
  * @example
- * const data = loadMovieLens('../shared/datasets/movielens-latest-small');
+ * const data = loadMovieLens('sim/data/movielens-latest-small');
  * data.users.length // 610
  */
 export function loadMovieLens(dir: string): MovieLensData {

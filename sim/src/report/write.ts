@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { describeCentroid, LIFECYCLE_STAGES } from '@edgeseg/shared';
 import type { SimOptions } from '../args.ts';
+import { MOVIELENS_IN_REPO_DIR } from '../data/movielens.ts';
 import type { SimRun } from '../simulate.ts';
 import type { StageClock } from '../stages.ts';
 import { barChart, escapeXml, lineChart } from './svg.ts';
@@ -18,7 +19,8 @@ const GREY = '#7f7f7f';
 
 function commandOf(opts: SimOptions): string {
   const parts = ['npm run simulate --', `--dataset ${opts.dataset}`];
-  if (opts.dataDir) parts.push(`--data-dir ${opts.dataDir}`);
+  // The in-repo copy is the default: leaving it out keeps the command valid on any clone.
+  if (opts.dataDir && opts.dataDir !== MOVIELENS_IN_REPO_DIR) parts.push(`--data-dir ${opts.dataDir}`);
   parts.push(`--clients ${opts.clients}`, `--k ${opts.k}`, `--epsilon ${opts.epsilon}`, `--rounds ${opts.rounds}`, `--seed ${opts.seed}`, `--mode ${opts.mode}`, `--groups ${opts.groups}`);
   if (opts.dropout) parts.push(`--dropout ${opts.dropout}`);
   parts.push(`--report ${opts.report ?? 'report.html'}`);
