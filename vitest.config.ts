@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
  *   files spend most of their time waiting; `npm test` runs them one at a time in a
  *   second Vitest process beside the others (scripts/test-lanes.mjs) rather than after.
  */
-const ROUND_FILES = ['tests/e2e/counts-and-local.test.ts', 'tests/e2e/secure-round.test.ts', 'tests/e2e/malicious-device.test.ts', 'tests/e2e/sdk-secure-outside.test.ts'];
+const ROUND_FILES = ['tests/e2e/counts-and-local.test.ts', 'tests/e2e/secure-round.test.ts', 'tests/e2e/malicious-device.test.ts', 'tests/e2e/sdk-secure-outside.test.ts', 'tests/e2e/helper-outage.test.ts'];
 
 export default defineConfig({
   test: {

@@ -2,7 +2,9 @@
  * Starts the real local stack: two `wrangler dev` processes (workerd, SQLite-backed
  * Durable Objects), the leader with its pages and the helper aggregator with its own
  * keys and storage, on free loopback ports with fresh keys and throwaway persistence.
- * `restart()` stops both and starts them again on the same state, as a crash would.
+ * `restart()` stops both and starts them again on the same state, as a crash would;
+ * `stopHelper()` and `startHelper()` do that to the helper alone (an outage of the other
+ * operator's server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +34,10 @@ export interface RunningStack {
   /** Public JWK (JSON) of the helper's ledger-signing key (HELPER_SIGNING_JWK): what its JWKS must serve. */
   readonly helperSigningJwk: string;
   restart(): Promise<void>;
+  /** Stops the helper alone (the leader keeps running): its URL refuses connections until `startHelper`. */
+  stopHelper(): Promise<void>;
+  /** Starts the helper again on the same port and state; resolves once it answers `/healthz`. */
+  startHelper(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -109,7 +115,8 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', X_LOCAL_OBSERVABILITY: 'false' };
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
   let log = '';
-  let children: ChildProcess[] = [];
+  let helper: ChildProcess | undefined;
+  let leader: ChildProcess | undefined;
 
   const launch = (args: string[]): ChildProcess => {
     const child = spawn(wrangler, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -117,18 +124,23 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     return child;
   };
-  const up = async () => {
+  const upHelper = async () => {
     const helperArgs = ['dev', '-c', 'helper/wrangler.toml', '--port', String(helperPort), '--inspector-port', String(helperInspector), '--persist-to', join(dir, 'helper-state'), '--env-file', helperEnv, ...common];
     for (const [k, v] of Object.entries(helperVars)) helperArgs.push('--var', `${k}:${v}`);
-    const helper = launch(helperArgs);
+    const child = launch(helperArgs);
+    helper = child;
+    await waitHealthy(helperUrl, child, () => log);
+  };
+  const up = async () => {
+    const helperUp = upHelper(); // launched first, as before
     const leaderArgs = ['dev', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'state'), '--env-file', leaderEnv, '--var', `HELPER_URL:${helperUrl}`, '--var', 'DEV_UNLIMITED_LOCAL:true', ...common];
     for (const [k, v] of Object.entries(vars)) leaderArgs.push('--var', `${k}:${v}`);
-    const leader = launch(leaderArgs);
-    children = [helper, leader];
-    await Promise.all([waitHealthy(helperUrl, helper, () => log), waitHealthy(baseUrl, leader, () => log)]);
+    const child = launch(leaderArgs);
+    leader = child;
+    await Promise.all([helperUp, waitHealthy(baseUrl, child, () => log)]);
   };
   const down = async () => {
-    await Promise.all(children.map(stopChild));
+    await Promise.all([stopChild(helper), stopChild(leader)]);
   };
   try {
     await up();
@@ -149,6 +161,12 @@ export async function startStack(vars: Record<string, string> = {}, options: Sta
     async restart() {
       await down();
       await up();
+    },
+    async stopHelper() {
+      await stopChild(helper);
+    },
+    async startHelper() {
+      await upHelper();
     },
     async stop() {
       await down();

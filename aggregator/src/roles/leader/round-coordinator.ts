@@ -7,6 +7,7 @@ import type { ModelRegistry } from '../../model-registry.ts';
 import { publishSignedModel } from '../../ring-signing.ts';
 import { bucketIn, mergeBucket, type Bucket } from '../../round/bucket.ts';
 import { closeCountsRound } from '../../round/close-counts.ts';
+import { afterFailedClose, attemptEach, dueRoundIds, nextAlarmMs, type CloseFailure, type ScheduledRound } from '../../round/close-schedule.ts';
 import { closeKmeansRound, RetryCloseLater, type CloseDeps } from '../../round/close.ts';
 import { DEFAULT_TRAINING, type TrainingSettings } from '../../round/drift.ts';
 import { nextManifest } from '../../round/next-model.ts';
@@ -21,8 +22,8 @@ const TABLE_SETTINGS = 'settings';
 /** The privacy ledger's GRR tally releases (segments, lifecycle, impressions), one row per (kind, model version, period). */
 const TABLE_TALLY_RELEASES = 'tally_releases';
 const SETTING_TRAINING = 'training';
-/** A close that keeps failing after this many retries past the close time is abandoned with the last reason. */
-export const MAX_CLOSE_ATTEMPTS = 20;
+
+export { MAX_CLOSE_ATTEMPTS, retryDelayS } from '../../round/close-schedule.ts';
 
 /** Bindings the leader's coordinator uses. */
 export interface CoordinatorEnv {
@@ -44,23 +45,18 @@ export interface TallyReleaseRow {
 }
 
 /**
- * Seconds to wait before the next close attempt: doubling from 2 s, at most a minute.
- *
- * @example
- * retryDelayS(3) // 16
- */
-export function retryDelayS(attempt: number): number {
-  return Math.min(60, 2 ** Math.max(1, attempt));
-}
-
-/**
  * One instance on the leader (named `global`): rounds are few, so one directory keeps
  * them, schedules the close alarm and keeps each bucket's noise drawn once.
  */
 export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
   constructor(ctx: DurableObjectState, env: CoordinatorEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_ROUNDS} (round_id TEXT PRIMARY KEY, record TEXT NOT NULL, closes_at INTEGER NOT NULL, state TEXT NOT NULL)`);
+    // due_at is when the alarm next acts on a round (its close, or its next retry), not the
+    // descriptor's close time: only setDue moves it. Tables from before it had that name
+    // called it closes_at.
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_ROUNDS} (round_id TEXT PRIMARY KEY, record TEXT NOT NULL, due_at INTEGER NOT NULL, state TEXT NOT NULL)`);
+    const columns = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${TABLE_ROUNDS})`).toArray();
+    if (columns.some((c) => c.name === 'closes_at')) ctx.storage.sql.exec(`ALTER TABLE ${TABLE_ROUNDS} RENAME COLUMN closes_at TO due_at`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_RELEASES} (round_id TEXT NOT NULL, bucket TEXT NOT NULL, sums BLOB NOT NULL, PRIMARY KEY (round_id, bucket))`);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS ${TABLE_SETTINGS} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     ctx.storage.sql.exec(
@@ -94,9 +90,10 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     this.ctx.storage.sql.exec(`INSERT INTO ${TABLE_SETTINGS} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, SETTING_TRAINING, JSON.stringify({ settings, set_at: nowS }));
   }
 
+  /** Stores the record and state; a new round is first due at its close time, and later only setDue moves that. */
   private save(r: RoundRecord): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO ${TABLE_ROUNDS} (round_id, record, closes_at, state) VALUES (?, ?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET record = excluded.record, state = excluded.state`,
+      `INSERT INTO ${TABLE_ROUNDS} (round_id, record, due_at, state) VALUES (?, ?, ?, ?) ON CONFLICT(round_id) DO UPDATE SET record = excluded.record, state = excluded.state`,
       r.descriptor.round_id,
       JSON.stringify(r),
       r.descriptor.closes_at,
@@ -126,41 +123,52 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     const existing = this.get(record.descriptor.round_id);
     if (existing) return existing;
     this.save(record);
-    await this.scheduleAlarm();
+    await this.arm();
     return record;
   }
 
   /**
-   * An operator's "close now": the round takes no more contributions and closes at once.
-   * The descriptor keeps its close time (devices and the helper hold the round to it), so
-   * a secure round is released once the helper's clock passes that time.
+   * An operator's "close now": the round takes no more contributions and the alarm tries
+   * to close it at once. The descriptor keeps its close time (devices and the helper hold
+   * the round to it), so a secure round is released once the helper's clock passes that
+   * time. On a round already closing (retrying after a failure) it pushes the next
+   * attempt to now, so a close can always be pushed on; released and abandoned rounds
+   * are answered as they are.
    *
    * @example
    * await coordinator.closeNow('r-1');
    */
   async closeNow(roundId: string): Promise<RoundRecord | null> {
     const r = this.get(roundId);
-    if (!r || r.state !== 'open') return r;
+    if (!r || (r.state !== 'open' && r.state !== 'closing')) return r;
     const now = Math.floor(Date.now() / 1000);
-    if (now >= r.descriptor.closes_at) return r; // already due: the alarm closes it
-    r.close_requested_at = now;
-    this.save(r);
+    if (r.state === 'open' && now < r.descriptor.closes_at) {
+      r.close_requested_at = now;
+      this.save(r);
+    }
     this.setDue(roundId, now);
-    await this.ctx.storage.setAlarm(Date.now());
+    await this.arm();
     return r;
   }
 
-  /** The `closes_at` column is when the alarm next acts on a round: its close, or a retry. */
+  /** Moves when the alarm next acts on a round (the `due_at` column): its close, or a retry. */
   private setDue(roundId: string, atS: number): void {
-    this.ctx.storage.sql.exec(`UPDATE ${TABLE_ROUNDS} SET closes_at = ? WHERE round_id = ?`, atS, roundId);
+    this.ctx.storage.sql.exec(`UPDATE ${TABLE_ROUNDS} SET due_at = ? WHERE round_id = ?`, atS, roundId);
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const next = this.ctx.storage.sql.exec<{ t: number | null }>(`SELECT MIN(closes_at) AS t FROM ${TABLE_ROUNDS} WHERE state IN ('open', 'closing')`).toArray()[0]?.t;
-    if (next === null || next === undefined) return;
-    const at = next * 1000;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  /** The rounds the alarm still has to act on (open or closing), with when it acts on each. */
+  private scheduled(): ScheduledRound[] {
+    return this.ctx.storage.sql.exec<{ round_id: string; state: string; due_at: number }>(`SELECT round_id, state, due_at FROM ${TABLE_ROUNDS} WHERE state IN ('open', 'closing')`).toArray() as ScheduledRound[];
+  }
+
+  /**
+   * Sets the single alarm to the earliest due time of any round still open or closing,
+   * always from the table (never compared with the alarm already set: while alarm() runs
+   * that one is spent), so no due round is ever left without an alarm.
+   */
+  private async arm(): Promise<void> {
+    const at = nextAlarmMs(this.scheduled());
+    if (at !== null) await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -170,7 +178,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
    * const round = await coordinator.current(Date.now() / 1000, 'kmeans');
    */
   current(nowS: number, kind: RoundDescriptor['kind'] = 'kmeans'): RoundDescriptor | null {
-    const rows = this.ctx.storage.sql.exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state = 'open' AND closes_at > ? ORDER BY closes_at ASC`, nowS).toArray();
+    const rows = this.ctx.storage.sql.exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state = 'open' AND due_at > ? ORDER BY due_at ASC`, nowS).toArray();
     for (const row of rows) {
       const { descriptor } = JSON.parse(row.record) as RoundRecord;
       if (descriptor.kind === kind) return descriptor;
@@ -201,7 +209,7 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
    */
   list(): PublicRound[] {
     return this.ctx.storage.sql
-      .exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} ORDER BY closes_at DESC`)
+      .exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} ORDER BY due_at DESC`)
       .toArray()
       .map((row) => publicRound(JSON.parse(row.record) as RoundRecord));
   }
@@ -289,39 +297,47 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     return total;
   }
 
-  /** Closes every round whose time is up; a close that must wait is retried later, a close that keeps failing is abandoned. */
+  /**
+   * Tries to close every round that is due, each on its own: any error of one round's
+   * attempt (a retryable refusal, an unreachable helper, a Durable Object call or a
+   * publish that threw) becomes that round's retry with backoff and a stated reason, or
+   * its abandonment after MAX_CLOSE_ATTEMPTS. Nothing escapes to the runtime, whose own
+   * alarm retries give up after a few minutes, and the alarm is re-armed for the
+   * earliest due round before this returns.
+   */
   override async alarm(): Promise<void> {
-    const now = Date.now() / 1000;
-    const due = this.ctx.storage.sql
-      .exec<{ record: string }>(`SELECT record FROM ${TABLE_ROUNDS} WHERE state IN ('open', 'closing') AND closes_at <= ?`, now)
-      .toArray()
-      .map((row) => JSON.parse(row.record) as RoundRecord);
-    for (const r of due) {
-      try {
-        await this.close(r);
-      } catch (err) {
-        if (!(err instanceof RetryCloseLater)) throw err; // unexpected: the runtime retries the alarm
-        await this.retryLater(r, err);
-      }
+    try {
+      const due = dueRoundIds(this.scheduled(), Date.now() / 1000);
+      await attemptEach(due, (roundId) => this.attemptClose(roundId), (roundId, failure) => this.closeFailed(roundId, failure));
+    } finally {
+      await this.arm();
     }
-    await this.scheduleAlarm();
   }
 
-  /** Keeps a round closing and sets its next attempt; past MAX_CLOSE_ATTEMPTS after its close time, abandons it. */
-  private async retryLater(r: RoundRecord, err: RetryCloseLater): Promise<void> {
-    const now = Math.floor(Date.now() / 1000);
-    // Waiting for the helper's clock to pass the close time is not a failure.
-    const waiting = err.notBefore !== null && now < err.notBefore + 5;
-    const attempts = (r.close_attempts ?? 0) + (waiting ? 0 : 1);
-    if (attempts > MAX_CLOSE_ATTEMPTS) {
-      r.reason = `gave up after ${MAX_CLOSE_ATTEMPTS} attempts: ${err.message}`;
+  private async attemptClose(roundId: string): Promise<void> {
+    const r = this.get(roundId);
+    if (!r || (r.state !== 'open' && r.state !== 'closing')) return;
+    await this.close(r);
+  }
+
+  /** Keeps a round closing with its next attempt due after the backoff; past MAX_CLOSE_ATTEMPTS, abandons it. */
+  private async closeFailed(roundId: string, failure: CloseFailure): Promise<void> {
+    const r = this.get(roundId);
+    // Released or abandoned: the outcome is stored and only its shards' purge failed.
+    if (!r || (r.state !== 'open' && r.state !== 'closing')) {
+      if (r) console.error(`round ${roundId} is ${r.state}, but finishing it failed: ${failure.message}`);
+      return;
+    }
+    const next = afterFailedClose(r.close_attempts ?? 0, failure, Math.floor(Date.now() / 1000));
+    r.state = 'closing';
+    r.close_attempts = next.attempts;
+    r.reason = next.reason;
+    if (next.action === 'abandon') {
       await this.finish(r, 'abandoned', r.contributions ?? 0);
       return;
     }
-    r.close_attempts = attempts;
-    r.reason = `retrying (${err.rule}): ${err.message}`;
     this.save(r);
-    this.setDue(r.descriptor.round_id, Math.max(now + retryDelayS(attempts), (err.notBefore ?? 0) + 1));
+    this.setDue(roundId, next.dueAtS);
   }
 
   private async close(r: RoundRecord): Promise<void> {
@@ -361,7 +377,17 @@ export class RoundCoordinator extends DurableObject<CoordinatorEnv> {
     for (let i = 0; i < r.shards; i++) await this.shard(r.descriptor.round_id, i).purge();
   }
 
-  private async publishNext(centroids: number[][]): Promise<number> {
+  /** The last publish in flight: due rounds close concurrently, and each next model must build on the one before. */
+  private publishing: Promise<unknown> = Promise.resolve();
+
+  /** Publishes the next model after any publish already in flight, one at a time. */
+  private publishNext(centroids: number[][]): Promise<number> {
+    const published = this.publishing.then(() => this.publishModel(centroids));
+    this.publishing = published.catch(() => undefined);
+    return published;
+  }
+
+  private async publishModel(centroids: number[][]): Promise<number> {
     if (!this.env.MODEL_REGISTRY || !this.env.MODEL_SIGNING_JWK) throw new Error('leader needs MODEL_REGISTRY and MODEL_SIGNING_JWK to publish');
     const registry = this.env.MODEL_REGISTRY.get(this.env.MODEL_REGISTRY.idFromName('global'));
     const current = await registry.current();
