@@ -74,3 +74,18 @@ export function seededRandom(seed: number): RandomSource {
     }
   };
 }
+
+/**
+ * A standard normal draw (Box–Muller on two `randomFraction`s): for data-independent
+ * starts, simulated devices and test inputs. Never for DP noise, whose tails must be exact
+ * (that is `discreteGaussianSampler` in `@edgeseg/shared/dp`).
+ *
+ * @example
+ * const z = standardNormal(seededRandom(1)); // same value on every run
+ */
+export function standardNormal(random: RandomSource = cryptoRandom): number {
+  // 1 − u keeps the logarithm's argument in (0, 1]: never ln 0.
+  const u = 1 - randomFraction(random);
+  const v = randomFraction(random);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}

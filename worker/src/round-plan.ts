@@ -3,7 +3,7 @@
  * groups, slices) into the leader's record and the descriptor devices see and the helper
  * is asked to accept.
  */
-import { padCandidate, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
+import { dataIndependentStart, padCandidate, START_HALF_WIDTH, TRAINING_ENCODING, type RoundRecord } from '@edgeseg/aggregator/rounds';
 import { countsCategories, countsCloseMs, cryptoRandom, type ContributionEncoding, type CountsMeasure, type HpkeConfig, type ModelManifest, type Period } from '@edgeseg/shared';
 import { sigma2ForEpsilon } from '@edgeseg/shared/dp';
 import { bytesToBase64url, newVerifyKey } from '@edgeseg/shared/secure';
@@ -48,13 +48,11 @@ function randomHex(bytes: number): string {
 }
 
 /**
- * A data-independent candidate start: k points drawn uniformly from the cube [−1, 1]^d
- * of standardised space (never seeded from any device's data).
+ * A data-independent candidate start from the platform CSPRNG: the training schedule's
+ * start (the one the simulator measures), never seeded from any device's data.
  */
-function dataIndependentStart(k: number, d: number): number[][] {
-  const words = new Uint32Array(k * d);
-  cryptoRandom(words);
-  return Array.from({ length: k }, (_, c) => Array.from({ length: d }, (_, j) => ((words[c * d + j] as number) / 2 ** 32) * 2 - 1));
+function candidateStart(k: number, d: number): number[][] {
+  return dataIndependentStart(k, d, START_HALF_WIDTH, cryptoRandom);
 }
 
 /**
@@ -115,10 +113,10 @@ function openState(p: { shards: number; nowS: number }, sigma2: { num: bigint; d
 function candidateSlices(p: RoundPlanInput, d: number): number[][][] {
   if (p.kCandidates) {
     const kMax = Math.max(...p.kCandidates);
-    return p.kCandidates.map((k) => padCandidate(dataIndependentStart(k, d), kMax));
+    return p.kCandidates.map((k) => padCandidate(candidateStart(k, d), kMax));
   }
-  if (p.k !== undefined && p.k !== p.manifest.k) return Array.from({ length: p.slices }, () => dataIndependentStart(p.k as number, d));
-  return [p.manifest.centroids, ...Array.from({ length: p.slices - 1 }, () => dataIndependentStart(p.manifest.k, d))];
+  if (p.k !== undefined && p.k !== p.manifest.k) return Array.from({ length: p.slices }, () => candidateStart(p.k as number, d));
+  return [p.manifest.centroids, ...Array.from({ length: p.slices - 1 }, () => candidateStart(p.manifest.k, d))];
 }
 
 /**

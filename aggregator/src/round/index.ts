@@ -13,3 +13,4 @@ export { countNoiseVariance, mechanismOf, publicRound, roundSigma2, type PublicR
 export { bucketKey, shardOf } from './shard-key.ts';
 export { base64ToFieldVector, fieldVectorToBase64 } from './wire.ts';
 export { TRAINING_ENCODING } from '../training/encoding.ts';
+export { dataIndependentStart, START_HALF_WIDTH } from '../training/schedule.ts';

@@ -10,6 +10,7 @@ export {
   selectCandidate,
   selectK,
   shrinkMoves,
+  START_HALF_WIDTH,
   startTraining,
   type TrainingOptions,
   type TrainingPlan,

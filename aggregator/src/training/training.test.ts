@@ -3,7 +3,7 @@ import { seededRandom } from '@edgeseg/shared';
 import { rationalToNumber, rhoForEpsilon, zcdpToEpsilon } from '@edgeseg/shared/dp';
 import type { CentroidUpdate } from '../round/kmeans-update.ts';
 import { splitBudget } from './budget.ts';
-import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, shrinkMoves, startTraining } from './schedule.ts';
+import { advanceTraining, dataIndependentStart, minCountFor, planTraining, reviveDead, selectCandidate, selectK, shrinkMoves, START_HALF_WIDTH, startTraining } from './schedule.ts';
 
 const encoding = { clip: 8, bound: 2048, weights: { coords: 0.8, count: 0.5, sqdist: 0.2, silhouette: 0.25 } };
 
@@ -56,12 +56,19 @@ describe('schedule', () => {
     expect(rhos.reduce((a, b) => a + b, 0)).toBeCloseTo(grown.budget.rho, 9);
   });
 
-  it('starts from data-independent points on the sphere of the given radius', () => {
+  it('starts from data-independent points drawn uniformly from the cube of the given half-width', () => {
     const s = startTraining(plan, seededRandom(1));
     expect(s.slices).toHaveLength(4);
-    for (const row of s.slices.flat()) expect(Math.hypot(...row)).toBeCloseTo(1, 9);
-    const other = dataIndependentStart(3, 2, 2, seededRandom(2));
-    for (const row of other) expect(Math.hypot(...row)).toBeCloseTo(2, 9);
+    for (const v of s.slices.flat(2)) expect(Math.abs(v)).toBeLessThanOrEqual(START_HALF_WIDTH);
+    const values = dataIndependentStart(500, 4, 2, seededRandom(2)).flat();
+    expect(values).toHaveLength(2000);
+    for (const v of values) expect(Math.abs(v)).toBeLessThanOrEqual(2);
+    // Uniform on [−2, 2]: mean 0 (sd 4/√12/√2000 ≈ 0.026), a quarter in each quarter of the range.
+    expect(Math.abs(values.reduce((a, b) => a + b, 0) / values.length)).toBeLessThan(0.13);
+    for (const [lo, hi] of [[-2, -1], [-1, 0], [0, 1], [1, 2]] as const) {
+      const share = values.filter((v) => v >= lo && v < hi).length / values.length;
+      expect(Math.abs(share - 0.25)).toBeLessThan(0.05);
+    }
   });
 
   it('keeps the candidate with the lowest private inertia per device, then runs one slice', () => {
