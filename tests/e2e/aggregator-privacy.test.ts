@@ -45,7 +45,7 @@
  * p = 10^-6 upper quantile of χ²(255) (Wilson–Hilferty), for all bytes and per byte lane.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { flattenCentroids, seededRandom, type RandomSource, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
+import { flattenCentroids, seededRandom, standardNormal, type RoundDescriptor, type SecureContribution } from '@edgeseg/shared';
 import {
   FIELD,
   FIELD_ELEMENT_BYTES,
@@ -130,19 +130,9 @@ let helper: Side;
 let leaderAfter: Side;
 let helperAfter: Side;
 
-function gaussian(random: RandomSource): () => number {
-  const w = new Uint32Array(2);
-  return () => {
-    random(w);
-    const u = ((w[0] as number) + 1) / (2 ** 32 + 1);
-    const v = (w[1] as number) / 2 ** 32;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-}
-
 async function buildDevice(r: RoundDescriptor, i: number): Promise<Device> {
   const random = seededRandom(0x5eed0000 + i);
-  const gauss = gaussian(random);
+  const gauss = () => standardNormal(random);
   const centre = r.slices[0]?.[i % r.k] as number[];
   const x = Float32Array.from(centre, (v) => v + 0.3 * gauss());
   const tag = new Uint32Array(2);

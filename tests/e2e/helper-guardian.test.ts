@@ -25,6 +25,7 @@ import { selectorFor as selectorOfBuckets } from '../support/malicious-leader.ts
 import { handBuiltReport, prepareAs, relayItemOf, type RelayItem } from '../support/prio3-device.ts';
 import { composedEpsilon } from '../support/helper-policy.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
+import { expectProblem } from '../support/problem.ts';
 
 type SqliteModule = typeof import('node:sqlite');
 const { DatabaseSync } = createRequire(import.meta.url)('node:sqlite') as SqliteModule;
@@ -81,14 +82,6 @@ function kmeansRound(overrides: Partial<RoundDescriptor> = {}): RoundDescriptor 
 
 function countsRound(overrides: Partial<RoundDescriptor> = {}): RoundDescriptor {
   return kmeansRound({ round_id: `c-guardian-${++roundCounter}`, kind: 'counts', k: 2, d: 0, slices: [[[], []]], groups: 1, encoding: { clip: 1, bound: 1, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } }, period: '2026-W48', ...overrides });
-}
-
-async function expectProblem(res: Response, status: number, slug: string): Promise<Record<string, unknown>> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  const body = (await res.json()) as Record<string, unknown>;
-  expect(body.type).toBe(`https://edgeseg.dev/problems/${slug}`);
-  return body;
 }
 
 interface Contribution {

@@ -13,6 +13,7 @@ import { mintToken } from '../support/keys.ts';
 import { closeRoundAndWait, openRound } from '../support/rounds.ts';
 import { contributionSealedTo } from '../support/sealed-to-keys.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
+import { expectProblem } from '../support/problem.ts';
 
 let stack: RunningStack;
 let admin: string;
@@ -50,12 +51,6 @@ function rotate(url: string, token: string | null, body?: unknown): Promise<Resp
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   return fetch(url, { method: 'POST', headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-}
-
-async function expectProblem(res: Response, status: number, type: string): Promise<void> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  expect(((await res.json()) as { type: string }).type).toBe(`https://edgeseg.dev/problems/${type}`);
 }
 
 describe('key rotation on both aggregators', () => {

@@ -34,8 +34,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
 import { closeRoundAndWait, openRound as openRoundAs } from '../support/rounds.ts';
 import { startStack, type RunningStack } from '../support/stack.ts';
-
-const PROBLEM = 'https://edgeseg.dev/problems/';
+import { expectProblem } from '../support/problem.ts';
 
 let stack: RunningStack;
 let admin: string;
@@ -76,26 +75,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: string[];
-}
-
-/** Asserts a problem+json answer of `status` and stable `type`; returns its body. */
-async function expectProblem(res: Response, status: number, type: string, what = ''): Promise<Problem> {
-  const text = await res.text();
-  expect(res.status, `${what}: ${text}`).toBe(status);
-  expect(res.headers.get('content-type'), what).toMatch(/^application\/problem\+json\b/);
-  const body = JSON.parse(text) as Problem;
-  expect(body.type, what).toBe(PROBLEM + type);
-  expect(body.status, what).toBe(status);
-  expect(typeof body.title, what).toBe('string');
-  return body;
-}
 
 function post(url: string, body: BodyInit | null, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers, body });

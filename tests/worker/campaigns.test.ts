@@ -4,6 +4,7 @@ import { exports } from 'cloudflare:workers';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
+import { expectProblem } from '../support/problem.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -38,13 +39,6 @@ async function listCampaigns(): Promise<{ model_version: number; campaigns: Camp
   const res = await send('GET', '/v1/campaigns');
   expect(res.status).toBe(200);
   return (await res.json()) as { model_version: number; campaigns: Campaign[] };
-}
-
-async function expectProblem(res: Response, status: number, type: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  const body = (await res.json()) as { type: string; status: number };
-  expect(body).toMatchObject({ type: `https://edgeseg.dev/problems/${type}`, status });
 }
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import { exports } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintToken } from '../support/keys.ts';
 import { registryManifest } from './registry.ts';
+import { expectProblem } from '../support/problem.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -37,12 +38,6 @@ async function createCampaign(campaign: Campaign, token = marketer): Promise<Mod
 function storedRows(version: number, period: string): Promise<Record<string, unknown>[]> {
   const stub = env.SEGMENT_TALLY.get(env.SEGMENT_TALLY.idFromName(`impressions:${version}:${period}`));
   return runInDurableObject(stub, (_, state) => state.storage.sql.exec('SELECT * FROM reports').toArray());
-}
-
-async function expectProblem(res: Response, status: number, type: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  expect(((await res.json()) as { type: string }).type).toBe(`https://edgeseg.dev/problems/${type}`);
 }
 
 /** `truth[i]` devices saw campaign i, the rest of `n` saw none; each sends its GRR value as the SDK would. */

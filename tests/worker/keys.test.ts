@@ -15,6 +15,7 @@ import { createHelperApp } from '../../worker/src/helper/app.ts';
 import type { HelperEnv } from '../../worker/src/helper/env.ts';
 import { LENIENT_TEST_HELPER_POLICY } from '../support/helper-policy.ts';
 import { generateHpkeJwk, generateSigningJwk, mintToken } from '../support/keys.ts';
+import { expectProblem } from '../support/problem.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -31,14 +32,6 @@ function prefixed<N extends { idFromName(name: string): DurableObjectId; get(id:
 
 function ring(e: Pick<Env, 'KEY_RING'> = env) {
   return e.KEY_RING.get(e.KEY_RING.idFromName('global'));
-}
-
-async function expectProblem(res: Response, status: number, type: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  const body = (await res.json()) as { type: string; status: number };
-  expect(body.type).toBe(`https://edgeseg.dev/problems/${type}`);
-  expect(body.status).toBe(status);
 }
 
 function post(path: string, init: { token?: string | null; body?: string; contentType?: string } = {}) {

@@ -5,6 +5,7 @@ import { env } from 'cloudflare:test';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateSigningJwk, mintToken } from '../support/keys.ts';
+import { expectProblem } from '../support/problem.ts';
 
 const BASE = 'http://edgeseg.test';
 const worker = exports.default;
@@ -44,15 +45,6 @@ async function receivedCounts(): Promise<{ reports: number; lifecycle_reports: n
 
 async function reportCount(): Promise<number> {
   return (await receivedCounts()).reports;
-}
-
-async function expectProblem(res: Response, status: number, type: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toBe('application/problem+json');
-  const body = (await res.json()) as { type: string; title: string; status: number };
-  expect(body.type).toBe(`https://edgeseg.dev/problems/${type}`);
-  expect(body.status).toBe(status);
-  expect(body.title.length).toBeGreaterThan(0);
 }
 
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenCentroids } from '../assign.ts';
-import { randomBelow, seededRandom, type RandomSource } from '../random.ts';
+import { randomBelow, seededRandom, standardNormal } from '../random.ts';
 import type { RoundDescriptor, SecureContribution } from '../rounds.ts';
 import { base64urlLength } from './bytes.ts';
 import {
@@ -20,14 +20,6 @@ import { addFieldInto, combineFieldShares, zeroFieldVector } from './field.ts';
 import { openAndPrepare } from './open-report.ts';
 import { newVerifyKey, removeOffset, reportGroup, vdafFor, verifyReport } from './prio3.ts';
 import { roundDigest } from './round-digest.ts';
-
-function gaussian(random: RandomSource): () => number {
-  const w = new Uint32Array(2);
-  return () => {
-    random(w);
-    return Math.sqrt(-2 * Math.log(((w[0] as number) + 1) / 2 ** 32)) * Math.cos((2 * Math.PI * (w[1] as number)) / 2 ** 32);
-  };
-}
 
 const K = 4;
 const D = 6;
@@ -88,7 +80,8 @@ describe('secure contributions end to end (500 simulated devices, leader + helpe
   it('the aggregate is exactly the sum of the encoded vectors and decodes to the true clipped cluster means', async () => {
     const N = 500;
     const L = vectorLength('kmeans', K, D);
-    const g = gaussian(seededRandom(1234));
+    const normals = seededRandom(1234);
+    const g = () => standardNormal(normals);
     const bucketKey = (slice: number, group: number) => `${slice}:${group}`;
     const verifyKey = newVerifyKey();
     const leaderSums = new Map<string, bigint[]>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assignSegment } from '../assign.ts';
-import { seededRandom, type RandomSource } from '../random.ts';
+import { seededRandom, standardNormal } from '../random.ts';
 import type { ContributionEncoding } from '../rounds.ts';
 import {
   MAX_ENCODING_BOUND,
@@ -17,17 +17,6 @@ import {
 const enc: ContributionEncoding = { clip: 4, bound: 65536, weights: { coords: 0.9, count: 0.3, sqdist: 0.2, silhouette: 0.2 } };
 /** Σ w² = 1 exactly: no slack at all beyond the rounding reserve. */
 const tight = (bound: number, clip = 2): ContributionEncoding => ({ clip, bound, weights: { coords: 0.5, count: 0.5, sqdist: 0.5, silhouette: 0.5 } });
-
-/** A standard normal from a seeded source (Box–Muller), for reproducible inputs. */
-function gaussian(random: RandomSource): () => number {
-  const w = new Uint32Array(2);
-  return () => {
-    random(w);
-    const u = ((w[0] as number) + 1) / 2 ** 32;
-    const v = (w[1] as number) / 2 ** 32;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-}
 
 const norm2 = (v: ArrayLike<number>) => Array.from(v).reduce((s, x) => s + x * x, 0);
 
@@ -135,7 +124,7 @@ describe('encodeKmeansContribution', () => {
 
   it('never exceeds L2 ≤ bound (so |entry| ≤ bound), even with Σw² = 1, x on the clip sphere and small bounds', () => {
     const rnd = seededRandom(11);
-    const g = gaussian(rnd);
+    const g = () => standardNormal(rnd);
     for (const [bound, dd, kk] of [[16, 24, 8], [64, 24, 8], [100, 6, 3], [1000, 24, 8], [65536, 24, 8], [MAX_ENCODING_BOUND, 32, 10]] as const) {
       const e = tight(bound, 1.5);
       const cents = Float32Array.from({ length: kk * dd }, () => 3 * g());
@@ -159,7 +148,7 @@ describe('encodeKmeansContribution', () => {
     // x on the clip sphere, own centroid ≥ 2·clip away (squared distance clipped), the
     // second nearest far away (silhouette ≈ 1): the real part has norm ≈ ρ·bound·W.
     const rnd = seededRandom(13);
-    const g = gaussian(rnd);
+    const g = () => standardNormal(rnd);
     for (const bound of [16, 17, 40, 64, 255, 1000, 4097, 65536, MAX_ENCODING_BOUND]) {
       const dd = 24;
       const e = tight(bound, 1.5);
@@ -211,7 +200,7 @@ describe('decodeKmeansAggregate', () => {
     const k = 3;
     const d = 5;
     const rnd = seededRandom(21);
-    const g = gaussian(rnd);
+    const g = () => standardNormal(rnd);
     const cents = Float32Array.from({ length: k * d }, () => 2 * g());
     const sums = new Int32Array(k * (d + 3));
     const truth = { coord: new Float64Array(k * d), n: new Float64Array(k) };
