@@ -6,7 +6,7 @@
  * deployments (each device adds its own noise; no helper involved).
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { countsCloseMs, flattenCentroids, isoWeekPeriod, LIFECYCLE_STAGES, seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { countsCloseMs, flattenCentroids, isoWeekPeriod, LIFECYCLE_STAGES, seededRandom, standardNormal, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { addDiscreteGaussianNoise, rational } from '@edgeseg/shared/dp';
 import { buildSecureContribution, buildSecureCountContribution, encodeKmeansContribution } from '@edgeseg/shared/secure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,11 +166,7 @@ describe('local-mode rounds (single operator)', () => {
 /** n devices around `centres` (standardised), sealed for `round`. */
 async function secureDevices(round: RoundDescriptor, centres: number[][], n: number, seed: number): Promise<unknown[]> {
   const random = seededRandom(seed);
-  const word = new Uint32Array(2);
-  const gauss = () => {
-    random(word);
-    return Math.sqrt(-2 * Math.log(((word[0] as number) + 1) / (2 ** 32 + 1))) * Math.cos((2 * Math.PI * (word[1] as number)) / 2 ** 32);
-  };
+  const gauss = () => standardNormal(random);
   const bodies: unknown[] = [];
   for (let i = 0; i < n; i++) {
     const x = Float32Array.from(centres[i % centres.length] as number[], (v) => v + 0.25 * gauss());

@@ -12,7 +12,7 @@
  * lenient test helper's most), enough for the released centroids to move visibly.
  */
 import type { PublicRound } from '@edgeseg/aggregator';
-import { seededRandom, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
+import { seededRandom, standardNormal, type ModelManifest, type RoundDescriptor } from '@edgeseg/shared';
 import { buildSecureContribution } from '@edgeseg/shared/secure';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/keys.ts';
@@ -60,13 +60,7 @@ function trueCentres(manifest: ModelManifest): number[][] {
 /** n simulated devices' contribution bodies (standardised features around the true centres). */
 async function devices(round: RoundDescriptor, centres: number[][], n: number): Promise<unknown[]> {
   const random = seededRandom(1000 + deviceSeq);
-  const word = new Uint32Array(2);
-  const gauss = () => {
-    random(word);
-    const u = ((word[0] as number) + 1) / (2 ** 32 + 1);
-    const v = (word[1] as number) / 2 ** 32;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
+  const gauss = () => standardNormal(random);
   const bodies: unknown[] = [];
   for (let i = 0; i < n; i++) {
     const centre = centres[i % centres.length] as number[];

@@ -29,10 +29,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { handBuiltReport, prepareAs, relayItemOf, type RelayItem } from './prio3-device.ts';
+import { expectProblem, type ProblemAnswer } from './problem.ts';
 
 export type { RelayItem };
-
-const PROBLEM = 'https://edgeseg.dev/problems/';
 
 /** One device's contribution as the attacker built it, with what it needs to check a reconstruction. */
 export interface BuiltDevice {
@@ -64,15 +63,6 @@ export interface HelperRelease {
   counts: Record<string, number>;
   withheld: Record<string, string>;
   sigma2: string;
-}
-
-/** A problem+json body with the helper's extension member `rule`. */
-export interface RuleProblem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  rule?: string;
 }
 
 /**
@@ -127,13 +117,9 @@ export async function selectorFor(items: readonly { id: string; slice: number; g
  * @example
  * await expectRefusal(await attacker.openRound(descriptor), 422, 'round-refused', 'min-batch');
  */
-export async function expectRefusal(res: Response, status: number, slug: string, rule?: string, what = ''): Promise<RuleProblem> {
-  const text = await res.text();
-  expect(res.status, `${what}: ${text}`).toBe(status);
-  expect(res.headers.get('content-type'), what).toMatch(/^application\/problem\+json\b/);
-  const body = JSON.parse(text) as RuleProblem;
-  expect(body.type, `${what}: ${text}`).toBe(PROBLEM + slug);
-  if (rule !== undefined) expect(body.rule, `${what}: ${text}`).toBe(rule);
+export async function expectRefusal(res: Response, status: number, slug: string, rule?: string, what = ''): Promise<ProblemAnswer> {
+  const body = await expectProblem(res, status, slug, what);
+  if (rule !== undefined) expect(body.rule, `${what}: ${JSON.stringify(body)}`).toBe(rule);
   return body;
 }
 
