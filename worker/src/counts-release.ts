@@ -3,6 +3,7 @@
  * (noise drawn once), for the marketer routes that answer from it.
  */
 import type { TallySummary } from '@edgeseg/aggregator';
+import { coordinator } from './coordinator.ts';
 import type { Env } from './env.ts';
 
 /** What the coordinator answers for a counts round: its released summary, why it was abandoned, or null (open, closing or unknown). */
@@ -16,7 +17,6 @@ type CountsRelease = { summary: TallySummary } | { abandoned: string } | null;
  * const summary = await countsSummary(env, countsRoundId('2026-W48', 3, 'lifecycle'));
  */
 export async function countsSummary(env: Env, roundId: string): Promise<TallySummary | null> {
-  const coordinator = env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
-  const release = (await coordinator.countsRelease(roundId)) as CountsRelease;
+  const release = (await coordinator(env).countsRelease(roundId)) as CountsRelease;
   return release && 'summary' in release ? release.summary : null;
 }

@@ -8,6 +8,7 @@
 import { currentKey, hpkeKeyForShare, keptHpkeKeys, keyRingOf, neededConfigIds, type HpkeKeyRow, type RoundRecord } from '@edgeseg/aggregator';
 import type { HpkeConfig } from '@edgeseg/shared';
 import { generateHpkeKeyPair, hpkeConfigFromJwk, importHpkePrivateKey, type EcJwkFields, type HpkeRecipientKey } from '@edgeseg/shared/secure';
+import { coordinator } from './coordinator.ts';
 import type { Env } from './env.ts';
 import { ringAgeMs, ringState } from './keys.ts';
 import { ProblemError } from './problem.ts';
@@ -147,11 +148,11 @@ export function leaderRoundKeyUses(env: Env): RoundKeyUses {
 }
 
 async function leaderKeyUses(env: Env): Promise<RoundKeyUse[]> {
-  const coordinator = env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
-  const open = (await coordinator.list()).filter((r) => r.state === 'open' || r.state === 'closing');
+  const stub = coordinator(env);
+  const open = (await stub.list()).filter((r) => r.state === 'open' || r.state === 'closing');
   const uses = [];
   for (const r of open) {
-    const record = (await coordinator.get(r.round_id)) as RoundRecord | null;
+    const record = (await stub.get(r.round_id)) as RoundRecord | null;
     const config = record?.descriptor.hpke.leader;
     if (record && config) uses.push({ state: record.state, closes_at: record.descriptor.closes_at, config_id: config.config_id });
   }

@@ -3,7 +3,7 @@
  * `SegmentTally.release` (segments, lifecycle, impressions) passes its entries here.
  */
 import type { Env } from './env.ts';
-import { coordinator } from './routes/rounds.ts';
+import { coordinator } from './coordinator.ts';
 import type { TallyLedgerEntry } from './tally-ledger.ts';
 
 /**

@@ -10,7 +10,8 @@ import type { Env } from './env.ts';
 import { aggregatorHpke, helperHpkeConfig } from './hpke-key.ts';
 import { currentModel, manifestOf } from './models.ts';
 import { DEFAULT_ENCODING, planRound } from './round-plan.ts';
-import { coordinator, openRound } from './routes/rounds.ts';
+import { coordinator } from './coordinator.ts';
+import { openRound } from './routes/rounds.ts';
 import { releaseOf } from './routes/segments.ts';
 
 /** `GET /v1/training`: what the dashboard shows about the model's health. */

@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
+import { coordinator } from '../coordinator.ts';
 import { countsSummary } from '../counts-release.ts';
 import { currentModel, manifestOf, publishModel } from '../models.ts';
 import { ProblemError } from '../problem.ts';
@@ -68,7 +69,6 @@ interface PeriodImpressions {
 async function impressionsOf(env: Env, period: string): Promise<PeriodImpressions> {
   const registry = env.MODEL_REGISTRY.get(env.MODEL_REGISTRY.idFromName('global'));
   const versions = await registry.versionsWithCampaigns(periodStart(period) + 2 * WEEK_MS + REPORT_GRACE_MS);
-  const coordinator = env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
   const out: PeriodImpressions = { grr: [], secure: [], pending: [] };
   for (const version of versions) {
     const manifest = await manifestOf(env, version);
@@ -79,7 +79,7 @@ async function impressionsOf(env: Env, period: string): Promise<PeriodImpression
       const summary = await countsSummary(env, roundId);
       if (summary) out.secure.push({ campaignIds, estimate: summary.segments.map((line) => line.count ?? 0), variance: summary.segments.map(() => (summary.noise_sd ?? 0) ** 2) });
       else {
-        const round = await coordinator.get(roundId);
+        const round = await coordinator(env).get(roundId);
         if (round && round.state !== 'abandoned') out.pending.push(roundId);
       }
       continue;

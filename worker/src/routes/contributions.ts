@@ -7,7 +7,7 @@ import type { AppEnv, Env } from '../env.ts';
 import { checkHelperConfigId, shareOpeningKey } from '../hpke-key.ts';
 import { ProblemError } from '../problem.ts';
 import { roundRecordCache, type RoundRecordCache } from './round-record-cache.ts';
-import { coordinator } from './rounds.ts';
+import { coordinator } from '../coordinator.ts';
 
 /** A secure report's leader input share carries the measurement and proof shares: up to 160 KB for the largest round shape. */
 export const CONTRIBUTION_MAX_BYTES = MAX_CONTRIBUTION_BODY_BYTES;

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { requireRole } from '../auth.ts';
 import { readJsonBody } from '../body.ts';
 import type { AppEnv, Env } from '../env.ts';
+import { coordinator } from '../coordinator.ts';
 import { countsEpsilonOf } from '../counts-epsilon.ts';
 import { aggregatorHpke, helperHpkeConfig } from '../hpke-key.ts';
 import { currentModel, manifestOf } from '../models.ts';
@@ -15,10 +16,6 @@ import { TALLY_LEDGER_NOTE } from '../tally-ledger.ts';
 import { maybeScheduleTraining } from '../training.ts';
 import { countsRoundId, DEFAULT_ENCODING, planCountsRound, planRound } from '../round-plan.ts';
 
-/** The coordinator DO of this aggregator. */
-export function coordinator(env: Env) {
-  return env.ROUND_COORDINATOR.get(env.ROUND_COORDINATOR.idFromName('global'));
-}
 
 const ADMIN_ROUND_MAX_BYTES = 4 * 1024;
 

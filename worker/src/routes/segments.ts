@@ -11,7 +11,7 @@ import { countsSummary } from '../counts-release.ts';
 import { countsRoundId } from '../round-plan.ts';
 import { lifecycleEntry, segmentsEntry } from '../tally-ledger.ts';
 import { lifecycleTallyStub, tallyStub } from './reports.ts';
-import { coordinator } from './rounds.ts';
+import { coordinator } from '../coordinator.ts';
 
 const HISTORY_WEEKS = 12;
 const WEEK_MS = 7 * 86_400_000;

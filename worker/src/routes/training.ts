@@ -6,7 +6,7 @@ import { readJsonBody } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ProblemError } from '../problem.ts';
 import { trainingReport } from '../training.ts';
-import { coordinator } from './rounds.ts';
+import { coordinator } from '../coordinator.ts';
 
 const TRAINING_MAX_BYTES = 2 * 1024;
 const ROUND_FIELDS = ['duration_s', 'min_batch', 'epsilon', 'delta', 'groups', 'slices'] as const;
