@@ -33,23 +33,12 @@ export interface KmeansOptions {
   seed?: number;
 }
 
-function sqDist(data: Matrix, row: number, centroids: Float64Array, c: number, d: number): number {
-  let s = 0;
-  const a = row * d;
-  const b = c * d;
-  for (let j = 0; j < d; j++) {
-    const diff = (data[a + j] as number) - (centroids[b + j] as number);
-    s += diff * diff;
-  }
-  return s;
-}
-
 /**
- * min(cap, squared distance from row `row` to centroid `c`), summed in coordinate order
- * like {@link sqDist} but stopping once the partial sum reaches the cap: the same value,
- * bit for bit, as min(cap, sqDist(…)), since the terms are non-negative.
+ * Squared distance from row `row` to centroid `c`, or `cap` once it reaches it: summed in coordinate order
+ * and stopping once the partial sum reaches the cap: the same value, bit for bit, as the
+ * whole sum capped, since the terms are non-negative. With no cap it is the distance.
  */
-function cappedSqDist(data: Matrix, row: number, centroids: Float64Array, c: number, d: number, cap: number): number {
+function sqDist(data: Matrix, row: number, centroids: Float64Array, c: number, d: number, cap = Infinity): number {
   let s = 0;
   const a = row * d;
   const b = c * d;
@@ -135,7 +124,7 @@ export function kmeansPlusPlus(data: Matrix, d: number, k: number, random: Rando
       let p = 0;
       for (let i = 0; i < n; i++) {
         // A candidate farther than a row's nearest centre leaves that row's distance as it was.
-        const dist = cappedSqDist(data, i, centroids, c, d, closest[i] as number);
+        const dist = sqDist(data, i, centroids, c, d, closest[i] as number);
         candidateDist[i] = dist;
         p += dist;
       }
